@@ -1,0 +1,1 @@
+"""Realistic Dodo Payments webhook bodies, one per event type (package data)."""
