@@ -1,0 +1,1 @@
+"""paymap's compiler: `.map` text → tokens/tree → AST with spans → checked AST → Python code."""

@@ -1,0 +1,460 @@
+"""Checked AST → Python source. Straight-line code, one operation per generated line, so a
+runtime failure's line number maps back to the exact `.map` span (Jinja2's ``debug_info`` idea).
+
+No text from a `.map` file reaches the generated source except through ``repr()`` of validated
+literals and keys; every identifier in the output is generated here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from dsl import nodes as n
+from dsl import types as T
+from dsl.builtins import BUILTINS
+from dsl.checker import CheckedRule, Facts
+from dsl.source import Span
+from runtime import functions as F
+from runtime.values import MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where a generated line came from: reported when that line fails at run time."""
+
+    span: Span
+    field: str | None
+    input_path: str | None
+
+
+@dataclass(slots=True)
+class GeneratedModule:
+    source: str
+    filename: str
+    namespace: dict[str, Any]
+    sites: list[Site | None]  # index = generated line number - 1
+    functions: list[str]  # one function name per rule, in order
+    trace_labels: list[list[tuple[Span, str]]] = field(default_factory=list)
+
+
+_OPS = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod", "&": "_concat",
+        "==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
+
+BASE_NAMESPACE: dict[str, Any] = {
+    "_M": MISSING,
+    "_dict": dict,
+    "_list": list,
+    "_add": F.add, "_sub": F.sub, "_mul": F.mul, "_div": F.div, "_mod": F.mod, "_neg": F.neg,
+    "_concat": F.concat, "_eq": F.eq, "_ne": F.ne, "_lt": F.lt, "_le": F.le, "_gt": F.gt, "_ge": F.ge,
+    "_truth": F.truth, "_field_slow": F.field_slow, "_index": F.index, "_project": F.project_check,
+    "_list_arg": F.list_arg, "_json": __import__("runtime.values", fromlist=["to_json_value"]).to_json_value,
+}
+for _name, _b in BUILTINS.items():
+    if _b.impl is not None:
+        BASE_NAMESPACE[f"_f_{_name}"] = _b.impl
+
+
+class CodeGen:
+    def __init__(self, facts: Facts, file: str, *, trace: bool = False) -> None:
+        self.facts = facts
+        self.file = file
+        self.trace = trace
+        self.lines: list[str] = []
+        self.sites: list[Site | None] = []
+        self.namespace: dict[str, Any] = dict(BASE_NAMESPACE)
+        self.trace_labels: list[list[tuple[Span, str]]] = []
+        self._consts: dict[tuple[str, Any], str] = {}
+        self._n = 0
+
+    # --- emission helpers -----------------------------------------------------------------
+    def tmp(self, prefix: str = "_v") -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def emit(self, code: str) -> None:
+        self.lines.append("    " * self.indent + code)
+        self.sites.append(self.site)
+
+    def const(self, value: Any, kind: str = "k") -> str:
+        key = (kind, repr(value))
+        name = self._consts.get(key)
+        if name is None:
+            name = f"_{kind}{len(self._consts)}"
+            self._consts[key] = name
+            self.namespace[name] = value
+        return name
+
+    def at(self, span: Span, input_path: str | None = None) -> None:
+        self.site = Site(span, self.field, input_path)
+
+    # --- module ---------------------------------------------------------------------------
+    def module(self, rules: list[CheckedRule]) -> GeneratedModule:
+        names = []
+        for i, checked in enumerate(rules):
+            fname = f"_rule_{i}"
+            self.rule(checked, fname)
+            names.append(fname)
+        filename = f"<paymap {self.file}{' (explain)' if self.trace else ''}>"
+        return GeneratedModule("\n".join(self.lines) + "\n", filename, self.namespace, self.sites, names,
+                               self.trace_labels)
+
+    def rule(self, checked: CheckedRule, fname: str) -> None:
+        rule = checked.rule
+        self.indent = 0
+        self.field = None
+        self.site = Site(rule.span, None, None)
+        self.depth = 0
+        self.cache: dict[tuple[str, Any], str] = {}
+        self.lets: dict[str, str] = {}
+        self.let_exprs: dict[str, n.Expr] = {}
+        self.params: list[tuple[str, str]] = []
+        self.containers: dict[tuple[str, ...], str] = {(): "_o"}
+        labels: list[tuple[Span, str]] = []
+        self.trace_labels.append(labels)
+        self.emit(f"def {fname}(_in{', _trace' if self.trace else ''}):")
+        self.indent = 1
+        self.emit("_o = {}")
+        self.roots: dict[str, str] = {}
+        for stmt in rule.body:
+            if isinstance(stmt, n.Let):
+                self.field = f"let {stmt.name}"
+                self.at(stmt.span)
+                value = self.expr(stmt.value)
+                var = self.tmp("_l")
+                self.emit(f"{var} = {value}")
+                self.lets[stmt.name] = var
+                self.let_exprs[stmt.name] = stmt.value
+                self._trace(labels, stmt.span, f"let {stmt.name}", var)
+            elif isinstance(stmt, n.Assign):
+                self.field = stmt.target_text
+                self.at(stmt.span)
+                value = self.expr(stmt.value)
+                self.at(stmt.span, self.facts.input_paths.get(id(stmt.value)))
+                ty = self.facts.types.get(id(stmt.value), T.ANY)
+                if not _json_safe(stmt.value, self.facts, self.let_exprs):
+                    value = self._assign_tmp(f"_json({value})")
+                container = self.container(stmt.target[:-1])
+                key = repr(stmt.target[-1])
+                if "missing" in ty:
+                    self.emit(f"if {value} is not _M: {container}[{key}] = {value}")
+                else:
+                    self.emit(f"{container}[{key}] = {value}")
+                self._trace(labels, stmt.span, stmt.target_text, value)
+            elif isinstance(stmt, n.Drop):
+                self.field = "drop"
+                self.at(stmt.span)
+                if stmt.cond is None:
+                    self._trace(labels, stmt.span, "drop", "True")
+                    self.emit("return None")
+                else:
+                    cond = self.expr(stmt.cond)
+                    self.at(stmt.cond.span)
+                    flag = self._assign_tmp(f"_truth({cond}, 'the `drop if` condition')")
+                    self._trace(labels, stmt.span, "drop if", flag)
+                    self.emit(f"if {flag}: return None")
+        self.field = None
+        self.emit("return _o")
+
+    def _trace(self, labels: list[tuple[Span, str]], span: Span, label: str, value: str) -> None:
+        if self.trace:
+            labels.append((span, label))
+            self.emit(f"_trace({len(labels) - 1}, {value})")
+
+    def _assign_tmp(self, code: str) -> str:
+        var = self.tmp()
+        self.emit(f"{var} = {code}")
+        return var
+
+    def container(self, path: tuple[str, ...]) -> str:
+        var = self.containers.get(path)
+        if var is None:
+            parent = self.container(path[:-1])
+            var = self.tmp("_c")
+            self.emit(f"{var} = {parent}[{path[-1]!r}] = {{}}")
+            self.containers[path] = var
+        return var
+
+    # --- expressions ----------------------------------------------------------------------
+    def expr(self, e: n.Expr) -> str:
+        method = getattr(self, "x_" + type(e).__name__)
+        result: str = method(e)
+        return result
+
+    def x_Literal(self, e: n.Literal) -> str:
+        v = e.value
+        if isinstance(v, Decimal):
+            return self.const(v)
+        return repr(v)
+
+    def x_Name(self, e: n.Name) -> str:
+        res = self.facts.names.get(id(e))
+        kind = res.kind if res else "input"
+        if kind == "let":
+            return self.lets[e.name]
+        if kind == "param":
+            for pname, var in reversed(self.params):
+                if pname == e.name:
+                    return var
+        root = self.roots.get(e.name)
+        if root is None:
+            root = self.tmp("_r")
+            if self.depth == 0:
+                self.roots[e.name] = root
+            self.emit(f"{root} = _in.get({e.name!r}, _M)")
+        return root
+
+    def x_Element(self, e: n.Element) -> str:
+        return self.params[-1][1]
+
+    def x_Field(self, e: n.Field) -> str:
+        base = self.expr(e.obj)
+        key = (base, e.name)
+        cached = self.cache.get(key)
+        if cached:
+            return cached
+        self.at(e.span, self.facts.input_paths.get(id(e)))
+        var = self.tmp()
+        k = repr(e.name)
+        self.emit(f"{var} = {base}.get({k}, _M) if {base}.__class__ is _dict else _field_slow({base}, {k})")
+        if self.depth == 0:
+            self.cache[key] = var
+        return var
+
+    def x_Index(self, e: n.Index) -> str:
+        base = self.expr(e.obj)
+        self.at(e.span, self.facts.input_paths.get(id(e)))
+        return self._assign_tmp(f"_index({base}, {e.index!r})")
+
+    def x_Project(self, e: n.Project) -> str:
+        base = self.expr(e.base)
+        self.at(e.span, self.facts.input_paths.get(id(e)))
+        lst = self._assign_tmp(f"_project({base})")
+        out = self.tmp()
+        item = self.tmp("_e")
+        self.emit(f"if {lst} is _M: {out} = _M")
+        self.emit("else:")
+        self.indent += 1
+        self.emit(f"{out} = []")
+        self.emit(f"for {item} in {lst}:")
+        self.indent += 1
+        self.depth += 1
+        self.params.append(("", item))
+        value = self.expr(e.each)
+        self.params.pop()
+        self.emit(f"if {value} is not _M: {out}.append({value})")
+        self.depth -= 1
+        self.indent -= 2
+        return out
+
+    def x_Unary(self, e: n.Unary) -> str:
+        operand = self.expr(e.operand)
+        self.at(e.span)
+        if e.op == "not":
+            return self._assign_tmp(f"not _truth({operand}, 'the operand of `not`')")
+        if isinstance(e.operand, n.Literal) and type(e.operand.value) in (int, Decimal):
+            return self.x_Literal(n.Literal(e.span, -e.operand.value))  # type: ignore[operator]
+        return self._assign_tmp(f"_neg({operand})")
+
+    def x_Binary(self, e: n.Binary) -> str:
+        op = e.op
+        if op == "??":
+            left = self.expr(e.left)
+            out = self._assign_tmp(left)
+            self.emit(f"if {out} is _M or {out} is None:")
+            self._branch(e.right, out)
+            return out
+        if op in ("and", "or"):
+            left = self.expr(e.left)
+            self.at(e.left.span)
+            out = self._assign_tmp(f"_truth({left}, 'the left side of `{op}`')")
+            self.emit(f"if {'' if op == 'and' else 'not '}{out}:")
+            self.indent += 1
+            self.depth += 1
+            right = self.expr(e.right)
+            self.at(e.right.span)
+            self.emit(f"{out} = _truth({right}, 'the right side of `{op}`')")
+            self.depth -= 1
+            self.indent -= 1
+            return out
+        left = self.expr(e.left)
+        right = self.expr(e.right)
+        self.at(e.span, self.facts.input_paths.get(id(e.left)) or self.facts.input_paths.get(id(e.right)))
+        if op in ("==", "!=") and self._plain_strings(e.left) and self._plain_strings(e.right):
+            return self._assign_tmp(f"{left} {op} {right}")
+        return self._assign_tmp(f"{_OPS[op]}({left}, {right})")
+
+    def _plain_strings(self, e: n.Expr) -> bool:
+        return self.facts.types.get(id(e), T.ANY) <= T.STRING
+
+    def _branch(self, e: n.Expr, out: str) -> None:
+        """Compile ``e`` as a conditional block that stores its value in ``out``."""
+        self.indent += 1
+        self.depth += 1
+        value = self.expr(e)
+        self.emit(f"{out} = {value}")
+        self.depth -= 1
+        self.indent -= 1
+
+    def x_IfExpr(self, e: n.IfExpr) -> str:
+        cond = self.expr(e.cond)
+        self.at(e.cond.span)
+        out = self.tmp()
+        self.emit(f"if _truth({cond}, 'the `if` condition'):")
+        self._branch(e.then, out)
+        self.emit("else:")
+        self._branch(e.otherwise, out)
+        return out
+
+    def x_Match(self, e: n.Match) -> str:
+        subject = self.expr(e.subject) if e.subject is not None else None
+        out = self.tmp()
+        default = next((a for a in e.arms if a.pattern is None), None)
+        arms = [a for a in e.arms if a.pattern is not None]
+        if default is not None:
+            arms = arms[: e.arms.index(default)] if default in e.arms else arms
+            arms = [a for a in e.arms[: e.arms.index(default)] if a.pattern is not None]
+        opened = 0
+        for arm in arms:
+            assert arm.pattern is not None
+            self.depth += 1 if opened else 0
+            if subject is not None:
+                pat = self.expr(arm.pattern)
+                self.at(arm.span)
+                self.emit(f"if _eq({subject}, {pat}):")
+            else:
+                cond = self.expr(arm.pattern)
+                self.at(arm.pattern.span)
+                self.emit(f"if _truth({cond}, 'a `match` arm condition'):")
+            self._branch(arm.value, out)
+            self.emit("else:")
+            self.indent += 1
+            opened += 1
+        if default is not None:
+            self.at(default.span)
+            self.depth += 1 if opened else 0
+            value = self.expr(default.value)
+            self.emit(f"{out} = {value}")
+        else:
+            self.emit(f"{out} = _M")
+        self.indent -= opened
+        self.depth -= opened
+        return out
+
+    def x_ListExpr(self, e: n.ListExpr) -> str:
+        items = []
+        for item in e.items:
+            value = self.expr(item)
+            if "missing" in self.facts.types.get(id(item), T.ANY):
+                value = f"(None if {value} is _M else {value})"
+            items.append(value)
+        return self._assign_tmp(f"[{', '.join(items)}]")
+
+    def x_ObjectExpr(self, e: n.ObjectExpr) -> str:
+        out = self._assign_tmp("{}")
+        for entry in e.entries:
+            value = self.expr(entry.value)
+            if "missing" in self.facts.types.get(id(entry.value), T.ANY):
+                self.emit(f"if {value} is not _M: {out}[{entry.key!r}] = {value}")
+            else:
+                self.emit(f"{out}[{entry.key!r}] = {value}")
+        return out
+
+    def x_Lambda(self, e: n.Lambda) -> str:  # only reached through map/filter
+        raise AssertionError("lambda outside map/filter")
+
+    def x_Call(self, e: n.Call) -> str:
+        fn = BUILTINS[e.func]
+        if fn.lambda_param is not None:
+            return self._lambda_call(e)
+        args: list[str] = []
+        maybe_absent: list[str] = []
+        for i, arg in enumerate(e.args):
+            param = fn.params[min(i, len(fn.params) - 1)]
+            if fn.name == "query" and i == 1 and isinstance(arg, n.Literal):
+                args.append(self.const(F.compile_query(str(arg.value)), "q"))
+                continue
+            value = self.expr(arg)
+            args.append(value)
+            ty = self.facts.types.get(id(arg), T.ANY)
+            if fn.absent == "propagate" and ty & T.ABSENT and not param.literal:
+                maybe_absent.append(value)
+        first_path = next((self.facts.input_paths[id(a)] for a in e.args if id(a) in self.facts.input_paths), None)
+        self.at(e.span, first_path)
+        call = f"_f_{fn.name}({', '.join(args)})"
+        if not maybe_absent:
+            return self._assign_tmp(call)
+        out = self.tmp()
+        self.emit(f"if {' or '.join(f'{a} is _M' for a in maybe_absent)}: {out} = _M")
+        self.emit(f"elif {' or '.join(f'{a} is None' for a in maybe_absent)}: {out} = None")
+        self.emit(f"else: {out} = {call}")
+        return out
+
+    def _lambda_call(self, e: n.Call) -> str:
+        lst_expr, lam = e.args[0], e.args[1]
+        assert isinstance(lam, n.Lambda)
+        base = self.expr(lst_expr)
+        self.at(e.span, self.facts.input_paths.get(id(lst_expr)))
+        lst = self._assign_tmp(f"_list_arg({base}, {e.func!r})")
+        out = self.tmp()
+        item = self.tmp("_e")
+        self.emit(f"if {lst} is _M or {lst} is None: {out} = {lst}")
+        self.emit("else:")
+        self.indent += 1
+        self.emit(f"{out} = []")
+        self.emit(f"for {item} in {lst}:")
+        self.indent += 1
+        self.depth += 1
+        self.params.append((lam.param, item))
+        value = self.expr(lam.body)
+        self.params.pop()
+        self.at(lam.body.span)
+        if e.func == "map":
+            self.emit(f"if {value} is not _M: {out}.append({value})")
+        else:
+            self.emit(f"if _truth({value}, 'the `filter` condition'): {out}.append({item})")
+        self.depth -= 1
+        self.indent -= 2
+        return out
+
+
+def _json_safe(e: n.Expr, facts: Facts, lets: dict[str, n.Expr]) -> bool:
+    """True when the value can hold no Decimal (input values come from JSON and hold none)."""
+    if id(e) in facts.input_paths or isinstance(e, n.Element):
+        return True
+    if isinstance(e, n.Literal):
+        return not isinstance(e.value, Decimal)
+    if isinstance(e, n.Name):
+        res = facts.names.get(id(e))
+        if res is not None and res.kind == "let" and res.name in lets:
+            return _json_safe(lets[res.name], facts, lets)
+        return res is None or res.kind != "let"
+    if isinstance(e, n.Binary):
+        if e.op == "??":
+            return _json_safe(e.left, facts, lets) and _json_safe(e.right, facts, lets)
+        return e.op not in ("+", "-", "*", "/", "%") or facts.types.get(id(e), T.ANY) <= T.INT | T.ABSENT
+    if isinstance(e, n.Unary):
+        return e.op == "not" or _json_safe(e.operand, facts, lets)
+    if isinstance(e, n.IfExpr):
+        return _json_safe(e.then, facts, lets) and _json_safe(e.otherwise, facts, lets)
+    if isinstance(e, n.Match):
+        return all(_json_safe(a.value, facts, lets) for a in e.arms)
+    if isinstance(e, n.ListExpr):
+        return all(_json_safe(i, facts, lets) for i in e.items)
+    if isinstance(e, n.ObjectExpr):
+        return all(_json_safe(en.value, facts, lets) for en in e.entries)
+    if isinstance(e, n.Call):
+        fn = BUILTINS.get(e.func)
+        if fn is None:
+            return False
+        if fn.name in ("coalesce", "required"):
+            return all(_json_safe(a, facts, lets) for a in e.args)
+        if fn.name == "query":
+            return _json_safe(e.args[0], facts, lets)
+        if fn.name in ("map", "filter"):
+            lam = e.args[1] if len(e.args) > 1 else None
+            body_ok = not isinstance(lam, n.Lambda) or fn.name == "filter" or _json_safe(lam.body, facts, lets)
+            return _json_safe(e.args[0], facts, lets) and body_ok
+        return fn.returns <= T.STRING | T.INT | T.BOOL
+    return False

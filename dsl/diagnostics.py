@@ -1,0 +1,72 @@
+"""Diagnostics are values: collected by every phase, rendered only at the edge (CLI, relay log)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dsl.codes import CODES
+from dsl.source import Span
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    span: Span
+    message: str
+    help: str | None = None
+    label: str | None = None  # short text under the caret
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "file": self.span.file,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "message": self.message,
+            "help": self.help,
+        }
+
+
+class Diagnostics:
+    """An ordered collection that phases append to; nothing here raises."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, code: str, span: Span, message: str, *, help: str | None = None,
+              label: str | None = None) -> None:
+        self._add(code, Severity.ERROR, span, message, help, label)
+
+    def warning(self, code: str, span: Span, message: str, *, help: str | None = None,
+                label: str | None = None) -> None:
+        self._add(code, Severity.WARNING, span, message, help, label)
+
+    def _add(self, code: str, severity: Severity, span: Span, message: str,
+             help: str | None, label: str | None) -> None:
+        assert code in CODES, f"unregistered diagnostic code {code}"
+        self.items.append(Diagnostic(code, severity, span, message, help, label))
+
+    def extend(self, other: Diagnostics) -> None:
+        self.items.extend(other.items)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        return sorted(self.items, key=lambda d: (d.span.file, d.span.line, d.span.column, d.code))

@@ -1,0 +1,198 @@
+"""The AST: what the parser builds and the checker and code generator read. Every node has a span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dsl.source import Span
+
+LiteralValue = str | int | Decimal | bool | None
+
+
+@dataclass(eq=False, slots=True)
+class Expr:
+    span: Span
+
+
+@dataclass(eq=False, slots=True)
+class Literal(Expr):
+    value: LiteralValue
+
+
+@dataclass(eq=False, slots=True)
+class ListExpr(Expr):
+    items: list[Expr]
+
+
+@dataclass(eq=False, slots=True)
+class ObjectEntry:
+    key: str
+    key_span: Span
+    value: Expr
+
+
+@dataclass(eq=False, slots=True)
+class ObjectExpr(Expr):
+    entries: list[ObjectEntry]
+
+
+@dataclass(eq=False, slots=True)
+class Name(Expr):
+    """A bare name: a ``let``, a ``x ->`` parameter, or a top-level input field (resolved by the checker)."""
+
+    name: str
+
+
+@dataclass(eq=False, slots=True)
+class Element(Expr):
+    """The current element inside a ``[*]`` projection (no source text of its own)."""
+
+
+@dataclass(eq=False, slots=True)
+class Field(Expr):
+    obj: Expr
+    name: str
+    name_span: Span
+
+
+@dataclass(eq=False, slots=True)
+class Index(Expr):
+    obj: Expr
+    index: int
+
+
+@dataclass(eq=False, slots=True)
+class Project(Expr):
+    """``base[*]`` followed by ``each`` (an expression over :class:`Element`) for every element."""
+
+    base: Expr
+    each: Expr
+
+
+@dataclass(eq=False, slots=True)
+class Unary(Expr):
+    op: str  # "-" | "not"
+    operand: Expr
+
+
+@dataclass(eq=False, slots=True)
+class Binary(Expr):
+    op: str  # + - * / % & == != < <= > >= and or ??
+    left: Expr
+    right: Expr
+    op_span: Span
+
+
+@dataclass(eq=False, slots=True)
+class IfExpr(Expr):
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(eq=False, slots=True)
+class Arm:
+    pattern: Expr | None  # None is the default arm `_`
+    value: Expr
+    span: Span
+
+
+@dataclass(eq=False, slots=True)
+class Match(Expr):
+    subject: Expr | None
+    arms: list[Arm]
+
+
+@dataclass(eq=False, slots=True)
+class Lambda(Expr):
+    param: str
+    param_span: Span
+    body: Expr
+
+
+@dataclass(eq=False, slots=True)
+class Call(Expr):
+    func: str
+    func_span: Span
+    args: list[Expr]
+
+
+# statements ---------------------------------------------------------------------------------
+
+
+@dataclass(eq=False, slots=True)
+class Stmt:
+    span: Span
+
+
+@dataclass(eq=False, slots=True)
+class Let(Stmt):
+    name: str
+    name_span: Span
+    value: Expr
+
+
+@dataclass(eq=False, slots=True)
+class Assign(Stmt):
+    target: tuple[str, ...]
+    target_span: Span
+    value: Expr
+
+    @property
+    def target_text(self) -> str:
+        return ".".join(self.target)
+
+
+@dataclass(eq=False, slots=True)
+class Drop(Stmt):
+    cond: Expr | None
+
+
+@dataclass(eq=False, slots=True)
+class Pattern:
+    text: str
+    span: Span
+
+
+@dataclass(eq=False, slots=True)
+class Rule:
+    patterns: list[Pattern]
+    also: bool
+    span: Span  # the `on` line
+    body: list[Stmt] = field(default_factory=list)
+    index: int = 0  # position within its file
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f'"{p.text}"' for p in self.patterns)
+
+
+@dataclass(eq=False, slots=True)
+class Module:
+    file: str
+    rules: list[Rule]
+
+
+def path_text(expr: Expr) -> str | None:
+    """``data.customer.email`` for a pure input path, else None (used in messages)."""
+    if isinstance(expr, Name):
+        return expr.name
+    if isinstance(expr, Element):
+        return ""
+    if isinstance(expr, Field):
+        base = path_text(expr.obj)
+        if base is None:
+            return None
+        key = expr.name if expr.name.isidentifier() else f'"{expr.name}"'
+        return f"{base}.{key}" if base else key
+    if isinstance(expr, Index):
+        base = path_text(expr.obj)
+        return None if base is None else f"{base}[{expr.index}]"
+    if isinstance(expr, Project):
+        base = path_text(expr.base)
+        each = path_text(expr.each)
+        if base is None or each is None:
+            return None
+        return f"{base}[*]" + (f".{each}" if each and not each.startswith("[") else each)
+    return None

@@ -1,0 +1,77 @@
+"""Diagnostics rendered at the edge: rustc-style text (colour on a terminal), JSON, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from dsl.diagnostics import Diagnostic
+from dsl.source import SourceFile
+
+_RED, _YELLOW, _BLUE, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[34m", "\033[1m", "\033[0m"
+
+
+def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, SourceFile], *, color: bool = False) -> str:
+    return "\n".join(render_one(d, sources.get(d.span.file), color=color) for d in diags)
+
+
+def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False) -> str:
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    sev_color = _RED if d.is_error else _YELLOW
+    lines = [c(_BOLD + sev_color, f"{d.severity.value}[{d.code}]") + c(_BOLD, f": {d.message}")]
+    sp = d.span
+    gutter_width = len(str(sp.end_line if sp.end_line - sp.line < 3 else sp.line))
+    pad = " " * gutter_width
+    lines.append(f"{pad}{c(_BLUE, '-->')} {sp.file}:{sp.line}:{sp.column}")
+    if source is not None and 1 <= sp.line <= source.line_count:
+        text = source.line_text(sp.line).replace("\t", " ")
+        lines.append(f"{pad} {c(_BLUE, '|')}")
+        lines.append(f"{c(_BLUE, str(sp.line).rjust(gutter_width))} {c(_BLUE, '|')} {text}")
+        start = max(sp.column, 1)
+        end = sp.end_column if sp.end_line == sp.line else len(text) + 1
+        width = max(1, end - start)
+        caret = " " * (start - 1) + "^" * width
+        label = f" {d.label}" if d.label else ""
+        lines.append(f"{pad} {c(_BLUE, '|')} {c(sev_color + _BOLD, caret + label)}")
+    if d.help:
+        lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'help')}: {d.help}")
+    lines.append(f"{pad} {c(_BLUE, '=')} docs: docs/errors/{d.code}.md")
+    return "\n".join(lines) + "\n"
+
+
+def summary(diags: Sequence[Diagnostic], files: int) -> str:
+    errors = sum(1 for d in diags if d.is_error)
+    warnings = len(diags) - errors
+    parts = [f"{errors} error{'s' if errors != 1 else ''}", f"{warnings} warning{'s' if warnings != 1 else ''}"]
+    return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}"
+
+
+def render_json(diags: Sequence[Diagnostic]) -> str:
+    return json.dumps([d.to_dict() for d in diags], indent=2, ensure_ascii=False)
+
+
+def _gh_escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_escape_prop(text: str) -> str:
+    return _gh_escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diags: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands: ``::error file=...,line=...::message``."""
+    out = []
+    for d in diags:
+        sp = d.span
+        level = "error" if d.is_error else "warning"
+        props = [f"file={_gh_escape_prop(sp.file)}", f"line={sp.line}", f"col={sp.column}"]
+        if sp.end_line:
+            props.append(f"endLine={sp.end_line}")
+        if sp.end_line == sp.line:
+            props.append(f"endColumn={sp.end_column}")
+        props.append(f"title={_gh_escape_prop(d.code + ' ' + d.message[:80])}")
+        message = d.message + (f"\nhelp: {d.help}" if d.help else "")
+        out.append(f"::{level} {','.join(props)}::{_gh_escape_data(message)}")
+    return "\n".join(out)

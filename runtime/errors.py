@@ -1,0 +1,67 @@
+"""Errors raised while applying compiled mappings to events.
+
+One type, :class:`MappingError`, for every runtime failure inside a mapping, so callers (the relay,
+``paymap run``, tests) can park the event with a message that points at the ``.map`` source.
+"""
+
+from __future__ import annotations
+
+
+class MappingError(Exception):
+    """A compiled mapping failed on one event; carries the ``.map`` location of the failure."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str = "<unknown>",
+        line: int = 0,
+        column: int = 0,
+        field: str | None = None,
+        input_path: str | None = None,
+        event_type: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.field = field
+        self.input_path = input_path
+        self.event_type = event_type
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        parts = [where + ":"]
+        if self.field:
+            parts.append(f"in `{self.field}`:")
+        parts.append(self.message)
+        if self.input_path:
+            parts.append(f"(input `{self.input_path}`)")
+        if self.event_type:
+            parts.append(f"[event type {self.event_type!r}]")
+        text = " ".join(parts)
+        return f"{text}; {self.hint}" if self.hint else text
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "input_path": self.input_path,
+            "event_type": self.event_type,
+            "hint": self.hint,
+        }
+
+
+class CompileError(Exception):
+    """Raised by :func:`runtime.load` when mapping files have error diagnostics."""
+
+    def __init__(self, diagnostics: list[object], rendered: str) -> None:
+        super().__init__(rendered)
+        self.diagnostics = diagnostics
+        self.rendered = rendered
