@@ -1,0 +1,87 @@
+"""``paymap serve [MAPPINGS]``: run the relay (receive, store, map, deliver) on uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from runtime.errors import CompileError
+from runtime.relay.config import SettingsError, load_settings
+from runtime.relay.store import StoreError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="run the relay: Dodo webhooks in, Inngest events out",
+        description=(
+            "Receive Dodo Payments webhooks on POST /webhooks/dodo, verify their signatures, store "
+            "them durably, map them with the .map files and deliver the events to Inngest. Settings "
+            "come from the environment (see docs/relay.md); flags override them."
+        ),
+    )
+    p.add_argument("mappings", nargs="?", type=Path, help="a .map file or a directory of them (default: mappings/)")
+    p.add_argument("--host", help="address to listen on (PAYMAP_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (PAYMAP_PORT, default 8000)")
+    p.add_argument("--db", type=Path, help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3)")
+    p.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        default=None,
+        help="accept webhooks without a signature check when no secret is set (local testing only; "
+        "PAYMAP_INSECURE_DEV=1)",
+    )
+    p.add_argument("--no-watch", action="store_true", help="do not reload on .map file changes (SIGHUP still works)")
+    p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (PAYMAP_LOG_LEVEL)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from runtime.relay.app import create_app
+    from runtime.relay.logs import setup_logging
+    from runtime.relay.service import Relay
+
+    try:
+        settings = load_settings(
+            mappings=args.mappings,
+            host=args.host,
+            port=args.port,
+            db_path=args.db,
+            insecure_dev=args.insecure_dev,
+            watch=False if args.no_watch else None,
+            log_level=args.log_level,
+        )
+        settings.require_startable()
+    except SettingsError as exc:
+        print(f"paymap serve: {exc}", file=sys.stderr)
+        return 2
+    if not settings.mappings.exists():
+        print(f"paymap serve: mappings not found: {settings.mappings} (give a .map file or a directory)", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    try:
+        relay = Relay(settings)
+    except CompileError as exc:
+        print(f"paymap serve: the mappings in {settings.mappings} have errors:\n{exc.rendered}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"paymap serve: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"paymap serve: cannot read the mappings: {exc}", file=sys.stderr)
+        return 1
+    config = uvicorn.Config(
+        create_app(relay),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1

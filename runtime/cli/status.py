@@ -1,0 +1,128 @@
+"""``paymap status``: what the relay's store holds — counts by state, queue, why events wait, dead letters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.relay.config import db_path_from
+from runtime.relay.store import SQLiteStore, StoreError
+from runtime.relay.worker import LAST_ERROR_KEY, LAST_OK_KEY, PAUSE_KEY, PAUSE_SINCE_KEY, TARGET_KEY
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "status",
+        help="show the relay's queue: counts by state, oldest pending, dead letters",
+        description="Read the relay's store (works while `paymap serve` runs) and report its state.",
+    )
+    p.add_argument("--db", type=Path, help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--limit", type=int, default=10, help="how many dead letters / failed webhooks to list (default 10)")
+    p.set_defaults(func=run)
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 172800:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
+
+
+def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
+    now = time.time()
+    st = store.stats()
+    oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
+    paused_since = st.meta.get(PAUSE_SINCE_KEY)
+    return {
+        "webhooks": st.webhooks,
+        "events": st.events,
+        "queue_depth": st.queue_depth,
+        "ready_now": st.ready_now,
+        "oldest_pending_age_seconds": round(oldest, 3) if oldest is not None else None,
+        "oldest_pending_reason": st.oldest_pending_error,
+        "oldest_pending_attempts": st.oldest_pending_attempts,
+        "next_attempt_in_seconds": round(max(0.0, st.next_attempt_at - now), 3) if st.next_attempt_at else None,
+        "sender": {
+            "target": st.meta.get(TARGET_KEY),
+            "paused": st.meta.get(PAUSE_KEY),
+            "paused_for_seconds": round(now - float(paused_since), 3) if paused_since else None,
+            "last_error": st.meta.get(LAST_ERROR_KEY),
+            "last_delivery_at": float(st.meta[LAST_OK_KEY]) if LAST_OK_KEY in st.meta else None,
+        },
+        "dead_letters": [
+            {"webhook_id": d.webhook_id, "event_id": d.event_id, "name": d.name, "reason": d.reason,
+             "attempts": d.attempts}
+            for d in store.dead_letters(limit)
+        ],
+        "failed_webhooks": [
+            {"webhook_id": f.webhook_id, "type": f.event_type, "error": f.error} for f in store.failed_webhooks(limit)
+        ],
+    }
+
+
+def render(info: dict[str, Any], db: Path) -> str:
+    w, e = info["webhooks"], info["events"]
+    lines = [
+        f"store     {db}",
+        f"webhooks  {sum(w.values())} stored: mapped {w['mapped']}, skipped {w['skipped']} (no rule), "
+        f"dropped {w['dropped']}, failed {w['failed']}, awaiting mapping {w['received']}",
+        f"events    pending {e['pending']}, delivered {e['delivered']}, dead {e['dead']}, superseded {e['superseded']}",
+    ]
+    sender = info["sender"]
+    if sender["target"]:
+        lines.append(f"target    {sender['target']}")
+    if sender["paused"]:
+        lines.append(f"SENDER PAUSED for {_age(sender['paused_for_seconds'] or 0)}: {sender['paused']}")
+    if info["queue_depth"]:
+        nxt = info["next_attempt_in_seconds"]
+        lines.append(
+            f"queue     {info['queue_depth']} waiting, oldest {_age(info['oldest_pending_age_seconds'] or 0)}, "
+            f"{info['ready_now']} due now" + (f", next attempt in {_age(nxt)}" if nxt else "")
+        )
+        if info["oldest_pending_reason"]:
+            lines.append(
+                f"waiting because  {info['oldest_pending_reason']} (attempts {info['oldest_pending_attempts']})"
+            )
+        elif not sender["paused"]:
+            lines.append("waiting because  not sent yet (is `paymap serve` running?)")
+    else:
+        lines.append("queue     empty")
+    if info["dead_letters"]:
+        lines.append(f"dead letters (newest {len(info['dead_letters'])}; `paymap replay --dead` after fixing):")
+        for d in info["dead_letters"]:
+            lines.append(f"  {d['webhook_id']}  {d['event_id']}  {d['name']}: {d['reason']}")
+    if info["failed_webhooks"]:
+        lines.append(f"failed webhooks (newest {len(info['failed_webhooks'])}; `paymap replay --failed` after fixing):")
+        for f in info["failed_webhooks"]:
+            lines.append(f"  {f['webhook_id']}  {f['type']}: {f['error']}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    db = db_path_from(args.db)
+    if not db.exists():
+        print(f"paymap status: no store at {db}; has `paymap serve` run here? (use --db or PAYMAP_DB)", file=sys.stderr)
+        return 1
+    try:
+        store = SQLiteStore(db)
+    except StoreError as exc:
+        print(f"paymap status: {exc}", file=sys.stderr)
+        return 1
+    try:
+        info = collect(store, args.limit)
+    except StoreError as exc:
+        print(f"paymap status: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(json.dumps(info, indent=2) if args.json else render(info, db))
+    return 0

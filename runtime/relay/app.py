@@ -1,0 +1,162 @@
+"""The relay's HTTP face: ``POST /webhooks/dodo``, ``/healthz``, ``/readyz``, ``/metrics``.
+
+Status codes are chosen for Dodo's retry logic: 200 only once the raw body and headers are
+committed (and for a ``webhook-id`` already stored); 401 with a JSON reason for any signature
+problem; 400 for a body that is not JSON; 413 over the size limit; 503 when the store cannot
+commit. Never 3xx (trailing-slash redirects are off) and never 410 (the sender would disable us).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from runtime.relay.service import Relay
+from runtime.relay.store import IncomingWebhook, StoreError
+from runtime.relay.verify import VerificationFailed
+
+log = logging.getLogger("paymap.relay.http")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reject(relay: Relay, status: int, error: str, reason: str, detail: str, **extra: Any) -> JSONResponse:
+    relay.metrics.rejected.labels(reason).inc()
+    log.warning("webhook rejected: " + detail, extra={"status": status, "reason": reason, **extra})
+    return JSONResponse({"error": error, "reason": reason, "detail": detail}, status_code=status)
+
+
+def create_app(relay: Relay) -> Starlette:
+    """Build the ASGI app; the lifespan starts and stops the relay's background work."""
+    settings = relay.settings
+
+    async def receive(request: Request) -> Response:
+        received_at = time.time()
+        try:
+            body = await _read_limited(request, settings.max_body_bytes)
+        except _TooLarge:
+            return _reject(
+                relay, 413, "payload_too_large", "too_large",
+                f"the body is over {settings.max_body_bytes} bytes (PAYMAP_MAX_BODY_BYTES)",
+                webhook_id=request.headers.get("webhook-id"),
+            )
+        headers = dict(request.headers.items())
+        webhook_id = headers.get("webhook-id")
+        if relay.verifier is not None:
+            try:
+                relay.verifier.verify(body, headers)
+            except VerificationFailed as failure:
+                return _reject(relay, 401, "invalid_signature", failure.reason, failure.detail, webhook_id=webhook_id)
+        else:
+            log.warning(
+                "INSECURE DEV MODE: webhook accepted WITHOUT signature verification "
+                "(set DODO_PAYMENTS_WEBHOOK_KEY and drop --insecure-dev in production)",
+                extra={"webhook_id": webhook_id},
+            )
+        try:
+            json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _reject(relay, 400, "invalid_json", "invalid_json", f"the body is not valid JSON: {exc}",
+                           webhook_id=webhook_id)
+        if not webhook_id:  # only possible in insecure dev mode: derive a stable id from the body
+            webhook_id = "sha256:" + hashlib.sha256(body).hexdigest()[:32]
+        incoming = IncomingWebhook(webhook_id, headers, body, received_at)
+        try:
+            fresh = await asyncio.wait_for(relay.store.accept(incoming), settings.accept_timeout_seconds)
+        except (StoreError, TimeoutError) as exc:
+            detail = str(exc) or f"the store did not commit within {settings.accept_timeout_seconds:g} s"
+            relay.metrics.rejected.labels("storage_unavailable").inc()
+            log.error("webhook not stored: storage unavailable", extra={"webhook_id": webhook_id, "error": detail})
+            return JSONResponse(
+                {"error": "storage_unavailable", "detail": "the webhook could not be stored; retry later"},
+                status_code=503,
+                headers={"retry-after": "30"},
+            )
+        if fresh:
+            relay.metrics.received.inc()
+            relay.mapper.wake()
+            log.info("webhook accepted", extra={"webhook_id": webhook_id})
+            return JSONResponse({"status": "accepted", "webhook_id": webhook_id})
+        relay.metrics.duplicates.inc()
+        log.info("duplicate webhook: already stored", extra={"webhook_id": webhook_id})
+        return JSONResponse({"status": "duplicate", "webhook_id": webhook_id})
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        problems: dict[str, str] = {}
+        try:
+            await run_in_threadpool(relay.store.ping)
+        except StoreError as exc:
+            problems["store"] = str(exc)
+        if relay.holder.current is None:
+            problems["mappings"] = "no mappings loaded"
+        if problems:
+            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready", "store": "ok", "mappings": str(relay.holder.path)})
+
+    async def metrics(_request: Request) -> Response:
+        data = await run_in_threadpool(generate_latest, relay.metrics.registry)
+        return Response(data, media_type=CONTENT_TYPE_LATEST)
+
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    async def server_error(_request: Request, exc: Exception) -> Response:
+        log.error("internal error handling a request", exc_info=exc)
+        return JSONResponse({"error": "internal error; the webhook was not stored, retry"}, status_code=500)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        relay.start(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            relay.detach_signals()
+            await run_in_threadpool(relay.stop)
+
+    app = Starlette(
+        routes=[
+            Route("/webhooks/dodo", receive, methods=["POST"]),
+            Route("/webhooks/dodo/", receive, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    return app

@@ -1,0 +1,101 @@
+"""Hot reload of the mappings: compile the new set fully, swap only if it has no errors.
+
+Triggered by file changes (watchfiles) and by SIGHUP. A set with errors never replaces the working
+one; its diagnostics are logged as they are rendered by the compiler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from runtime.errors import CompileError
+from runtime.relay.mapping import Loader, MappingSetLike
+from runtime.relay.metrics import RelayMetrics
+
+log = logging.getLogger("paymap.relay.reload")
+
+
+class MappingHolder:
+    """The current compiled mappings; swapped atomically (one attribute assignment)."""
+
+    def __init__(self, path: Path, loader: Loader, metrics: RelayMetrics | None = None) -> None:
+        self.path = path
+        self._loader = loader
+        self._metrics = metrics
+        self._current: MappingSetLike | None = None
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    @property
+    def current(self) -> MappingSetLike | None:
+        return self._current
+
+    def load_initial(self) -> None:
+        """Compile at start; :class:`CompileError` propagates (the relay refuses to start)."""
+        self._current = self._loader(self.path)
+        self.generation = 1
+
+    def reload(self, why: str) -> bool:
+        """Compile again; swap only on success. Returns whether the set was replaced."""
+        with self._lock:
+            try:
+                fresh = self._loader(self.path)
+            except CompileError as exc:
+                log.error(
+                    "mapping reload rejected: the new mappings have errors; still using the previous set",
+                    extra={"trigger": why, "diagnostics": exc.rendered, "path": str(self.path)},
+                )
+                self._count("rejected")
+                return False
+            except Exception as exc:
+                log.error(
+                    "mapping reload failed; still using the previous set",
+                    extra={"trigger": why, "error": f"{type(exc).__name__}: {exc}", "path": str(self.path)},
+                )
+                self._count("rejected")
+                return False
+            self._current = fresh
+            self.generation += 1
+            log.info("mappings reloaded", extra={"trigger": why, "path": str(self.path), "generation": self.generation})
+            self._count("ok")
+            return True
+
+    def _count(self, result: str) -> None:
+        if self._metrics is not None:
+            self._metrics.reloads.labels(result).inc()
+
+
+class FileWatcher:
+    """Watches the mappings path for ``.map`` changes in a thread and reloads."""
+
+    def __init__(self, holder: MappingHolder) -> None:
+        self._holder = holder
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="paymap-mapping-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from watchfiles import watch
+
+        path = self._holder.path
+        target = path if path.is_dir() else path.parent
+        try:
+            for changes in watch(
+                target,
+                watch_filter=lambda _change, name: name.endswith(".map"),
+                stop_event=self._stop,
+                rust_timeout=1000,
+                yield_on_timeout=False,
+            ):
+                names = sorted({Path(p).name for _c, p in changes})
+                self._holder.reload("file change: " + ", ".join(names))
+        except Exception as exc:  # e.g. the directory vanished: keep serving, say so
+            log.error("mapping file watch stopped; reload with SIGHUP", extra={"error": f"{type(exc).__name__}: {exc}"})

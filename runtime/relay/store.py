@@ -1,0 +1,732 @@
+"""Durable store of the relay: raw webhooks, mapping outcomes and the outgoing-event outbox.
+
+The :class:`Store` protocol is small on purpose so a PostgreSQL backend can follow. The embedded
+default, :class:`SQLiteStore`, keeps one file in WAL mode. All writes go through one writer thread
+that groups concurrent operations into one transaction (group commit: one fsync serves many
+webhooks), each operation inside its own savepoint so one failing operation never undoes another.
+Reads use a connection per thread. Schema changes are versioned migrations (``PRAGMA user_version``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+# webhook states
+RECEIVED = "received"  # stored, not mapped yet
+MAPPED = "mapped"  # produced one or more events
+SKIPPED = "skipped"  # no rule for its type
+DROPPED = "dropped"  # a rule matched and produced no event
+FAILED = "failed"  # the mapping raised; parked with its message
+WEBHOOK_STATES = (RECEIVED, MAPPED, SKIPPED, DROPPED, FAILED)
+
+# event states
+PENDING = "pending"
+DELIVERED = "delivered"
+DEAD = "dead"
+SUPERSEDED = "superseded"  # replaced by a replay before it was delivered
+EVENT_STATES = (PENDING, DELIVERED, DEAD, SUPERSEDED)
+
+
+class StoreError(Exception):
+    """Base class of store failures."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot take writes right now (locked, disk error, closed): answer 503."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer paymap."""
+
+
+@dataclass(frozen=True)
+class IncomingWebhook:
+    webhook_id: str
+    headers: dict[str, str]
+    body: bytes
+    received_at: float
+
+
+@dataclass(frozen=True)
+class StoredWebhook:
+    seq: int
+    webhook_id: str
+    headers: dict[str, str]
+    body: bytes
+    received_at: float
+    state: str
+    event_type: str | None
+    error: str | None
+    generation: int
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event produced by mapping, ready to queue (``dead_reason`` set when it failed validation)."""
+
+    event_id: str | None
+    name: str | None
+    payload: str  # compact JSON of the event object
+    dead_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MappingRecord:
+    """The outcome of mapping one stored webhook."""
+
+    state: str  # MAPPED, SKIPPED, DROPPED or FAILED
+    event_type: str | None
+    error: str | None = None
+    events: Sequence[NewEvent] = ()
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    seq: int
+    event_id: str | None
+    payload: str
+    attempts: int
+    received_at: float
+
+
+@dataclass
+class Stats:
+    webhooks: dict[str, int] = field(default_factory=dict)
+    events: dict[str, int] = field(default_factory=dict)
+    queue_depth: int = 0
+    ready_now: int = 0
+    oldest_pending_received_at: float | None = None
+    oldest_pending_error: str | None = None
+    oldest_pending_attempts: int = 0
+    next_attempt_at: float | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    event_seq: int
+    webhook_id: str
+    event_id: str | None
+    name: str | None
+    reason: str | None
+    attempts: int
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class FailedWebhook:
+    webhook_id: str
+    event_type: str | None
+    error: str | None
+    received_at: float
+
+
+class Store(Protocol):
+    """What the relay needs from storage; keep it small (a PostgreSQL backend follows)."""
+
+    async def accept(self, webhook: IncomingWebhook) -> bool:
+        """Durably store a received webhook; False if its ``webhook_id`` was seen before."""
+        ...
+
+    def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def unmapped(self, limit: int) -> list[StoredWebhook]: ...
+
+    def record_mapping(self, seq: int, generation: int, record: MappingRecord) -> bool: ...
+
+    def claim(self, owner: str, limit: int, max_bytes: int, lease_seconds: float) -> list[OutgoingEvent]: ...
+
+    def renew(self, seqs: Sequence[int], owner: str, lease_seconds: float) -> list[int]: ...
+
+    def mark_delivered(self, seqs: Sequence[int], owner: str) -> int: ...
+
+    def mark_retry(self, seqs: Sequence[int], owner: str, delay: float, error: str) -> int: ...
+
+    def release(self, seqs: Sequence[int], owner: str, error: str) -> int: ...
+
+    def mark_dead(self, seqs: Sequence[int], owner: str, reason: str) -> int: ...
+
+    def reap_leases(self) -> int: ...
+
+    def stats(self) -> Stats: ...
+
+    def dead_letters(self, limit: int) -> list[DeadLetter]: ...
+
+    def failed_webhooks(self, limit: int) -> list[FailedWebhook]: ...
+
+    def select_webhooks(
+        self,
+        *,
+        states: Iterable[str] = (),
+        webhook_ids: Iterable[str] = (),
+        with_dead_events: bool = False,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[StoredWebhook]: ...
+
+    def remap(self, seq: int, record: MappingRecord) -> int: ...
+
+    def set_meta(self, values: dict[str, str | None]) -> None: ...
+
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema
+    """
+    CREATE TABLE webhooks (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_id   TEXT NOT NULL UNIQUE,
+        received_at  REAL NOT NULL,
+        headers      TEXT NOT NULL,
+        body         BLOB NOT NULL,
+        state        TEXT NOT NULL DEFAULT 'received',
+        event_type   TEXT,
+        error        TEXT,
+        generation   INTEGER NOT NULL DEFAULT 0,
+        mapped_at    REAL
+    );
+    CREATE INDEX webhooks_unmapped ON webhooks(seq) WHERE state = 'received';
+    CREATE INDEX webhooks_state ON webhooks(state);
+    CREATE INDEX webhooks_received_at ON webhooks(received_at);
+    CREATE TABLE events (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        webhook_seq     INTEGER NOT NULL REFERENCES webhooks(seq),
+        generation      INTEGER NOT NULL,
+        idx             INTEGER NOT NULL,
+        event_id        TEXT,
+        name            TEXT,
+        payload         TEXT NOT NULL,
+        size            INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        lease_owner     TEXT,
+        lease_until     REAL,
+        last_error      TEXT,
+        received_at     REAL NOT NULL,
+        created_at      REAL NOT NULL,
+        updated_at      REAL NOT NULL,
+        delivered_at    REAL,
+        UNIQUE (webhook_seq, generation, idx)
+    );
+    CREATE INDEX events_pending ON events(seq) WHERE state = 'pending';
+    CREATE INDEX events_state ON events(state);
+    CREATE INDEX events_webhook ON events(webhook_seq);
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_Op = tuple[Callable[[sqlite3.Connection], Any], "Future[Any]"]
+
+
+def _placeholders(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class SQLiteStore:
+    """The embedded default store: one SQLite file in WAL mode."""
+
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.synchronous = synchronous
+        self._local = threading.local()
+        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect()
+            self._migrate(conn)
+            conn.close()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the store at {self.path}: {exc}") from None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the store directory {self.path.parent}: {exc}") from None
+        self._writer = threading.Thread(target=self._write_loop, name="paymap-store-writer", daemon=True)
+        self._writer.start()
+
+    # ------------------------------------------------------------------ plumbing
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"the store {self.path} has schema version {version}, newer than this paymap "
+                f"understands ({SCHEMA_VERSION}); upgrade paymap"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # re-check under the lock: another process may have migrated meanwhile
+                if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= number:
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in _MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        try:
+            return fn(self._reader())
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"store read failed: {exc}") from None
+
+    def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        fut: Future[T] = Future()
+        if self._closed:
+            fut.set_exception(StoreUnavailable("the store is closed"))
+            return fut
+        self._queue.put((fn, fut))
+        return fut
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return self._submit(fn).result()
+
+    def _write_loop(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            batch: list[_Op] = [item]
+            stop = False
+            while len(batch) < 1000:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+            try:
+                if conn is None:
+                    conn = self._connect()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for fn, fut in batch:
+                        if not fut.set_running_or_notify_cancel():
+                            continue  # the caller gave up (timeout): do not do it behind its back
+                        conn.execute("SAVEPOINT op")
+                        try:
+                            result = fn(conn)
+                        except Exception as exc:
+                            conn.execute("ROLLBACK TO op")
+                            conn.execute("RELEASE op")
+                            outcomes.append((fut, None, exc))
+                        else:
+                            conn.execute("RELEASE op")
+                            outcomes.append((fut, result, None))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                err = StoreUnavailable(f"store write failed: {exc}")
+                for _fn, fut in batch:
+                    if not fut.done():
+                        if not fut.running():
+                            fut.set_running_or_notify_cancel()
+                        if not fut.cancelled():
+                            fut.set_exception(err)
+                if conn is not None:
+                    try:
+                        conn.close()
+                    finally:
+                        conn = None
+            else:
+                for fut, result, error in outcomes:
+                    if error is None:
+                        fut.set_result(result)
+                    elif isinstance(error, sqlite3.Error):
+                        fut.set_exception(StoreUnavailable(f"store write failed: {error}"))
+                    else:
+                        fut.set_exception(error)
+            if stop:
+                break
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+
+    def ping(self) -> None:
+        self._read(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall())
+
+    # ------------------------------------------------------------------ receive
+    async def accept(self, webhook: IncomingWebhook) -> bool:
+        headers = json.dumps(webhook.headers, separators=(",", ":"))
+
+        def op(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "INSERT INTO webhooks (webhook_id, received_at, headers, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (webhook_id) DO NOTHING",
+                (webhook.webhook_id, webhook.received_at, headers, webhook.body),
+            )
+            return cur.rowcount == 1
+
+        return await asyncio.wrap_future(self._submit(op))
+
+    # ------------------------------------------------------------------ map
+    @staticmethod
+    def _webhook(row: sqlite3.Row | tuple[Any, ...]) -> StoredWebhook:
+        return StoredWebhook(
+            seq=row[0],
+            webhook_id=row[1],
+            headers=json.loads(row[2]),
+            body=bytes(row[3]),
+            received_at=row[4],
+            state=row[5],
+            event_type=row[6],
+            error=row[7],
+            generation=row[8],
+        )
+
+    _WEBHOOK_COLS = "seq, webhook_id, headers, body, received_at, state, event_type, error, generation"
+
+    def unmapped(self, limit: int) -> list[StoredWebhook]:
+        rows = self._read(
+            lambda c: c.execute(
+                f"SELECT {self._WEBHOOK_COLS} FROM webhooks WHERE state = 'received' ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+        return [self._webhook(r) for r in rows]
+
+    @staticmethod
+    def _insert_events(
+        conn: sqlite3.Connection, seq: int, generation: int, received_at: float, record: MappingRecord
+    ) -> None:
+        now = time.time()
+        for idx, ev in enumerate(record.events):
+            state = DEAD if ev.dead_reason else PENDING
+            conn.execute(
+                "INSERT INTO events (webhook_seq, generation, idx, event_id, name, payload, size, state, "
+                "next_attempt_at, last_error, received_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    generation,
+                    idx,
+                    ev.event_id,
+                    ev.name,
+                    ev.payload,
+                    len(ev.payload.encode()),
+                    state,
+                    now,
+                    ev.dead_reason,
+                    received_at,
+                    now,
+                    now,
+                ),
+            )
+
+    def record_mapping(self, seq: int, generation: int, record: MappingRecord) -> bool:
+        """Store a mapping outcome and its events atomically, only if still unmapped."""
+
+        def op(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT received_at FROM webhooks WHERE seq = ? AND state = 'received' AND generation = ?",
+                (seq, generation),
+            ).fetchone()
+            if row is None:
+                return False  # someone else mapped it meanwhile
+            conn.execute(
+                "UPDATE webhooks SET state = ?, event_type = ?, error = ?, mapped_at = ? WHERE seq = ?",
+                (record.state, record.event_type, record.error, time.time(), seq),
+            )
+            self._insert_events(conn, seq, generation, row[0], record)
+            return True
+
+        return self._write(op)
+
+    def remap(self, seq: int, record: MappingRecord) -> int:
+        """Replace a webhook's outcome (replay): undelivered events are superseded; returns generation."""
+
+        def op(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT received_at, generation FROM webhooks WHERE seq = ?", (seq,)).fetchone()
+            if row is None:
+                raise StoreError(f"no webhook with seq {seq}")
+            generation = int(row[1]) + 1
+            now = time.time()
+            conn.execute(
+                "UPDATE events SET state = 'superseded', lease_owner = NULL, lease_until = NULL, "
+                "updated_at = ? WHERE webhook_seq = ? AND state IN ('pending', 'dead')",
+                (now, seq),
+            )
+            conn.execute(
+                "UPDATE webhooks SET state = ?, event_type = ?, error = ?, mapped_at = ?, generation = ? "
+                "WHERE seq = ?",
+                (record.state, record.event_type, record.error, now, generation, seq),
+            )
+            self._insert_events(conn, seq, generation, row[0], record)
+            return generation
+
+        return self._write(op)
+
+    # ------------------------------------------------------------------ deliver
+    def claim(self, owner: str, limit: int, max_bytes: int, lease_seconds: float) -> list[OutgoingEvent]:
+        """Lease the oldest due events, bounded by count and bytes (always at least one)."""
+
+        def op(conn: sqlite3.Connection) -> list[OutgoingEvent]:
+            now = time.time()
+            rows = conn.execute(
+                "SELECT seq, event_id, payload, size, attempts, received_at FROM events "
+                "WHERE state = 'pending' AND next_attempt_at <= ? "
+                "AND (lease_until IS NULL OR lease_until < ?) ORDER BY seq LIMIT ?",
+                (now, now, limit),
+            ).fetchall()
+            chosen: list[OutgoingEvent] = []
+            total = 2
+            for seq, event_id, payload, size, attempts, received_at in rows:
+                if chosen and total + size + 1 > max_bytes:
+                    break
+                total += size + 1
+                chosen.append(OutgoingEvent(seq, event_id, payload, attempts, received_at))
+            if chosen:
+                conn.execute(
+                    f"UPDATE events SET lease_owner = ?, lease_until = ? "
+                    f"WHERE seq IN ({_placeholders(len(chosen))})",
+                    (owner, now + lease_seconds, *[e.seq for e in chosen]),
+                )
+            return chosen
+
+        return self._write(op)
+
+    def _owned_update(self, sql: str, params: Sequence[Any], seqs: Sequence[int], owner: str) -> int:
+        if not seqs:
+            return 0
+
+        def op(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                f"{sql} WHERE state = 'pending' AND lease_owner = ? AND seq IN ({_placeholders(len(seqs))})",
+                (*params, owner, *seqs),
+            )
+            return cur.rowcount
+
+        return self._write(op)
+
+    def renew(self, seqs: Sequence[int], owner: str, lease_seconds: float) -> list[int]:
+        """Extend our lease before a request; returns the seqs still ours."""
+        if not seqs:
+            return []
+
+        def op(conn: sqlite3.Connection) -> list[int]:
+            now = time.time()
+            marks = _placeholders(len(seqs))
+            conn.execute(
+                f"UPDATE events SET lease_until = ? WHERE state = 'pending' AND lease_owner = ? "
+                f"AND lease_until >= ? AND seq IN ({marks})",
+                (now + lease_seconds, owner, now, *seqs),
+            )
+            rows = conn.execute(
+                f"SELECT seq FROM events WHERE state = 'pending' AND lease_owner = ? AND lease_until > ? "
+                f"AND seq IN ({marks})",
+                (owner, now, *seqs),
+            ).fetchall()
+            return [r[0] for r in rows]
+
+        return self._write(op)
+
+    def mark_delivered(self, seqs: Sequence[int], owner: str) -> int:
+        now = time.time()
+        return self._owned_update(
+            "UPDATE events SET state = 'delivered', delivered_at = ?, updated_at = ?, attempts = attempts + 1, "
+            "last_error = NULL, lease_owner = NULL, lease_until = NULL",
+            (now, now),
+            seqs,
+            owner,
+        )
+
+    def mark_retry(self, seqs: Sequence[int], owner: str, delay: float, error: str) -> int:
+        now = time.time()
+        return self._owned_update(
+            "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ?, "
+            "lease_owner = NULL, lease_until = NULL",
+            (now + delay, error, now),
+            seqs,
+            owner,
+        )
+
+    def release(self, seqs: Sequence[int], owner: str, error: str) -> int:
+        """Give events back untouched except for the reason (sender paused): no attempt counted."""
+        return self._owned_update(
+            "UPDATE events SET last_error = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL",
+            (error, time.time()),
+            seqs,
+            owner,
+        )
+
+    def mark_dead(self, seqs: Sequence[int], owner: str, reason: str) -> int:
+        now = time.time()
+        return self._owned_update(
+            "UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ?, "
+            "lease_owner = NULL, lease_until = NULL",
+            (reason, now),
+            seqs,
+            owner,
+        )
+
+    def reap_leases(self) -> int:
+        """Clear leases that expired (their holder died or stalled) so the events go out again."""
+
+        def op(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "UPDATE events SET lease_owner = NULL, lease_until = NULL "
+                "WHERE state = 'pending' AND lease_until IS NOT NULL AND lease_until < ?",
+                (time.time(),),
+            )
+            return cur.rowcount
+
+        return self._write(op)
+
+    # ------------------------------------------------------------------ operate
+    def set_meta(self, values: dict[str, str | None]) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            for key, value in values.items():
+                if value is None:
+                    conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+                else:
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, value),
+                    )
+
+        self._write(op)
+
+    def stats(self) -> Stats:
+        def fn(conn: sqlite3.Connection) -> Stats:
+            st = Stats()
+            conn.execute("BEGIN")
+            try:
+                st.webhooks = {s: 0 for s in WEBHOOK_STATES}
+                for state, n in conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state"):
+                    st.webhooks[state] = n
+                st.events = {s: 0 for s in EVENT_STATES}
+                for state, n in conn.execute("SELECT state, count(*) FROM events GROUP BY state"):
+                    st.events[state] = n
+                st.queue_depth = st.events[PENDING]
+                now = time.time()
+                st.ready_now = conn.execute(
+                    "SELECT count(*) FROM events WHERE state = 'pending' AND next_attempt_at <= ?", (now,)
+                ).fetchone()[0]
+                row = conn.execute(
+                    "SELECT received_at, last_error, attempts FROM events WHERE state = 'pending' "
+                    "ORDER BY seq LIMIT 1"
+                ).fetchone()
+                if row is not None:
+                    st.oldest_pending_received_at, st.oldest_pending_error, st.oldest_pending_attempts = row
+                st.next_attempt_at = conn.execute(
+                    "SELECT min(next_attempt_at) FROM events WHERE state = 'pending'"
+                ).fetchone()[0]
+                st.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            finally:
+                conn.execute("COMMIT")
+            return st
+
+        return self._read(fn)
+
+    def dead_letters(self, limit: int) -> list[DeadLetter]:
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT e.seq, w.webhook_id, e.event_id, e.name, e.last_error, e.attempts, e.updated_at "
+                "FROM events e JOIN webhooks w ON w.seq = e.webhook_seq WHERE e.state = 'dead' "
+                "ORDER BY e.seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+        return [DeadLetter(*r) for r in rows]
+
+    def failed_webhooks(self, limit: int) -> list[FailedWebhook]:
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT webhook_id, event_type, error, received_at FROM webhooks WHERE state = 'failed' "
+                "ORDER BY seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+        return [FailedWebhook(*r) for r in rows]
+
+    def select_webhooks(
+        self,
+        *,
+        states: Iterable[str] = (),
+        webhook_ids: Iterable[str] = (),
+        with_dead_events: bool = False,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[StoredWebhook]:
+        """Webhooks matching any of the selectors (states, ids, dead events), within the time range."""
+        ors: list[str] = []
+        params: list[Any] = []
+        states = list(states)
+        ids = list(webhook_ids)
+        if states:
+            ors.append(f"state IN ({_placeholders(len(states))})")
+            params += states
+        if ids:
+            ors.append(f"webhook_id IN ({_placeholders(len(ids))})")
+            params += ids
+        if with_dead_events:
+            ors.append("seq IN (SELECT webhook_seq FROM events WHERE state = 'dead')")
+        where = [f"({' OR '.join(ors)})"] if ors else []
+        if since is not None:
+            where.append("received_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("received_at < ?")
+            params.append(until)
+        sql = f"SELECT {self._WEBHOOK_COLS} FROM webhooks"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq"
+        rows = self._read(lambda c: c.execute(sql, params).fetchall())
+        return [self._webhook(r) for r in rows]

@@ -1,0 +1,269 @@
+"""The two background loops: the mapper (stored webhook → events) and the sender (events → Inngest).
+
+Both work only from the store, so a crash anywhere loses nothing: a webhook still ``received`` is
+mapped after restart, an event still ``pending`` is sent again (its deterministic ``id`` lets
+Inngest drop the duplicate). The sender leases what it sends; leases outlive the HTTP timeout and
+are renewed before every request, and expired ones are reaped so a dead process's batch goes out.
+
+Delivery policy (see docs/relay.md): network errors, timeouts, 408, 429 and 5xx are retried forever
+with exponential backoff and jitter (``Retry-After`` honoured); 401/403/404 (and 3xx) pause the
+sender and keep everything queued; 413 splits the batch; a 400 on a batch resends one by one and
+dead-letters only what Inngest still rejects, with its error text.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+
+from runtime.relay.config import RelaySettings
+from runtime.relay.inngest import InngestSender, SendResult
+from runtime.relay.mapping import map_webhook
+from runtime.relay.metrics import RelayMetrics
+from runtime.relay.reload import MappingHolder
+from runtime.relay.store import DROPPED, FAILED, MAPPED, SKIPPED, OutgoingEvent, Store, StoreError
+
+log = logging.getLogger("paymap.relay")
+
+PAUSE_KEY = "sender.paused"
+PAUSE_SINCE_KEY = "sender.paused_since"
+LAST_ERROR_KEY = "sender.last_error"
+LAST_OK_KEY = "sender.last_delivery_at"
+TARGET_KEY = "sender.target"
+
+
+class _Loop:
+    """A stoppable thread that sleeps on a wake-up event between rounds."""
+
+    name = "paymap-loop"
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=timeout)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
+        if wakeable:
+            self._wake.wait(seconds)
+            self._wake.clear()
+        else:
+            self._stop.wait(seconds)
+
+    def _guarded(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._run()
+            except StoreError as exc:
+                log.error("store unavailable; retrying", extra={"loop": self.name, "error": str(exc)})
+                self._sleep(1.0, wakeable=False)
+            except Exception:  # never let a bug silently stop delivery
+                log.exception("unexpected error in background loop; restarting it", extra={"loop": self.name})
+                self._sleep(1.0, wakeable=False)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Mapper(_Loop):
+    """Maps stored webhooks with the current mappings and queues their events."""
+
+    name = "paymap-mapper"
+
+    def __init__(
+        self, store: Store, holder: MappingHolder, settings: RelaySettings, metrics: RelayMetrics, sender: Sender
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._holder = holder
+        self._settings = settings
+        self._metrics = metrics
+        self._sender = sender
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            mappings = self._holder.current
+            batch = self._store.unmapped(100) if mappings is not None else []
+            if not batch:
+                self._sleep(self._settings.poll_seconds)
+                continue
+            assert mappings is not None
+            for webhook in batch:
+                record = map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes)
+                if not self._store.record_mapping(webhook.seq, webhook.generation, record):
+                    continue
+                extra = {"webhook_id": webhook.webhook_id, "event_type": record.event_type, "outcome": record.state}
+                if record.state == MAPPED:
+                    self._metrics.mapped.inc()
+                    dead = [e for e in record.events if e.dead_reason]
+                    self._metrics.dead_lettered.inc(len(dead))
+                    log.info("webhook mapped", extra={**extra, "events": [e.event_id for e in record.events]})
+                    for ev in dead:
+                        log.error(
+                            "event dead-lettered: it breaks Inngest's event rules",
+                            extra={**extra, "event_id": ev.event_id, "reason": ev.dead_reason},
+                        )
+                elif record.state == SKIPPED:
+                    self._metrics.skipped.inc()
+                    log.info("webhook skipped: no mapping rule for its type", extra=extra)
+                elif record.state == DROPPED:
+                    self._metrics.dropped.inc()
+                    log.info("webhook dropped by its mapping", extra=extra)
+                elif record.state == FAILED:
+                    self._metrics.failed.inc()
+                    log.error("webhook mapping failed; parked for replay", extra={**extra, "error": record.error})
+            self._sender.wake()
+
+
+class Sender(_Loop):
+    """Delivers pending events in batches to the Inngest Event API."""
+
+    name = "paymap-sender"
+
+    def __init__(self, store: Store, client: InngestSender, settings: RelaySettings, metrics: RelayMetrics) -> None:
+        super().__init__()
+        self._store = store
+        self._client = client
+        self._s = settings
+        self._metrics = metrics
+        self.owner = f"{uuid.uuid4().hex[:12]}"
+        self._failures = 0
+        self._hold = 0.0
+        self._hold_reason = ""
+        self._paused: str | None = None
+        self._last_reap = 0.0
+        self._last_alert = 0.0
+
+    # --------------------------------------------------------------- loop
+    def _run(self) -> None:
+        self._store.set_meta({TARGET_KEY: self._client.display_url})
+        while not self._stop.is_set():
+            self._housekeeping()
+            batch = self._store.claim(
+                self.owner, self._s.batch_max_events, self._s.batch_max_bytes, self._s.lease_seconds
+            )
+            if not batch:
+                self._sleep(self._s.poll_seconds)
+                continue
+            self._hold = 0.0
+            self._deliver(batch)
+            if self._hold > 0:
+                self._sleep(self._hold, wakeable=False)
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now - self._last_reap < max(1.0, self._s.poll_seconds):
+            return
+        self._last_reap = now
+        reaped = self._store.reap_leases()
+        if reaped:
+            self._metrics.leases_reaped.inc(reaped)
+            log.warning("reclaimed expired delivery leases", extra={"events": reaped})
+        if now - self._last_alert >= 60:
+            st = self._store.stats()
+            if st.oldest_pending_received_at is not None:
+                age = time.time() - st.oldest_pending_received_at
+                if age > self._s.alert_pending_age_seconds:
+                    self._last_alert = now
+                    log.error(
+                        "events are waiting too long for delivery",
+                        extra={"oldest_pending_age_s": round(age), "queue_depth": st.queue_depth,
+                               "reason": st.oldest_pending_error},
+                    )
+
+    def _backoff(self) -> float:
+        step: float = self._s.retry_base_seconds * float(2 ** min(self._failures - 1, 30))
+        return min(self._s.retry_max_seconds, step) * random.uniform(0.5, 1.0)
+
+    # --------------------------------------------------------------- one batch
+    def _deliver(self, events: list[OutgoingEvent]) -> None:
+        if self._hold > 0:  # an earlier part of this batch asked us to wait: keep the rest queued
+            self._store.release([e.seq for e in events], self.owner, self._hold_reason)
+            return
+        mine = set(self._store.renew([e.seq for e in events], self.owner, self._s.lease_seconds))
+        events = [e for e in events if e.seq in mine]
+        if not events:
+            return
+        seqs = [e.seq for e in events]
+        result = self._client.send([e.payload for e in events])
+        self._metrics.requests.labels(str(result.status) if result.status else "network_error").inc()
+        if result.ok:
+            self._delivered(events)
+        elif result.auth:
+            self._pause(seqs, result)
+        elif result.retryable:
+            self._retry(seqs, result)
+        elif len(events) > 1:
+            how = "split in halves" if result.too_large else "resent one by one"
+            log.warning("batch rejected; " + how, extra={"events": len(events), "error": result.error})
+            if result.too_large:
+                half = len(events) // 2
+                self._deliver(events[:half])
+                self._deliver(events[half:])
+            else:
+                for ev in events:
+                    self._deliver([ev])
+        else:
+            self._dead(events[0], result)
+
+    def _delivered(self, events: list[OutgoingEvent]) -> None:
+        done = self._store.mark_delivered([e.seq for e in events], self.owner)
+        now = time.time()
+        for ev in events:
+            self._metrics.delivery_latency.observe(max(0.0, now - ev.received_at))
+        self._metrics.delivered.inc(done)
+        self._failures = 0
+        meta: dict[str, str | None] = {LAST_OK_KEY: f"{now:.3f}", LAST_ERROR_KEY: None}
+        if self._paused is not None:
+            log.warning("delivery resumed: Inngest accepts the event key again", extra={"was": self._paused})
+            self._paused = None
+            self._metrics.sender_paused.set(0)
+            meta.update({PAUSE_KEY: None, PAUSE_SINCE_KEY: None})
+        self._store.set_meta(meta)
+        log.info("events delivered", extra={"events": [e.event_id for e in events]})
+
+    def _pause(self, seqs: list[int], result: SendResult) -> None:
+        reason = (
+            f"{result.error} from {self._client.display_url} — delivery paused, nothing is dropped; check "
+            f"INNGEST_EVENT_KEY, INNGEST_ENV and the event API URL (retrying every {self._s.auth_pause_seconds:g} s)"
+        )
+        self._store.release(seqs, self.owner, reason)
+        self._hold, self._hold_reason = self._s.auth_pause_seconds, reason
+        meta: dict[str, str | None] = {PAUSE_KEY: reason, LAST_ERROR_KEY: reason}
+        if self._paused is None:
+            meta[PAUSE_SINCE_KEY] = f"{time.time():.3f}"
+        self._paused = reason
+        self._metrics.sender_paused.set(1)
+        self._store.set_meta(meta)
+        log.error("DELIVERY PAUSED: Inngest refused the event key", extra={"status": result.status, "reason": reason})
+
+    def _retry(self, seqs: list[int], result: SendResult) -> None:
+        self._failures += 1
+        delay = self._backoff()
+        if result.retry_after is not None:
+            delay = max(delay, min(result.retry_after, self._s.retry_max_seconds))
+        reason = f"{result.error} (attempt failed; retrying in {delay:.1f} s)"
+        self._store.mark_retry(seqs, self.owner, delay, reason)
+        self._metrics.retried.inc(len(seqs))
+        self._hold, self._hold_reason = delay, reason
+        self._store.set_meta({LAST_ERROR_KEY: reason})
+        log.warning("delivery failed; will retry", extra={"events": len(seqs), "error": result.error, "delay_s": round(delay, 3)})
+
+    def _dead(self, event: OutgoingEvent, result: SendResult) -> None:
+        reason = f"Inngest rejected the event: {result.error}"
+        if self._store.mark_dead([event.seq], self.owner, reason):
+            self._metrics.dead_lettered.inc()
+        log.error("event dead-lettered", extra={"event_id": event.event_id, "reason": reason})
