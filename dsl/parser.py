@@ -32,16 +32,20 @@ class _BracketNewlines:
 
     always_accept = ("_NL",)
 
+    def __init__(self) -> None:
+        self.open: list[Token] = []  # brackets still open: syntax errors point at them
+
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        depth = 0
+        self.open = []
         for tok in stream:
             if tok.type in _OPEN:
-                depth += 1
-                if depth > MAX_NESTING:
+                self.open.append(tok)
+                if len(self.open) > MAX_NESTING:
                     raise _TooDeep(tok)
             elif tok.type in _CLOSE:
-                depth = max(0, depth - 1)
-            elif tok.type == "_NL" and depth:
+                if self.open:
+                    self.open.pop()
+            elif tok.type == "_NL" and self.open:
                 continue
             yield tok
 
@@ -57,13 +61,16 @@ def grammar_text() -> str:
     return (resources.files("dsl.grammar") / "mapping.lark").read_text(encoding="utf-8")
 
 
+_POSTLEX = _BracketNewlines()
+
+
 @functools.cache
 def _parser() -> Lark:
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        postlex=_BracketNewlines(),
+        postlex=_POSTLEX,
         propagate_positions=True,
         maybe_placeholders=False,
         cache=True,
@@ -116,7 +123,7 @@ _TERMINAL_WORDS = {
 
 def _describe_token(tok: Token) -> str:
     if tok.type in ("_NL", "$END"):
-        return _TERMINAL_WORDS[tok.type]
+        return _TERMINAL_WORDS[tok.type].removeprefix("the ")
     text = str(tok)
     return f"`{text}`" if len(text) <= 30 else f"`{text[:27]}...`"
 
@@ -134,10 +141,10 @@ def _expected_words(expected: set[str]) -> str:
 
 def _hint(tok: Token, expected: set[str], line: str) -> str | None:
     text = str(tok)
-    if tok.type == "EQUAL" and "COMP_OP" not in expected and "_THEN" in expected:
-        return "to compare two values write `==`"
-    if tok.type == "EQUAL" and "=" in line[: (tok.column or 1) - 1]:
-        return "a statement has one `=`; to compare two values write `==`"
+    if tok.type == "EQUAL":
+        return "to compare two values write `==`; a statement has a single `=`"
+    if text == "-" and line[tok.column or 0: (tok.column or 0) + 1] == ">":
+        return "`x -> ...` can only be the last argument of `map` or `filter`"
     if tok.type == "COMP_OP" and text == "==" and "EQUAL" in expected:
         return "to assign a value write a single `=`"
     if tok.type == "_NL" and "_ELSE" in expected:
@@ -237,6 +244,13 @@ def _report_syntax(exc: UnexpectedInput, file: str, lines: list[str], diags: Dia
                 help = "the file contains bytes that are not UTF-8 text"
             diags.error("M101", span, f"unexpected character `{shown}`", help=help)
         return line
+    if isinstance(exc, UnexpectedToken) and _POSTLEX.open and (
+            exc.token.type == "$END" or (exc.token.line or 0) > (_POSTLEX.open[-1].line or 0)):
+        opener = _POSTLEX.open[-1]
+        closer = {"(": ")", "[": "]", "{": "}"}[str(opener)]
+        diags.error("M100", _span_of_token(file, opener), f"this `{opener}` is never closed",
+                    help=f"add `{closer}` where the expression ends")
+        return opener.line
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         expected = set(exc.accepts or exc.expected)

@@ -8,6 +8,6 @@ Public API::
 """
 
 from runtime.errors import CompileError, MappingError
-from runtime.mappingset import MappingSet, Outcome, load
+from runtime.mappingset import MappingSet, Outcome, load, load_text
 
-__all__ = ["CompileError", "MappingError", "MappingSet", "Outcome", "load"]
+__all__ = ["CompileError", "MappingError", "MappingSet", "Outcome", "load", "load_text"]

@@ -9,8 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dsl.codegen import GeneratedModule, Site
-from dsl.compiler import CompiledFile, CompileResult, compile_paths, generate_trace
-from dsl.diagnostics import Diagnostic
+from dsl.compiler import (
+    CompiledFile,
+    CompileResult,
+    check_routing,
+    compile_paths,
+    compile_text,
+    generate_trace,
+)
+from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.render import render_text, summary
 from dsl.routing import select
 from dsl.schema import InputSchema
@@ -180,6 +187,18 @@ def _site_from_traceback(tb: types.TracebackType | None, gen: GeneratedModule) -
                 site = gen.sites[lineno - 1]
         tb = tb.tb_next
     return site
+
+
+def load_text(text: str, path: str = "<text>", schema: InputSchema | None = None) -> MappingSet:
+    """Compile mapping source held in memory (tests, playgrounds); same errors as :func:`load`."""
+    diags = Diagnostics()
+    compiled = compile_text(text, path, diags, schema)
+    check_routing([compiled], diags, schema)
+    result = CompileResult([compiled], diags.sorted())
+    if not result.ok:
+        errors = result.errors
+        raise CompileError(list(errors), render_text(errors, result.sources) + "\n" + summary(errors, 1))
+    return MappingSet(result)
 
 
 def load(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
