@@ -10,6 +10,7 @@ import base64
 import importlib.resources
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -183,3 +184,64 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
 
 def jdump(obj: Any) -> bytes:
     return json.dumps(obj).encode()
+
+
+def relay_env(db: Path, port: int, event_api: str, **extra: str) -> dict[str, str]:
+    """Environment for a ``paymap serve`` subprocess with fast test timings."""
+    env = {
+        "DODO_PAYMENTS_WEBHOOK_KEY": SECRET,
+        "PAYMAP_DB": str(db),
+        "PAYMAP_PORT": str(port),
+        "INNGEST_DEV": event_api,
+        "PAYMAP_HTTP_TIMEOUT": "1",
+        "PAYMAP_LEASE_SECONDS": "6",
+        "PAYMAP_RETRY_BASE_SECONDS": "0.05",
+        "PAYMAP_RETRY_MAX_SECONDS": "0.5",
+        "PAYMAP_AUTH_PAUSE_SECONDS": "0.3",
+        "PAYMAP_POLL_SECONDS": "0.05",
+        "PAYMAP_WATCH": "0",
+        "PAYMAP_LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+class RelayProcess:
+    """``paymap serve`` as its own process (for kill -9 and signals); its log goes to ``log_path``."""
+
+    def __init__(self, mappings: Path, env: dict[str, str], log_path: Path, *args: str) -> None:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
+        full_env.update(env)
+        self.port = int(env["PAYMAP_PORT"])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        with log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from runtime.cli import main; sys.exit(main())",
+                 "serve", str(mappings), *args],
+                env=full_env,
+                stdout=log,
+                stderr=log,
+                cwd=REPO,
+            )
+        wait_until(self._ready, f"the relay process to answer on {self.url} (log: {log_path})", timeout=60)
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the relay exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+        try:
+            return httpx.get(self.url + "/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill9()

@@ -15,7 +15,9 @@ Test hooks (not part of Inngest), under ``/_control``:
                            keys null = accept any key (like the dev server); a request body over
                            max_request_bytes gets 413 "Event payload too large" (as Inngest Cloud);
                            reject_names: names rejected with a 400 (a server-side rule the relay
-                           cannot check locally).
+                           cannot check locally); response_delay_ms: answer /e/ only after
+                           recording the events and waiting this long (widens the window in
+                           which a crashed sender has been accepted but not yet told so).
   POST /_control/script   {"responses": [{"status": 503, "body": {...}, "headers": {...}, "count": 2}]}
                            canned answers for the next requests to /e/, consumed in order
                            (those requests record nothing).
@@ -52,6 +54,7 @@ class State:
         self.max_request_bytes: int | None = None
         self.max_event_bytes = 3 * 1024 * 1024
         self.reject_names: set[str] = set()
+        self.response_delay_ms = 0
         self.script: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
@@ -141,6 +144,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             status, answer = self._ingest(key, body)
             STATE.requests.append({"status": status, "accepted": len(answer.get("ids", [])), "bytes": len(body)})
+            delay = STATE.response_delay_ms / 1000
+        if delay:
+            time.sleep(delay)
         self._send(status, answer)
 
     def _ingest(self, key: str, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -178,6 +184,8 @@ class Handler(BaseHTTPRequestHandler):
                     STATE.max_request_bytes = data["max_request_bytes"]
                 if "max_event_bytes" in data:
                     STATE.max_event_bytes = data["max_event_bytes"]
+                if "response_delay_ms" in data:
+                    STATE.response_delay_ms = data["response_delay_ms"]
                 if "reject_names" in data:
                     STATE.reject_names = set(data["reject_names"])
             elif what == "script":

@@ -1,0 +1,113 @@
+"""The relay's commands as a user runs them: refusals are sentences, send-sample reaches Inngest, SIGHUP reloads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from .harness import MAPPINGS, SECRET, Double, RelayProcess, free_port, relay_env, run_cli, wait_until
+
+
+def _assert_sentence(result_stderr: str, *needles: str) -> None:
+    assert "Traceback" not in result_stderr
+    for needle in needles:
+        assert needle in result_stderr, result_stderr
+
+
+def test_serve_refuses_without_a_secret(tmp_path: Path) -> None:
+    result = run_cli("serve", str(MAPPINGS), "--db", str(tmp_path / "x.sqlite3"))
+    assert result.returncode == 2
+    _assert_sentence(result.stderr, "no webhook secret configured", "DODO_PAYMENTS_WEBHOOK_KEY", "--insecure-dev")
+    assert not (tmp_path / "x.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"PAYMAP_PORT": "eighty"}, "setting PAYMAP_PORT"),
+        ({"DODO_PAYMENTS_WEBHOOK_KEY": "whsec_***"}, "DODO_PAYMENTS_WEBHOOK_KEY: secret #1"),
+        ({"INNGEST_BASE_URL": "inn.gs"}, "setting INNGEST_BASE_URL: must be an http(s) URL"),
+        ({"PAYMAP_HTTP_TIMEOUT": "90"}, "PAYMAP_LEASE_SECONDS (60) must be at least PAYMAP_HTTP_TIMEOUT"),
+        ({"INNGEST_DEV": "0"}, "INNGEST_EVENT_KEY is not set"),
+    ],
+)
+def test_serve_names_the_wrong_setting(env: dict[str, str], needle: str) -> None:
+    result = run_cli("serve", str(MAPPINGS), env={"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, **env})
+    assert result.returncode == 2
+    _assert_sentence(result.stderr, needle)
+
+
+def test_serve_refuses_broken_mappings_with_diagnostics(tmp_path: Path) -> None:
+    (tmp_path / "bad.map").write_text('on "payment.succeeded"\nname = "inngest/x"\n')
+    result = run_cli("serve", str(tmp_path), "--db", str(tmp_path / "x.sqlite3"),
+                     env={"DODO_PAYMENTS_WEBHOOK_KEY": SECRET})
+    assert result.returncode == 1
+    _assert_sentence(result.stderr, "have errors", "bad.map:2", "reserved")
+
+
+def test_operator_commands_explain_mistakes(tmp_path: Path) -> None:
+    missing = str(tmp_path / "none.sqlite3")
+    status = run_cli("status", "--db", missing)
+    assert status.returncode == 1
+    _assert_sentence(status.stderr, "no store at", "PAYMAP_DB")
+    nothing = run_cli("replay", "--db", missing)
+    assert nothing.returncode == 2
+    _assert_sentence(nothing.stderr, "choose what to replay")
+    when = run_cli("replay", "--since", "last tuesday", "--db", missing)
+    _assert_sentence(when.stderr, "neither an ISO time")
+    unknown = run_cli("send-sample", "payment.teleported")
+    assert unknown.returncode == 2
+    _assert_sentence(unknown.stderr, "no sample for 'payment.teleported'", "--list")
+    nobody = run_cli("send-sample", "payment.succeeded", "--url", f"http://127.0.0.1:{free_port()}/webhooks/dodo",
+                     env={"DODO_PAYMENTS_WEBHOOK_KEY": SECRET})
+    assert nobody.returncode == 1
+    _assert_sentence(nobody.stderr, "cannot reach", "is `paymap serve` running?")
+    assert "payment.succeeded" in run_cli("send-sample", "--list").stdout.split()
+
+
+def test_send_sample_reaches_inngest_and_sighup_reloads(tmp_path: Path, double: Double) -> None:
+    mappings = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, mappings)
+    port = free_port()
+    env = relay_env(tmp_path / "relay.sqlite3", port, double.url, PAYMAP_LOG_LEVEL="INFO")
+    relay = RelayProcess(mappings, env, tmp_path / "relay.log", "--no-watch")
+    try:
+        sent = run_cli("send-sample", "payment.succeeded", env=env)
+        assert sent.returncode == 0, sent.stderr
+        assert "payment.succeeded sent as webhook-id msg_" in sent.stdout
+        [event] = wait_until(double.events, "the sample at the Inngest double")
+        assert event["name"] == "payment.succeeded" and event["id"].startswith("dodo:msg_")
+
+        map_file = mappings / "relay.map"
+        map_file.write_text(map_file.read_text().replace('"payment.succeeded"\ndata', '"payment.paid"\ndata'))
+        relay.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "mappings reloaded" in relay.log_path.read_text(), "the SIGHUP reload")
+        assert run_cli("send-sample", "payment.succeeded", env=env).returncode == 0
+        wait_until(lambda: [e["name"] for e in double.events()] == ["payment.succeeded", "payment.paid"],
+                   "the event mapped by the reloaded set")
+
+        status = run_cli("status", "--json", env=env)
+        info = json.loads(status.stdout)
+        assert info["events"]["delivered"] == 2 and info["queue_depth"] == 0
+        wrong = run_cli("send-sample", "payment.succeeded", "--secret", "whsec_" + "A" * 40, env=env)
+        assert wrong.returncode == 1
+        _assert_sentence(wrong.stderr, "401", "signature_mismatch")
+    finally:
+        relay.stop()
+
+
+def test_status_shows_why_events_wait_when_inngest_is_down(tmp_path: Path) -> None:
+    port = free_port()
+    env = relay_env(tmp_path / "relay.sqlite3", port, f"http://127.0.0.1:{free_port()}")
+    relay = RelayProcess(MAPPINGS, env, tmp_path / "relay.log")
+    try:
+        assert run_cli("send-sample", "payment.succeeded", env=env).returncode == 0
+        text = wait_until(lambda: (out := run_cli("status", env=env).stdout) and "cannot reach" in out and out,
+                          "status to show the reason")
+        assert "pending 1" in text and "waiting because" in text
+    finally:
+        relay.stop()
