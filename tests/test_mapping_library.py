@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import runtime
+from runtime import testing
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = ROOT / "mappings"
@@ -53,6 +54,9 @@ MONEY: dict[str, list[tuple[str, str, str]]] = {
 EXPONENT = {"USD": 2, "EUR": 2, "INR": 2, "JPY": 0, "KRW": 0, "KWD": 3, "BHD": 3}
 
 CREDIT_STRINGS = ("amount", "balance_before", "balance_after", "overage_before", "overage_after")
+
+
+CASES = testing.collect([str(MAPPINGS)])
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +211,21 @@ def test_disputes_without_a_customer_still_map(library: runtime.MappingSet, even
     assert event["user"] == {"email": "unknown"}
     assert "customer_id" not in event["data"]
     assert event["data"]["urgent"] is (event_type == "dispute.opened")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_mapping_examples(case: testing.Case) -> None:
+    case.check()
+
+
+def test_every_mapping_file_has_examples() -> None:
+    _, untested = testing.discover([str(MAPPINGS)])
+    assert untested == []
+
+
+def test_every_event_type_has_an_example_on_its_unchanged_sample() -> None:
+    """At least one *.test.yaml example maps each shipped sample as it is and expects events."""
+    tested = {c.body["type"] for c in CASES
+              if c.kind == "events" and c.events and c.body["type"] in SAMPLE_TYPES
+              and c.body == sample(c.body["type"])}
+    assert sorted(set(SAMPLE_TYPES) - tested) == []
