@@ -204,13 +204,13 @@ _add(Builtin("sum", (Param("list", T.LIST),), T.NUMBER,
 _add(Builtin(
     "required", (Param("value", T.ANY), Param("message", T.STRING, "the error text", optional=True, literal=True)),
     T.VALUE, "The value; fails the event with a clear message when it is missing or null.",
-    (("required(data.customer.email)", "the email, or an error naming the field"),),
+    (("required(data.customer.email)", '"ada@example.com"'),),
     F.required, absent="handle", category="absent values", returns_from_args=True,
 ))
 _add(Builtin(
     "coalesce", (Param("value", T.ANY),), T.ANY,
     "The first argument that is neither missing nor null (like chaining `??`).",
-    (('coalesce(data.customer.name, data.customer.email, "customer")', "the first present value"),),
+    (('coalesce(data.customer.name, data.customer.email, "customer")', '"ada@example.com"'),),
     F.coalesce, variadic=True, absent="handle", category="absent values", returns_from_args=True,
 ))
 _add(Builtin("exists", (Param("value", T.ANY),), T.BOOL,
@@ -229,7 +229,7 @@ _add(Builtin(
 _add(Builtin(
     "filter", (Param("list", T.LIST), Param("item -> condition", T.BOOL)), T.LIST,
     "The items for which the condition is true.",
-    (("filter(data.product_cart, p -> p.quantity > 1)", "the items with more than one unit"),),
+    (("filter(data.product_cart, p -> p.quantity > 1)", '[{product_id: "pdt_1", quantity: 2}]'),),
     None, lambda_param=1, category="lists",
 ))
 _add(Builtin(
