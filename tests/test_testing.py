@@ -364,7 +364,7 @@ def test_cli_exit_codes_and_paths(project: Path, capsys: pytest.CaptureFixture[s
     assert code == 0
     code, _, err = run_cli(capsys, str(project / "nope"))
     assert code == 2 and "no such file or directory" in err
-    write(project, "other.map", 'on "x"\nname = "x"\n')
+    write(project, "other.map", 'on "dispute.won"\nname = "x"\n')
     code, _, err = run_cli(capsys, str(project / "other.map"))
     assert code == 2 and "has no tests: create" in err
     code, out, err = run_cli(capsys, str(project))
