@@ -81,8 +81,12 @@ def _check_query(value: Any) -> str | None:
     return None
 
 
-_NUMERIC = T.NUMBER | T.STRING  # numeric text is accepted and checked at run time
-_TS = T.STRING
+# Amounts: numbers, or text known (or not known not) to hold a number -- checked at run time.
+# A text field the schema declares as plain text (an email, an id) is refused at compile time.
+_AMOUNT = T.NUMBER | T.NUMSTR
+# Conversions read any text: `decimal(trim(x))` is how to say "this text holds a number".
+_NUMERIC = T.NUMBER | T.STRING
+_TS = T.DATETIME
 
 BUILTINS: dict[str, Builtin] = {}
 
@@ -94,7 +98,7 @@ def _add(b: Builtin) -> None:
 
 # money ------------------------------------------------------------------------------------------
 _add(Builtin(
-    "cents", (Param("amount", _NUMERIC, "an amount in hundredths"),), T.STRING,
+    "cents", (Param("amount", _AMOUNT, "an amount in hundredths"),), T.STRING,
     "Hundredths to a string with two decimals, exactly as JavaScript's `(x / 100).toFixed(2)` "
     "but without binary floating point.",
     (("cents(2999)", '"29.99"'), ("cents(5)", '"0.05"'), ("cents(12.5)", '"0.13"'), ('cents("1900")', '"19.00"')),
@@ -103,7 +107,7 @@ _add(Builtin(
             "prefer `money(amount, currency)` for amounts in a currency's minor units.",
 ))
 _add(Builtin(
-    "money", (Param("amount", T.INT | T.STRING, "an integer amount in the currency's minor units"),
+    "money", (Param("amount", T.INT | T.NUMSTR, "an integer amount in the currency's minor units"),
               Param("currency", T.STRING, "an ISO 4217 code")), T.STRING,
     "Minor units to an exact decimal string with the currency's ISO 4217 number of decimals.",
     (('money(2999, "USD")', '"29.99"'), ('money(2999, "JPY")', '"2999"'), ('money(12345, "KWD")', '"12.345"')),
@@ -134,13 +138,13 @@ _add(Builtin(
     F.epoch, category="time",
 ))
 _add(Builtin(
-    "iso", (Param("timestamp", _TS, "an RFC 3339 timestamp"),), T.STRING,
+    "iso", (Param("timestamp", _TS, "an RFC 3339 timestamp"),), T.DATETIME,
     "The same instant as an RFC 3339 string in UTC with `Z`.",
     (('iso("2025-08-04T10:13:04.5+02:00")', '"2025-08-04T08:13:04.500000Z"'),),
     F.iso, category="time",
 ))
 _add(Builtin(
-    "from_epoch_ms", (Param("ms", T.INT, "milliseconds since 1970"),), T.STRING,
+    "from_epoch_ms", (Param("ms", T.INT, "milliseconds since 1970"),), T.DATETIME,
     "Milliseconds since 1970 to an RFC 3339 UTC string.",
     (("from_epoch_ms(1754295184882)", '"2025-08-04T08:13:04.882Z"'),),
     F.from_epoch_ms, category="time",
@@ -180,7 +184,7 @@ _add(Builtin("sha256", (Param("text", T.STRING),), T.STRING,
              F.sha256, category="text"))
 # numbers ------------------------------------------------------------------------------------------
 _add(Builtin(
-    "round", (Param("number", _NUMERIC), Param("places", T.INT, "decimal places", optional=True, literal=True),
+    "round", (Param("number", _AMOUNT), Param("places", T.INT, "decimal places", optional=True, literal=True),
               Param("mode", T.STRING, "rounding mode", optional=True, literal=True)), T.DECIMAL,
     "A number rounded to `places` decimals (default 0) with a named rounding mode (default \"half_up\").",
     (('round(0.125, 2)', "0.13"), ('round(0.125, 2, "half_even")', "0.12"), ('round(-1.5, 0, "floor")', "-2")),

@@ -1,24 +1,45 @@
 """Checks on the AST: names, functions and arity, argument and operator types, boolean
-conditions, output targets against the Inngest event contract. Produces the facts the code
-generator needs (how each name resolves, each expression's static type)."""
+conditions, input paths against the input schema, output targets against the Inngest event
+contract. Produces the facts the code generator needs (how each name resolves, each
+expression's static type).
+
+Two passes over every module:
+
+* the **checking** pass uses the input schema (Dodo's by default) and reports diagnostics: an
+  unknown field, a value that may be null where one is needed, text passed to ``cents`` ...;
+* the **facts** pass types every input path as the bare envelope would (anything, maybe absent),
+  and its types are what the code generator relies on -- a delivery that breaks the schema's
+  promises must still never crash generated code (see :class:`dsl.schema.SoundSchema`).
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dsl import nodes as n
 from dsl import types as T
-from dsl.builtins import BUILTINS, Builtin
-from dsl.diagnostics import Diagnostics
-from dsl.schema import EnvelopeSchema, InputSchema, Segment
+from dsl.builtins import BUILTINS, Builtin, Param
+from dsl.diagnostics import Diagnostics, Severity
+from dsl.routing import best_specificity
+from dsl.schema import (
+    EnvelopeSchema,
+    InputSchema,
+    PathInfo,
+    Segment,
+    SoundSchema,
+    path_text,
+)
 from dsl.source import Span
 
 EVENT_FIELDS = ("name", "data", "user", "id", "ts", "v")
 _LEAF_FIELDS = {"name", "id", "ts", "v"}
 _TS_MIN_MS = 315_532_800_000  # 1980-01-01: Inngest refuses anything earlier
+_TS_MAX_MS = 4_102_444_800_000  # 2100-01-01: and anything later
+_STATIC_LIMIT = 256  # most names a rule's `name` is worked out to before giving up
 
 _FUNCTION_ALIASES = {
     "toFixed": "cents", "tofixed": "cents", "fixed": "cents", "to_fixed": "cents",
@@ -28,6 +49,10 @@ _FUNCTION_ALIASES = {
     "to_int": "int", "integer": "int", "default": "coalesce", "ifnull": "coalesce", "nvl": "coalesce",
     "concat": None, "strip": "trim", "hash": "sha256", "jmespath": "query", "has": "exists",
 }
+_STATIC_FUNCTIONS: dict[str, Callable[[str], str]] = {
+    "lower": lambda s: s.lower(), "upper": lambda s: s.upper(), "trim": lambda s: s.strip(),
+}
+_NAME_CHARS = re.compile(r"[A-Za-z0-9._/:\-]+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +68,7 @@ class _Alias:
     root: str
     segments: list[Segment]
     spans: list[Span]
+    info: PathInfo | None = None
 
 
 @dataclass(slots=True)
@@ -50,6 +76,10 @@ class CheckedRule:
     rule: n.Rule
     event_types: frozenset[str] | None
     targets: list[tuple[str, ...]] = field(default_factory=list)
+    # the event names this rule can produce, when they can be worked out (None: computed)
+    names: frozenset[str] | None = None
+    name_span: Span | None = None  # where `name` is assigned
+    drops: bool = False  # an unconditional `drop`: the rule ignores its events on purpose
 
 
 @dataclass(slots=True)
@@ -61,9 +91,72 @@ class Facts:
     input_paths: dict[int, str] = field(default_factory=dict)
 
 
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, frozenset[str]]:
+    """For each rule (in load order, with the schema it reads): the known event types it really
+    receives. A main rule loses the types a more specific main rule claims (`"credit.*"` does not
+    receive `credit.balance_low` when `on "credit.balance_low"` exists), and ties go to the first
+    loaded, as at run time. Rules whose schema knows no event types are left out."""
+    mains = [(r, [p.text for p in r.patterns]) for r, _ in rules if not r.also]
+    out: dict[int, frozenset[str]] = {}
+    for rule, schema in rules:
+        matched = schema.event_types([p.text for p in rule.patterns])
+        if matched is None:
+            continue
+        if rule.also:
+            out[id(rule)] = matched
+            continue
+        mine = []
+        for t in matched:
+            best: n.Rule | None = None
+            best_s: tuple[int, int] | None = None
+            for other, patterns in mains:
+                sp = best_specificity(patterns, t)
+                if sp is not None and (best_s is None or sp > best_s):
+                    best, best_s = other, sp
+            if best is rule:
+                mine.append(t)
+        # a rule every known type of which is taken may still receive types the schema does not
+        # know yet: check it against what its patterns match rather than against nothing
+        out[id(rule)] = frozenset(mine) if mine else matched
+    return out
+
+
+def suggest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None
+
+
+def suggest_pattern(pattern: str, known: Iterable[str]) -> str | None:
+    """The known event type (or `family.*`) an unmatched ``on`` pattern probably meant."""
+    known = list(known)
+    families = sorted({t.split(".", 1)[0] for t in known})
+    wild = [f"{f}.*" for f in families]
+    lowered = pattern.lower().strip()
+    if lowered != pattern and any(p == lowered for p in known + wild):
+        return lowered
+    candidates = wild if "*" in pattern else known + wild
+    guess = suggest(lowered, candidates)
+    if guess is None and "*" in pattern:
+        head = lowered.split("*", 1)[0].rstrip(".")
+        guess = next((f"{f}.*" for f in families if suggest(head, [f])), None)
+    return guess
+
+
+class _RuleDiags(Diagnostics):
+    """The checker's diagnostics for one rule: a warning repeated in the rule is reported once."""
+
+    def __init__(self, target: Diagnostics) -> None:
+        super().__init__()
+        self.items = target.items
+        self._seen: set[tuple[str, str, Span | None]] = set()
+
+    def _add(self, code: str, severity: Severity, span: Span, message: str,
+             help: str | None, label: str | None) -> None:
+        key = (code, message, None if severity is Severity.WARNING else span)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        super()._add(code, severity, span, message, help, label)
 
 
 class _Scope:
@@ -78,17 +171,46 @@ class Checker:
         self.diags = diags
         self.schema: InputSchema = schema or EnvelopeSchema()
         self.facts = Facts()
+        self._event_types: frozenset[str] | None = None
+        self._wildcard = False
+        self._scope = _Scope()
+        self._routes: dict[int, frozenset[str]] = {}
+        self._aliases: dict[int, _Alias] = {}
+        self._warned_absent: set[int] = set()
 
     # --- rules ----------------------------------------------------------------------------
-    def check_module(self, module: n.Module) -> list[CheckedRule]:
-        return [self.check_rule(r) for r in module.rules]
+    def check_module(self, module: n.Module,
+                     routes: dict[int, frozenset[str]] | None = None) -> list[CheckedRule]:
+        """Check every rule. ``routes`` maps ``id(rule)`` to the event types the rule really
+        receives once other files' rules are taken into account (see :func:`effective_types`);
+        without it, precedence is worked out within this module only."""
+        if routes is None:
+            routes = effective_types([(r, self.schema) for r in module.rules])
+        self._routes = routes
+        rules = [self.check_rule(r) for r in module.rules]
+        # the code generator gets the facts of a pass that trusts nothing below the envelope
+        sound = Checker(Diagnostics(), SoundSchema(self.schema))
+        for r in module.rules:
+            sound.check_rule(r)
+        self.facts = sound.facts
+        return rules
 
     def check_rule(self, rule: n.Rule) -> CheckedRule:
+        outer = self.diags
+        self.diags = _RuleDiags(outer)
+        try:
+            return self._check_rule(rule)
+        finally:
+            self.diags = outer
+
+    def _check_rule(self, rule: n.Rule) -> CheckedRule:
         for p in rule.patterns:
             self._check_pattern(p)
-        event_types = self.schema.event_types([p.text for p in rule.patterns])
+        event_types = self._routes.get(id(rule)) if id(rule) in self._routes else \
+            self.schema.event_types([p.text for p in rule.patterns])
         checked = CheckedRule(rule, event_types)
         self._event_types = event_types
+        self._wildcard = any("*" in p.text for p in rule.patterns)
         scope = _Scope()
         self._scope = scope
         targets: list[tuple[tuple[str, ...], n.Assign]] = []
@@ -110,8 +232,11 @@ class Checker:
                     self.diags.warning("M204", stmt.name_span, f"`{stmt.name}` is also the name of a function")
                 scope.lets[stmt.name] = (stmt, ty, alias)
             elif isinstance(stmt, n.Assign):
-                ty = self.expr(stmt.value)
-                self._check_target(stmt, ty, targets)
+                ty, alias = self._expr_alias(stmt.value)
+                self._check_target(stmt, ty, alias, targets)
+                if stmt.target == ("name",) and checked.name_span is None:
+                    checked.name_span = stmt.value.span
+                    checked.names = self._static_strings(stmt.value)
                 targets.append((stmt.target, stmt))
             elif isinstance(stmt, n.Drop):
                 if stmt.cond is None:
@@ -126,6 +251,9 @@ class Checker:
             self.diags.error("M403", rule.span, f"the rule for {rule.label} does not set the event `name`",
                              help='add a line such as `name = "payment.succeeded"`; Inngest refuses events without one')
         checked.targets = [t for t, _ in targets]
+        checked.drops = unconditional_drop
+        if unconditional_drop:
+            checked.names = frozenset()
         return checked
 
     def _check_pattern(self, p: n.Pattern) -> None:
@@ -137,8 +265,24 @@ class Checker:
                              help='only `*` is special: `"dispute.*"` matches every dispute event')
         elif any(c.isspace() for c in text):
             self.diags.error("M501", p.span, f"event type pattern `{text}` contains white space")
+        else:
+            known = getattr(self.schema, "known_types", ())
+            matched = self.schema.event_types([text])
+            if known and matched is not None and not matched:
+                label = getattr(self.schema, "types_label", "known event type")
+                guess = suggest_pattern(text, known)
+                if guess:
+                    help = f'did you mean "{guess}"?'
+                elif len(known) <= 8:
+                    help = "the known event types are " + ", ".join(f'"{k}"' for k in known)
+                else:
+                    help = "`paymap check --coverage` lists every known event type"
+                message = f"the pattern `{text}` matches no {label}" if "*" in text else \
+                    f"`{text}` is not a{'n' if label[0] in 'aeiouAEIOU' else ''} {label}"
+                self.diags.error("M500", p.span, message, label="no such event", help=help)
 
-    def _check_target(self, stmt: n.Assign, ty: T.Ty, seen: list[tuple[tuple[str, ...], n.Assign]]) -> None:
+    def _check_target(self, stmt: n.Assign, ty: T.Ty, alias: _Alias | None,
+                      seen: list[tuple[tuple[str, ...], n.Assign]]) -> None:
         target = stmt.target
         head = target[0]
         text = stmt.target_text
@@ -169,26 +313,9 @@ class Checker:
         present = T.present(ty)
         value = stmt.value
         if target == ("name",):
-            if present and not present & T.STRING:
-                self.diags.error("M404", value.span, f"the event name must be a string, not {T.describe(present)}")
-            if isinstance(value, n.Literal) and isinstance(value.value, str):
-                if not value.value.strip():
-                    self.diags.error("M404", value.span, "the event name is empty",
-                                     help='use a descriptive name such as "payment.succeeded"')
-                elif value.value.startswith("inngest/"):
-                    self.diags.error("M404", value.span, "names starting with `inngest/` are reserved by Inngest",
-                                     help="choose another prefix, e.g. `dodo/`")
+            self._check_name(value, present, alias, ty)
         elif target == ("ts",):
-            if isinstance(value, n.Call) and value.func == "epoch":
-                self.diags.error("M405", value.span, "`epoch(...)` gives seconds, but Inngest reads `ts` as milliseconds",
-                                 label="seconds", help=f"use `epoch_ms({_source_args(value)})`")
-            elif isinstance(value, n.Literal) and type(value.value) is int and 0 < value.value < _TS_MIN_MS:
-                self.diags.error("M406", value.span, f"`ts = {value.value}` is before 1980 when read as milliseconds",
-                                 help="Inngest reads `ts` as milliseconds since 1970; use `epoch_ms(timestamp)`")
-            elif present and not present & T.INT:
-                help = "use `epoch_ms(timestamp)`" if present & T.STRING else "`ts` must be whole milliseconds"
-                self.diags.error("M406", value.span,
-                                 f"`ts` must be an integer of milliseconds, but this is {T.describe(present)}", help=help)
+            self._check_ts(value, present, alias, ty)
         elif target in (("data",), ("user",)) and present and not present & T.OBJECT:
             self.diags.error("M407", value.span,
                              f"`{head}` must be an object, but this is {T.describe(present)}",
@@ -196,6 +323,127 @@ class Checker:
         elif target in (("id",), ("v",)) and present and not present & T.STRING:
             self.diags.error("M408", value.span, f"`{head}` must be a string, but this is {T.describe(present)}",
                              help="convert it with `string(...)`")
+        elif target == ("id",):
+            self._maybe_absent(value, alias, ty, "the event `id` is then left out, and Inngest cannot "
+                                                 "tell a retried webhook from a new one", through=True)
+
+    def _check_name(self, value: n.Expr, present: T.Ty, alias: _Alias | None, ty: T.Ty) -> None:
+        if present and not present & T.STRING:
+            self.diags.error("M404", value.span, f"the event name must be a string, not {T.describe(present)}")
+            return
+        if isinstance(value, n.Literal) and isinstance(value.value, str):
+            if not value.value.strip():
+                self.diags.error("M404", value.span, "the event name is empty",
+                                 help='use a descriptive name such as "payment.succeeded"')
+                return
+            if value.value.startswith("inngest/"):
+                self.diags.error("M404", value.span, "names starting with `inngest/` are reserved by Inngest",
+                                 help="choose another prefix, e.g. `dodo/`")
+                return
+        names = self._static_strings(value)
+        if names is not None:
+            bad = sorted(x for x in names if x.startswith("inngest/"))
+            if bad and not isinstance(value, n.Literal):
+                self.diags.error("M404", value.span,
+                                 f"this name can be `{bad[0]}`: names starting with `inngest/` are reserved by Inngest",
+                                 help="choose another prefix, e.g. `dodo/`")
+                return
+            if "" in names and not isinstance(value, n.Literal):
+                self.diags.error("M404", value.span, "this name can be empty; Inngest refuses an event without one",
+                                 help="give every branch a name")
+                return
+            for name in sorted(names):
+                problem = _name_format_problem(name)
+                if problem:
+                    self.diags.warning("M409", value.span, f"the event name `{name}` {problem}",
+                                       help="Inngest functions match event names exactly: use letters, digits "
+                                            "and `. _ - / :`, e.g. `dodo/payment.succeeded`")
+                    break
+        self._maybe_absent(value, alias, ty, "the event then has no `name`, and Inngest refuses it",
+                           through=True)
+
+    def _check_ts(self, value: n.Expr, present: T.Ty, alias: _Alias | None, ty: T.Ty) -> None:
+        seconds = _seconds_expr(value)
+        if isinstance(value, n.Call) and value.func == "epoch":
+            self.diags.error("M405", value.span, "`epoch(...)` gives seconds, but Inngest reads `ts` as milliseconds",
+                             label="seconds", help=f"use `epoch_ms({_source_args(value)})`")
+        elif seconds is not None:
+            self.diags.error("M405", value.span, "this turns milliseconds into seconds, but Inngest reads `ts` "
+                                                 "as milliseconds", label="seconds",
+                             help=f"use the milliseconds as they are: `ts = {seconds}`")
+        elif isinstance(value, n.Literal) and type(value.value) is int and 0 < value.value < _TS_MIN_MS:
+            looks = 10**9 <= value.value < 10**10
+            self.diags.error("M406", value.span, f"`ts = {value.value}` is before 1980 when read as milliseconds",
+                             help=("this looks like seconds: multiply by 1000, or use `epoch_ms(timestamp)`"
+                                   if looks else
+                                   "Inngest reads `ts` as milliseconds since 1970; use `epoch_ms(timestamp)`"))
+        elif isinstance(value, n.Literal) and type(value.value) is int and value.value >= _TS_MAX_MS:
+            self.diags.error("M406", value.span, f"`ts = {value.value}` is after 2100 when read as milliseconds",
+                             help="Inngest reads `ts` as milliseconds since 1970; use `epoch_ms(timestamp)`")
+        elif present and not present & T.INT:
+            help = "use `epoch_ms(timestamp)`" if present & T.STRING else "`ts` must be whole milliseconds"
+            self.diags.error("M406", value.span,
+                             f"`ts` must be an integer of milliseconds, but this is {T.describe(present)}", help=help)
+        else:
+            self._maybe_absent(value, alias, ty, "`ts` is then left out, and Inngest uses the time it "
+                                                 "receives the event", through=True)
+
+    # --- values that may be missing or null where one is needed ----------------------------
+    def _maybe_absent(self, e: n.Expr, alias: _Alias | None, ty: T.Ty, then: str, *,
+                      through: bool = False) -> None:
+        """M603: an input path the schema says may be missing or null, used where that hurts --
+        where it fails the event (conditions, `<`), loses the other side of an operator, or leaves
+        the event without its `name`, `id` or `ts`. With ``through``, also a path that reaches
+        ``e`` through functions and operators (which pass missing and null on)."""
+        found = (e, alias) if alias is not None else None
+        if through and (found is None or not self._absent_alias(found[1], ty)):
+            found = self._absent_source(e)
+        if found is None:
+            return
+        path_expr, path_alias = found
+        path_ty = self.facts.types.get(id(path_expr), ty)
+        if not self._absent_alias(path_alias, path_ty) or id(path_expr) in self._warned_absent:
+            return
+        self._warned_absent.add(id(path_expr))
+        text = _alias_text(path_alias)
+        assert path_alias.info is not None
+        self.diags.warning(
+            "M603", path_expr.span, f"`{text}` may be missing or null: {then}",
+            label=path_alias.info.absent,
+            help=f"give a default with `{text} ?? ...`, or fail the event loudly with `required({text})`",
+        )
+
+    @staticmethod
+    def _absent_alias(alias: _Alias | None, ty: T.Ty) -> bool:
+        return alias is not None and alias.info is not None and alias.info.absent is not None \
+            and bool(ty & T.ABSENT)
+
+    def _absent_source(self, e: n.Expr, depth: int = 0) -> tuple[n.Expr, _Alias] | None:
+        """The input path that can make ``e`` missing or null by being so itself."""
+        if depth > 32:
+            return None
+        alias = self._aliases.get(id(e))
+        if alias is not None and self._absent_alias(alias, self.facts.types.get(id(e), T.NOTHING)):
+            return e, alias
+        parts: list[n.Expr] = []
+        if isinstance(e, n.Call):
+            fn = BUILTINS.get(e.func)
+            if fn is not None and fn.absent == "propagate" and fn.lambda_param is None:
+                parts = [a for i, a in enumerate(e.args)
+                         if not fn.params[min(i, len(fn.params) - 1)].literal]
+        elif isinstance(e, n.Binary) and e.op in ("+", "-", "*", "/", "%", "&"):
+            parts = [e.left, e.right]
+        elif isinstance(e, n.Unary) and e.op == "-":
+            parts = [e.operand]
+        elif isinstance(e, n.Name) and e.name in self._scope.lets:
+            res = self.facts.names.get(id(e))
+            if res is not None and res.kind == "let":
+                parts = [self._scope.lets[e.name][0].value]
+        for p in parts:
+            got = self._absent_source(p, depth + 1)
+            if got is not None:
+                return got
+        return None
 
     # --- expressions ------------------------------------------------------------------------
     def expr(self, e: n.Expr) -> T.Ty:
@@ -204,20 +452,13 @@ class Checker:
     def _expr_alias(self, e: n.Expr) -> tuple[T.Ty, _Alias | None]:
         ty, alias = self._visit(e)
         self.facts.types[id(e)] = ty
+        if alias is not None:
+            self._aliases[id(e)] = alias
         return ty, alias
 
     def _visit(self, e: n.Expr) -> tuple[T.Ty, _Alias | None]:
         if isinstance(e, n.Literal):
-            v = e.value
-            if v is None:
-                return T.NULL, None
-            if isinstance(v, bool):
-                return T.BOOL, None
-            if isinstance(v, int):
-                return T.INT, None
-            if isinstance(v, str):
-                return T.STRING, None
-            return T.DECIMAL, None
+            return _literal_type(e.value), None
         if isinstance(e, n.Name):
             return self._name(e)
         if isinstance(e, n.Element):
@@ -251,9 +492,10 @@ class Checker:
                 self._scope.params.pop()
             return T.LIST | (base_ty & T.ABSENT and T.MISSING), None
         if isinstance(e, n.Unary):
-            ty = self.expr(e.operand)
+            ty, alias = self._expr_alias(e.operand)
             if e.op == "not":
                 self._require_bool(e.operand, ty, "`not`")
+                self._maybe_absent(e.operand, alias, ty, "`not` then fails the event")
                 return T.BOOL, None
             self._require(e.operand, ty, T.NUMBER, "`-`", "a number")
             return (T.present(ty) & T.NUMBER or T.NUMBER) | (ty & T.ABSENT), None
@@ -318,30 +560,42 @@ class Checker:
 
     def _path(self, e: n.Expr, alias: _Alias) -> T.Ty:
         ty = self.schema.path_type(self._event_types, alias.root, alias.segments, alias.spans, self.diags)
+        alias.info = self.schema.path_info(self._event_types, alias.root, alias.segments)
         self.facts.input_paths[id(e)] = _alias_text(alias)
         return ty
+
+    def _values(self, alias: _Alias | None) -> frozenset[str] | None:
+        """The only texts an input path can hold, when the schema says so."""
+        if alias is None or alias.info is None or alias.info.values is None:
+            return None
+        if alias.root == "type" and not alias.segments and self._wildcard:
+            return None  # a `*` pattern also receives event types the schema does not know yet
+        return alias.info.values
 
     def _no_lambda(self, e: n.Expr) -> None:
         if isinstance(e, n.Lambda):
             self.diags.error("M205", e.span, "`x -> ...` can only be the last argument of `map` or `filter`")
 
     def _condition(self, e: n.Expr, what: str) -> None:
-        ty = self.expr(e)
-        self._require_bool(e, ty, what)
+        ty, alias = self._expr_alias(e)
+        if self._require_bool(e, ty, what):
+            self._maybe_absent(e, alias, ty, f"{what} then fails the event", through=True)
 
-    def _require_bool(self, e: n.Expr, ty: T.Ty, what: str) -> None:
+    def _require_bool(self, e: n.Expr, ty: T.Ty, what: str) -> bool:
         present = T.present(ty)
         if present and not present & T.BOOL:
             help = "compare it explicitly, e.g. `x == \"succeeded\"` or `x != null`; there is no truthiness"
             self.diags.error("M302", e.span, f"{what} must be true or false, but this is {T.describe(present)}",
                              help=help)
+            return False
+        return True
 
     def _require(self, e: n.Expr, ty: T.Ty, want: T.Ty, what: str, want_text: str) -> bool:
         present = T.present(ty)
         if present and not present & want:
             help = None
             if want & T.NUMBER and present & T.STRING:
-                help = "convert text with `decimal(...)` or `int(...)`"
+                help = f"convert text with `decimal({_arg_text(e)})` or `int(...)`"
             self.diags.error("M301", e.span, f"{what} expects {want_text}, but this is {T.describe(present)}",
                              help=help)
             return False
@@ -350,37 +604,64 @@ class Checker:
     def _binary(self, e: n.Binary) -> T.Ty:
         op = e.op
         if op == "??":
-            left = self.expr(e.left)
+            left, lalias = self._expr_alias(e.left)
             right = self.expr(e.right)
             if not left & T.ABSENT:
-                self.diags.warning("M601", e.op_span, f"the left side of `??` is never missing or null ({T.describe(left)})",
-                                   help="remove `?? ...`; it can never be used")
+                if lalias is not None and lalias.info is not None:
+                    text = _alias_text(lalias)
+                    self.diags.warning(
+                        "M601", e.op_span, f"`{text}` is never missing or null here, so `?? ...` is never used",
+                        help=f"remove `?? {_arg_text(e.right)}`: the input schema says `{text}` is always present",
+                    )
+                else:
+                    self.diags.warning("M601", e.op_span,
+                                       f"the left side of `??` is never missing or null ({T.describe(left)})",
+                                       help="remove `?? ...`; it can never be used")
             return T.present(left) | right
         if op in ("and", "or"):
-            lt, rt = self.expr(e.left), self.expr(e.right)
-            self._require_bool(e.left, lt, f"the left side of `{op}`")
-            self._require_bool(e.right, rt, f"the right side of `{op}`")
+            lt, la = self._expr_alias(e.left)
+            rt, ra = self._expr_alias(e.right)
+            if self._require_bool(e.left, lt, f"the left side of `{op}`"):
+                self._maybe_absent(e.left, la, lt, f"`{op}` then fails the event")
+            if self._require_bool(e.right, rt, f"the right side of `{op}`"):
+                self._maybe_absent(e.right, ra, rt, f"`{op}` then fails the event")
             return T.BOOL
-        lt, rt = self.expr(e.left), self.expr(e.right)
+        lt, la = self._expr_alias(e.left)
+        rt, ra = self._expr_alias(e.right)
         absent = (lt | rt) & T.ABSENT
         if op == "&":
             ok = self._require(e.left, lt, T.STRING, "`&`", "text (convert with `string(...)`)")
-            if ok:
-                self._require(e.right, rt, T.STRING, "`&`", "text (convert with `string(...)`)")
+            if ok and self._require(e.right, rt, T.STRING, "`&`", "text (convert with `string(...)`)"):
+                self._maybe_absent(e.left, la, lt, "then the whole text is missing or null too")
+                self._maybe_absent(e.right, ra, rt, "then the whole text is missing or null too")
             return T.STRING | absent
         if op in ("==", "!="):
+            self._check_enum_compare(e, la, e.right)
+            self._check_enum_compare(e, ra, e.left)
             return T.BOOL
         if op in ("<", "<=", ">", ">="):
             lp, rp = T.present(lt), T.present(rt)
             if lp and rp and not ((lp & T.NUMBER and rp & T.NUMBER) or (lp & T.STRING and rp & T.STRING)):
+                help = "both sides must be numbers, or both text"
+                if lp & T.NUMSTR and rp & T.NUMBER:
+                    help = f"`{_arg_text(e.left)}` is numeric text: compare `decimal({_arg_text(e.left)})`"
+                elif rp & T.NUMSTR and lp & T.NUMBER:
+                    help = f"`{_arg_text(e.right)}` is numeric text: compare `decimal({_arg_text(e.right)})`"
                 self.diags.error("M301", e.op_span, f"`{op}` cannot compare {T.describe(lp)} with {T.describe(rp)}",
-                                 help="both sides must be numbers, or both text")
+                                 help=help)
+            else:
+                self._maybe_absent(e.left, la, lt, f"`{op}` then fails the event")
+                self._maybe_absent(e.right, ra, rt, f"`{op}` then fails the event")
             return T.BOOL
         # arithmetic
         joins_text = op == "+" and bool((T.present(lt) | T.present(rt)) & T.STRING)
         want = "numbers (to join text use `&`)" if joins_text else "numbers"
-        if self._require(e.left, lt, T.NUMBER, f"`{op}`", want):
-            self._require(e.right, rt, T.NUMBER, f"`{op}`", want)
+        if self._require(e.left, lt, T.NUMBER, f"`{op}`", want) and \
+                self._require(e.right, rt, T.NUMBER, f"`{op}`", want):
+            self._maybe_absent(e.left, la, lt, f"then `{op}` gives missing or null, losing the other side")
+            self._maybe_absent(e.right, ra, rt, f"then `{op}` gives missing or null, losing the other side")
+        if op in ("/", "*"):
+            self._check_minor_units(e, la)
         if op == "/":
             return T.DECIMAL | absent
         lp, rp = T.present(lt) & T.NUMBER, T.present(rt) & T.NUMBER
@@ -388,15 +669,51 @@ class Checker:
             return T.INT | absent
         return (lp | rp if lp | rp else T.NUMBER) | absent
 
+    def _check_minor_units(self, e: n.Binary, alias: _Alias | None) -> None:
+        """`data.total_amount / 100`: right for USD, wrong for JPY and KWD."""
+        if alias is None or alias.info is None or alias.info.currency is None:
+            return
+        factor = _literal_value(e.right)
+        if type(factor) not in (int, Decimal):
+            return
+        if (e.op == "/" and factor == 100) or (e.op == "*" and factor == Decimal("0.01")):
+            text = _alias_text(alias)
+            currency = path_text(alias.root, alias.info.currency)
+            self.diags.warning(
+                "M305", e.span,
+                f"`{text}` is in the currency's smallest unit: {'dividing by 100' if e.op == '/' else 'multiplying by 0.01'}"
+                " is wrong for currencies without cents (JPY) or with three decimals (KWD)",
+                help=f"use `money({text}, {currency})`",
+            )
+
+    def _check_enum_compare(self, e: n.Binary, alias: _Alias | None, other: n.Expr) -> None:
+        values = self._values(alias)
+        lit = _literal_value(other)
+        if values is None or not isinstance(lit, str) or lit in values:
+            return
+        assert alias is not None
+        text = _alias_text(alias)
+        guess = suggest(lit, values, 0.75)
+        help = f"did you mean \"{guess}\"?" if guess else "it is one of " + _values_text(values)
+        always = "true" if e.op == "!=" else "false"
+        self.diags.warning("M604", other.span, f"`{text}` is never \"{lit}\": this comparison is always {always}",
+                           help=help, label="no such value")
+
     def _match(self, e: n.Match) -> T.Ty:
-        subject_ty = self.expr(e.subject) if e.subject is not None else None
+        subject_ty, subject_alias = self._expr_alias(e.subject) if e.subject is not None else (None, None)
+        values = self._values(subject_alias)
         result: T.Ty = T.NOTHING
         default_seen: n.Arm | None = None
+        always_seen: n.Arm | None = None
         seen_values: list[object] = []
         for arm in e.arms:
             if default_seen is not None:
                 self.diags.warning("M602", arm.span, "this arm can never be reached: the default arm `_` comes before it",
                                    help="move the `_ => ...` arm to the end")
+            elif always_seen is not None:
+                self.diags.warning("M602", arm.span, f"this arm can never be reached: the condition `true` on line "
+                                                     f"{always_seen.span.line} always matches first",
+                                   help="remove the arms after it, or write its condition")
             if arm.pattern is None:
                 default_seen = default_seen or arm
             elif e.subject is not None:
@@ -404,19 +721,29 @@ class Checker:
                 if not isinstance(pat, n.Literal):
                     self.diags.error("M304", pat.span, "a `match value { ... }` arm must be a literal such as \"paid\" or 3",
                                      help="for conditions, write `match { cond => value, _ => other }` without a value")
+                    self.expr(pat)
                 else:
                     key = (type(pat.value).__name__, pat.value)
+                    self.expr(pat)
                     if key in seen_values:
                         self.diags.warning("M602", arm.span, f"this arm repeats the pattern {_lit_text(pat.value)}",
                                            help="an earlier arm already matches it; remove this one")
-                    seen_values.append(key)
-                    self.expr(pat)
-                    if subject_ty is not None:
-                        pt, st = self.facts.types[id(pat)], T.present(subject_ty)
+                    elif values is not None and isinstance(pat.value, str) and pat.value not in values:
+                        assert subject_alias is not None
+                        guess = suggest(pat.value, values, 0.75)
+                        self.diags.warning(
+                            "M602", pat.span,
+                            f"this arm can never match: `{_alias_text(subject_alias)}` is never \"{pat.value}\"",
+                            help=f"did you mean \"{guess}\"?" if guess else "it is one of " + _values_text(values))
+                    elif subject_ty is not None:
+                        pt, st = T.base(self.facts.types[id(pat)]), T.base(T.present(subject_ty))
                         if st and pt != T.NULL and not (st & pt or (st & T.NUMBER and pt & T.NUMBER)):
                             self.diags.warning("M602", pat.span,
                                                f"this arm can never match: the value is {T.describe(st)}")
+                    seen_values.append(key)
             else:
+                if isinstance(arm.pattern, n.Literal) and arm.pattern.value is True and always_seen is None:
+                    always_seen = arm
                 self._condition(arm.pattern, "a `match` arm condition")
             result |= self.expr(arm.value)
         if default_seen is None:
@@ -430,8 +757,8 @@ class Checker:
             for a in e.args:
                 if not isinstance(a, n.Lambda):
                     self.expr(a)
-            alias = _FUNCTION_ALIASES.get(e.func, "")
-            guess = alias or suggest(e.func, BUILTINS)
+            renamed = _FUNCTION_ALIASES.get(e.func, "")
+            guess = renamed or suggest(e.func, BUILTINS)
             if e.func == "concat":
                 help = "join text with `&`: `a & b`"
             elif e.func == "now":
@@ -459,9 +786,18 @@ class Checker:
             if isinstance(arg, n.Lambda):
                 arg_types.append(T.ANY)
                 continue
-            ty = self.expr(arg)
+            ty, alias = self._expr_alias(arg)
             arg_types.append(ty)
             self._check_arg(fn, i, param, arg, ty)
+            if fn.name == "cents" and i == 0 and alias is not None and alias.info is not None \
+                    and alias.info.currency is not None:
+                text = _alias_text(alias)
+                self.diags.warning(
+                    "M305", e.span,
+                    f"`{text}` is in the currency's smallest unit: `cents()` always gives two decimals, "
+                    "which is wrong for currencies without cents (JPY) or with three decimals (KWD)",
+                    help=f"use `money({text}, {path_text(alias.root, alias.info.currency)})`",
+                )
         if fn.lambda_param is not None and nargs > fn.lambda_param and not isinstance(e.args[fn.lambda_param], n.Lambda):
             self.diags.error("M205", e.args[fn.lambda_param].span,
                              f"`{fn.name}` needs a function of each item here, e.g. `{fn.name}(list, x -> x.id)`")
@@ -480,11 +816,11 @@ class Checker:
                              help="choose another name for the item, e.g. `item`")
         self._scope.params.append((arg.param, elem_ty, elem_alias))
         try:
-            body_ty = self.expr(arg.body)
+            body_ty, body_alias = self._expr_alias(arg.body)
         finally:
             self._scope.params.pop()
-        if fn.name == "filter":
-            self._require_bool(arg.body, body_ty, "a `filter` condition")
+        if fn.name == "filter" and self._require_bool(arg.body, body_ty, "a `filter` condition"):
+            self._maybe_absent(arg.body, body_alias, body_ty, "the `filter` condition then fails the event")
         self.facts.types[id(arg)] = body_ty
         return body_ty
 
@@ -497,10 +833,7 @@ class Checker:
         finally:
             self.diags = saved
 
-    def _check_arg(self, fn: Builtin, i: int, param: object, arg: n.Expr, ty: T.Ty) -> None:
-        from dsl.builtins import Param
-
-        assert isinstance(param, Param)
+    def _check_arg(self, fn: Builtin, i: int, param: Param, arg: n.Expr, ty: T.Ty) -> bool:
         present = T.present(ty)
         if present and not present & param.accepts:
             what = _arg_text(arg)
@@ -508,17 +841,20 @@ class Checker:
             if param.accepts & T.STRING and present & (T.NUMBER | T.BOOL):
                 help = f"convert it with `string({what})`"
             elif param.accepts & T.NUMBER and present & T.STRING:
-                help = f"convert it with `decimal({what})`"
+                help = (f"`{what}` is not an amount; if this text really holds a number, "
+                        f"convert it with `decimal({what})`")
+            elif param.accepts <= T.DATETIME and present & T.STRING:
+                help = "use a timestamp, such as `timestamp` or `data.created_at`"
             self.diags.error("M300", arg.span,
                              f"`{fn.name}` expects {T.describe(param.accepts)} for `{param.name}`, "
                              f"but `{what}` is {T.describe(present)}", help=help)
-            return
+            return False
         if param.literal:
             value = _literal_value(arg)
             if value is _NOT_LITERAL:
                 self.diags.error("M211", arg.span, f"`{param.name}` of `{fn.name}` must be written as a literal value",
                                  help=f"usage: {fn.signature()}")
-                return
+                return False
         check = fn.checks.get(i)
         if check is not None:
             value = _literal_value(arg)
@@ -533,6 +869,8 @@ class Checker:
                         guess = suggest(str(value), ROUNDING_MODES)
                         help = f"did you mean \"{guess}\"?" if guess else None
                     self.diags.error(code, arg.span, problem, help=help)
+                    return False
+        return True
 
     def _call_type(self, fn: Builtin, arg_types: list[T.Ty]) -> T.Ty:
         if fn.name == "coalesce":
@@ -552,8 +890,95 @@ class Checker:
                 result |= ty & T.ABSENT
         return result
 
+    # --- names worked out at compile time ---------------------------------------------------
+    def _static_strings(self, e: n.Expr) -> frozenset[str] | None:
+        """Every text ``e`` can be, when that is known without an event (None: it is computed)."""
+        if isinstance(e, n.Literal):
+            return frozenset([e.value]) if isinstance(e.value, str) else None
+        if isinstance(e, n.Name):
+            res = self.facts.names.get(id(e))
+            if res is not None and res.kind == "let" and e.name in self._scope.lets:
+                return self._static_strings(self._scope.lets[e.name][0].value)
+            if res is not None and res.kind == "input" and e.name == "type":
+                types = self._event_types
+                return types if types else None
+            return None
+        if isinstance(e, n.Binary) and e.op == "&":
+            left, right = self._static_strings(e.left), self._static_strings(e.right)
+            if left is None or right is None or len(left) * len(right) > _STATIC_LIMIT:
+                return None
+            return frozenset(a + b for a in left for b in right)
+        parts: list[n.Expr]
+        if isinstance(e, n.Binary) and e.op == "??":
+            parts = [e.left, e.right]
+        elif isinstance(e, n.IfExpr):
+            parts = [e.then, e.otherwise]
+        elif isinstance(e, n.Match):
+            parts = [a.value for a in e.arms]
+        elif isinstance(e, n.Call) and e.func in ("required", "coalesce") and e.args:
+            parts = e.args[:1] if e.func == "required" else list(e.args)
+        elif isinstance(e, n.Call) and e.func in _STATIC_FUNCTIONS and len(e.args) == 1:
+            inner = self._static_strings(e.args[0])
+            if inner is None:
+                return None
+            change = _STATIC_FUNCTIONS[e.func]
+            return frozenset(change(s) for s in inner)
+        else:
+            return None
+        out: set[str] = set()
+        for p in parts:
+            got = self._static_strings(p)
+            if got is None:
+                return None
+            out |= got
+        return frozenset(out) if len(out) <= _STATIC_LIMIT else None
+
 
 _NOT_LITERAL = object()
+
+
+def _literal_type(v: object) -> T.Ty:
+    if v is None:
+        return T.NULL
+    if isinstance(v, bool):
+        return T.BOOL
+    if isinstance(v, int):
+        return T.INT
+    if isinstance(v, str):
+        # any text: `cents("abc")` and `epoch_ms("yesterday")` fail at run time with a located error
+        return T.STRING
+    return T.DECIMAL
+
+
+def _name_format_problem(name: str) -> str | None:
+    if name != name.strip():
+        return "starts or ends with white space"
+    if any(c.isspace() for c in name):
+        return "contains white space"
+    if any(not c.isprintable() for c in name):
+        return "contains a control character"
+    if not _NAME_CHARS.match(name):
+        bad = next(c for c in name if not _NAME_CHARS.match(c))
+        return f"contains `{bad}`"
+    return None
+
+
+def _seconds_expr(e: n.Expr) -> str | None:
+    """For ``epoch_ms(x) / 1000`` (also inside ``round``/``int``): the milliseconds expression text."""
+    if isinstance(e, n.Call) and e.func in ("round", "int") and e.args:
+        return _seconds_expr(e.args[0])
+    if isinstance(e, n.Binary) and e.op == "/" and _literal_value(e.right) == 1000:
+        left = e.left
+        if isinstance(left, n.Call) and left.func == "epoch_ms":
+            return f"epoch_ms({_source_args(left)})"
+        return None
+    return None
+
+
+def _values_text(values: frozenset[str], limit: int = 8) -> str:
+    shown = sorted(values)
+    text = ", ".join(f'"{v}"' for v in shown[:limit])
+    return text + (f" and {len(shown) - limit} more" if len(shown) > limit else "")
 
 
 def _literal_value(e: n.Expr) -> object:
@@ -591,12 +1016,4 @@ def _source_args(call: n.Call) -> str:
 
 
 def _alias_text(alias: _Alias) -> str:
-    out = alias.root
-    for seg in alias.segments:
-        if seg is None:
-            out += "[*]"
-        elif isinstance(seg, int):
-            out += f"[{seg}]"
-        else:
-            out += f".{seg}" if seg.isidentifier() else f'."{seg}"'
-    return out
+    return path_text(alias.root, alias.segments)

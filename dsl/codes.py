@@ -20,6 +20,8 @@ CODES: dict[str, Code] = {
     "M105": Code("mapping too large or too deeply nested", "error"),
     "M106": Code("file cannot be read", "error"),
     "M110": Code("file defines no rules", "warning"),
+    "M120": Code("input schema or samples cannot be read", "error"),
+    "M121": Code("misplaced or repeated `input` declaration", "error"),
     # M2xx: names, functions, arguments
     "M200": Code("unknown name", "error"),
     "M201": Code("unknown input field", "error"),
@@ -27,6 +29,7 @@ CODES: dict[str, Code] = {
     "M203": Code("wrong number of arguments", "error"),
     "M204": Code("name defined twice", "error"),
     "M205": Code("misplaced `x -> ...` function argument", "error"),
+    "M206": Code("input field exists for only some of the rule's event types", "warning"),
     "M210": Code("invalid JMESPath expression", "error"),
     "M211": Code("invalid argument value", "error"),
     # M3xx: types
@@ -35,6 +38,7 @@ CODES: dict[str, Code] = {
     "M302": Code("condition is not a boolean", "error"),
     "M303": Code("match has no default arm", "error"),
     "M304": Code("match arm pattern is not a literal", "error"),
+    "M305": Code("amount in minor units divided by 100", "warning"),
     # M4xx: the Inngest event being built
     "M400": Code("field assigned twice", "error"),
     "M401": Code("overlapping assignments", "error"),
@@ -45,7 +49,11 @@ CODES: dict[str, Code] = {
     "M406": Code("`ts` is not an integer of milliseconds", "error"),
     "M407": Code("`data` or `user` is not an object", "error"),
     "M408": Code("`id` or `v` is not a string", "error"),
+    "M409": Code("event name format", "warning"),
+    "M410": Code("no Inngest function listens for this event name", "warning"),
+    "M411": Code("an Inngest function listens for a name no mapping produces", "warning"),
     # M5xx: routing
+    "M500": Code("event type pattern matches no known event type", "error"),
     "M501": Code("invalid event type pattern", "error"),
     "M502": Code("rules with equal precedence", "warning"),
     "M503": Code("rule has no statements", "warning"),
@@ -53,4 +61,6 @@ CODES: dict[str, Code] = {
     "M600": Code("unused `let`", "warning"),
     "M601": Code("`??` can never fall back", "warning"),
     "M602": Code("unreachable match arm", "warning"),
+    "M603": Code("value may be missing or null where one is needed", "warning"),
+    "M604": Code("comparison with a value the field never has", "warning"),
 }

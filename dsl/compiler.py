@@ -6,18 +6,18 @@ Never raises for bad input: every problem is a diagnostic in the result.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from dsl import nodes as n
-from dsl.checker import CheckedRule, Checker, Facts
+from dsl.checker import CheckedRule, Checker, Facts, effective_types
 from dsl.codegen import CodeGen, GeneratedModule
-from dsl.diagnostics import Diagnostic, Diagnostics
+from dsl.diagnostics import Diagnostic, Diagnostics, Severity
 from dsl.parser import parse
 from dsl.routing import best_specificity
-from dsl.schema import InputSchema
+from dsl.schema import EnvelopeSchema, InputSchema, SchemaLoadError, dodo_schema, load_input_schema
 from dsl.source import SourceFile, Span, decode_source
 
 MAP_SUFFIX = ".map"
@@ -31,6 +31,7 @@ class CompiledFile:
     facts: Facts
     generated: GeneratedModule | None = None
     functions: list[Any] = field(default_factory=list)
+    schema: InputSchema | None = None  # what its rules read: declared with `input`, else the default
 
 
 @dataclass(slots=True)
@@ -52,8 +53,31 @@ class CompileResult:
 
 
 def default_schema() -> InputSchema:
-    from dsl.schema import EnvelopeSchema
+    """Dodo's webhook schema (every event type), loaded once."""
+    return dodo_schema()
 
+
+def file_schema(module: n.Module, path: str, diags: Diagnostics, schema: InputSchema | None) -> InputSchema:
+    """The schema a file's rules read: its own ``input`` declaration, else ``schema``, else Dodo's."""
+    if not module.inputs:
+        return schema or default_schema()
+    decl = module.inputs[0]
+    for extra in module.inputs[1:]:
+        diags.error("M121", extra.span, "a file declares its input once",
+                    help=f"keep one `input` line; this file already reads {decl.kind} `{decl.path}` "
+                         f"(line {decl.span.line})")
+    target = Path(decl.path)
+    if not target.is_absolute():
+        target = Path(path).parent / target
+    try:
+        return load_input_schema(decl.kind, target)
+    except SchemaLoadError as exc:
+        what = "a JSON Schema file" if decl.kind == "schema" else "a directory (or file) of JSON sample bodies"
+        diags.error("M120", decl.path_span, f"cannot use this input {decl.kind}: {exc}",
+                    help=f"the path is relative to the .map file and names {what}")
+    except RecursionError:
+        diags.error("M120", decl.path_span, f"cannot use this input {decl.kind}: it is nested too deeply")
+    # checking against a schema we could not read would only add noise: the envelope, any shape
     return EnvelopeSchema()
 
 
@@ -74,22 +98,48 @@ def find_map_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
 
 def compile_text(text: str, path: str, diags: Diagnostics, schema: InputSchema | None = None,
                  *, generate: bool = True) -> CompiledFile:
-    source = SourceFile(path, text)
-    before = len(diags.items)
-    module = parse(text, path, diags)
-    checker = Checker(diags, schema or default_schema())
+    """Compile one file's text (rule precedence is worked out within the file)."""
+    parsed = _parse_file(text, path, diags, schema)
+    return _check_file(parsed, diags, None, generate=generate)
+
+
+@dataclass(slots=True)
+class _Parsed:
+    source: SourceFile
+    module: n.Module
+    schema: InputSchema
+    diags: Diagnostics  # this file's own diagnostics so far
+
+
+def _parse_file(text: str, path: str, diags: Diagnostics, schema: InputSchema | None) -> _Parsed:
+    own = Diagnostics()
+    module = parse(text, path, own)
+    used = file_schema(module, path, own, schema)
+    parsed = _Parsed(SourceFile(path, text), module, used, own)
+    return parsed
+
+
+def _check_file(parsed: _Parsed, diags: Diagnostics, routes: dict[int, frozenset[str]] | None,
+                *, generate: bool, allow: frozenset[str] = frozenset()) -> CompiledFile:
+    own, module, used, source = parsed.diags, parsed.module, parsed.schema, parsed.source
+    path = source.path
+    checker = Checker(own, used)
     try:
-        rules = checker.check_module(module)
+        rules = checker.check_module(module, routes)
+        if allow:
+            _downgrade(own, allow)
     except RecursionError:
-        diags.error("M105", Span(path, 1, 1, 1, 2), "mapping is too deeply nested to check",
-                    help="use `let` to name intermediate values")
-        return CompiledFile(source, n.Module(path, []), [], checker.facts)
-    if not module.rules and not any(d.is_error for d in diags.items[before:]):
-        diags.warning("M110", Span(path, 1, 1, 1, 1), "this file defines no rules",
-                      help='start a rule with a line such as `on "payment.succeeded"`')
-    compiled = CompiledFile(source, module, rules, checker.facts)
-    if generate and not any(d.is_error for d in diags.items[before:]):
-        _generate(compiled, diags)
+        own.error("M105", Span(path, 1, 1, 1, 2), "mapping is too deeply nested to check",
+                  help="use `let` to name intermediate values")
+        diags.extend(own)
+        return CompiledFile(source, n.Module(path, []), [], checker.facts, schema=used)
+    if not module.rules and not own.has_errors:
+        own.warning("M110", Span(path, 1, 1, 1, 1), "this file defines no rules",
+                    help='start a rule with a line such as `on "payment.succeeded"`')
+    compiled = CompiledFile(source, module, rules, checker.facts, schema=used)
+    if generate and not own.has_errors:
+        _generate(compiled, own)
+    diags.extend(own)
     return compiled
 
 
@@ -110,18 +160,35 @@ def _generate(compiled: CompiledFile, diags: Diagnostics, *, trace: bool = False
 
 def generate_trace(compiled: CompiledFile) -> CompiledFile:
     """A copy whose functions also report each statement's value (for ``paymap run --explain``)."""
-    traced = CompiledFile(compiled.source, compiled.module, compiled.rules, compiled.facts)
+    traced = CompiledFile(compiled.source, compiled.module, compiled.rules, compiled.facts,
+                          schema=compiled.schema)
     _generate(traced, Diagnostics(), trace=True)
     return traced
 
 
+# Errors a caller may downgrade to warnings (``compile_paths(..., allow={"M405"})``): checks of the
+# Inngest event contract, after which the generated code is still well defined. Used by the tests
+# that run literal translations of the seed's JavaScript, whose `ts = epoch(...)` is in seconds.
+ALLOWABLE: frozenset[str] = frozenset({"M403", "M404", "M405", "M406", "M407", "M408"})
+
+
+def _downgrade(diags: Diagnostics, allow: frozenset[str]) -> None:
+    diags.items = [replace(d, severity=Severity.WARNING, notes=(*d.notes, "allowed by the caller"))
+                   if d.is_error and d.code in allow else d for d in diags.items]
+
+
 def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema | None = None,
-                  *, generate: bool = True) -> CompileResult:
+                  *, generate: bool = True, allow: Collection[str] = ()) -> CompileResult:
+    """Compile ``.map`` files and directories. ``allow``: codes from :data:`ALLOWABLE` whose errors
+    are reported as warnings instead, so the files still compile (not exposed by the CLI)."""
+    allowed = frozenset(allow)
+    if not allowed <= ALLOWABLE:
+        raise ValueError(f"cannot allow {sorted(allowed - ALLOWABLE)}; allowable: {sorted(ALLOWABLE)}")
     diags = Diagnostics()
     files, problems = find_map_files(paths)
     for problem in problems:
         diags.error("M106", Span(problem.split(":")[0], 1, 1, 1, 1), problem)
-    compiled: list[CompiledFile] = []
+    slots: list[CompiledFile | _Parsed] = []
     for path in files:
         name = str(path)
         try:
@@ -135,9 +202,13 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
             col = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
             diags.error("M103", Span(name, line, col, line, col + 1),
                         f"byte {bad} is not valid UTF-8 text", help="save the file as UTF-8")
-            compiled.append(CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts()))
+            slots.append(CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts()))
             continue
-        compiled.append(compile_text(text, name, diags, schema, generate=generate))
+        slots.append(_parse_file(text, name, diags, schema))
+    # which rule receives which event type depends on every file: work it out before checking
+    routes = effective_types([(r, p.schema) for p in slots if isinstance(p, _Parsed) for r in p.module.rules])
+    compiled = [p if isinstance(p, CompiledFile) else _check_file(p, diags, routes, generate=generate, allow=allowed)
+                for p in slots]
     check_routing(compiled, diags, schema)
     return CompileResult(compiled, diags.sorted())
 
@@ -146,9 +217,8 @@ def check_routing(files: Sequence[CompiledFile], diags: Diagnostics, schema: Inp
     """Warn when two main rules claim one event type with equal precedence."""
     rules = [(f, r) for f in files for r in f.module.rules if not r.also]
     candidates: set[str] = {p.text for _, r in rules for p in r.patterns if "*" not in p.text}
-    known = getattr(schema, "known_types", None)
-    if known:
-        candidates |= set(known)
+    for sch in {id(x): x for x in [schema or default_schema(), *(f.schema for f in files if f.schema)]}.values():
+        candidates |= set(getattr(sch, "known_types", ()))
     reported: set[tuple[int, int]] = set()
     for event_type in sorted(candidates):
         best: list[tuple[tuple[int, int], n.Rule, CompiledFile]] = []

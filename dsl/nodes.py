@@ -169,9 +169,20 @@ class Rule:
 
 
 @dataclass(eq=False, slots=True)
+class InputDecl:
+    """``input schema "shop.schema.json"`` / ``input samples "samples/shop/"``: what the file reads."""
+
+    kind: str  # "schema" | "samples"
+    path: str  # as written: relative to the .map file's directory
+    span: Span
+    path_span: Span
+
+
+@dataclass(eq=False, slots=True)
 class Module:
     file: str
     rules: list[Rule]
+    inputs: list[InputDecl] = field(default_factory=list)
 
 
 def path_text(expr: Expr) -> str | None:

@@ -22,6 +22,7 @@ from dsl.source import Span
 MAX_SOURCE_BYTES = 1 << 20
 MAX_NESTING = 64
 MAX_SYNTAX_ERRORS = 20
+_INPUT_KINDS = ("schema", "samples")
 
 _OPEN = {"LPAR", "LSQB", "LBRACE"}
 _CLOSE = {"RPAR", "RSQB", "RBRACE"}
@@ -105,6 +106,7 @@ _TERMINAL_WORDS = {
     "MUL_OP": "`*`, `/` or `%`",
     "UNDERSCORE": "`_`",
     "_ON": "`on`",
+    "_INPUT": "`input`",
     "ALSO": "`also`",
     "_LET": "`let`",
     "_DROP": "`drop`",
@@ -311,11 +313,20 @@ class _Builder:
 
     def module(self, tree: Tree[Token]) -> n.Module:
         rules: list[n.Rule] = []
+        inputs: list[n.InputDecl] = []
         for stmt_tree in tree.children:
             if not isinstance(stmt_tree, Tree):
                 continue
             if stmt_tree.data == "on_stmt":
                 rules.append(self.on_stmt(stmt_tree, len(rules)))
+                continue
+            if stmt_tree.data == "input_stmt":
+                decl = self.input_stmt(stmt_tree)
+                if rules:
+                    self.diags.error("M121", decl.span, "`input` must come before the first rule",
+                                     help="move this line to the top of the file: it applies to every rule in it")
+                elif decl.kind in _INPUT_KINDS:
+                    inputs.append(decl)
                 continue
             stmt = self.stmt(stmt_tree)
             if not rules:
@@ -324,7 +335,22 @@ class _Builder:
                 continue
             rules[-1].body.append(stmt)
             rules[-1].span = rules[-1].span  # the `on` line stays the rule's span
-        return n.Module(self.file, rules)
+        return n.Module(self.file, rules, inputs)
+
+    def input_stmt(self, t: Tree[Token]) -> n.InputDecl:
+        kind_tok, path_tok = t.children
+        assert isinstance(kind_tok, Token) and isinstance(path_tok, Token)
+        kind = str(kind_tok)
+        decl = n.InputDecl(kind, self.string(path_tok), self.span(t), self.span(path_tok))
+        if kind not in _INPUT_KINDS:
+            guess = next((k for k in _INPUT_KINDS if k.startswith(kind[:3].lower())), None)
+            self.diags.error("M121", self.span(kind_tok), f"`input {kind}` is not a kind of input",
+                             help=(f"did you mean `input {guess}`? " if guess else "")
+                             + 'write `input schema "file.json"` (a JSON Schema) or `input samples "dir/"` '
+                               "(example bodies)")
+        elif not decl.path.strip():
+            self.diags.error("M121", decl.path_span, f"`input {kind}` needs a path")
+        return decl
 
     def on_stmt(self, t: Tree[Token], index: int) -> n.Rule:
         also = False
