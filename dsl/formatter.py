@@ -363,3 +363,25 @@ def _verify(before: n.Module, comments: list[Token], out: str, file: str) -> Non
         raise FormatterBug(f"formatting {file} would lose or change a comment")
 
 
+
+
+# --- the token stream, for tools -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lexeme:
+    """One token of a ``.map`` file: its grammar terminal, text, enclosing rule and position."""
+
+    type: str  # a terminal of grammar/mapping.lark, e.g. NAME, STRING, _ON, or COMMENT
+    text: str
+    rule: str  # the grammar rule the token belongs to, e.g. call, field, target, match_expr
+    line: int
+    column: int  # 1-based
+
+
+def lexemes(text: str) -> list[Lexeme]:
+    """Every token and comment of a syntactically valid file, in order (editor tests use it)."""
+    tree, comments = _cst(text.removeprefix("\ufeff"))
+    toks = [Lexeme(t.type, t.text, t.parent, t.line, t.column) for t in _leaves(tree, "start") if t.type != "_NL"]
+    toks += [Lexeme("COMMENT", str(c).rstrip(), "", c.line or 0, c.column or 0) for c in comments]
+    return sorted(toks, key=lambda x: (x.line, x.column))
