@@ -16,7 +16,7 @@ from dsl.checker import CheckedRule, Checker, Facts, effective_types
 from dsl.codegen import CodeGen, GeneratedModule
 from dsl.diagnostics import Diagnostic, Diagnostics, Severity
 from dsl.parser import parse
-from dsl.routing import best_specificity
+from dsl.routing import best_specificity, select
 from dsl.schema import EnvelopeSchema, InputSchema, SchemaLoadError, dodo_schema, load_input_schema
 from dsl.source import SourceFile, Span, decode_source
 
@@ -242,3 +242,43 @@ def check_routing(files: Sequence[CompiledFile], diags: Diagnostics, schema: Inp
                           "only the first loaded runs",
                           help="remove one of them, make one pattern more specific, or write `also on` "
                                "to produce a second event")
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Which known event types of one input schema the mappings turn into events."""
+
+    source: str  # the schema's name, e.g. "Dodo"
+    known: tuple[str, ...]
+    mapped: tuple[str, ...]  # some rule produces an event
+    dropped: tuple[str, ...]  # received only by rules that `drop` it: ignored on purpose
+    unmapped: tuple[str, ...]  # no rule receives it
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "known": len(self.known), "mapped": list(self.mapped),
+                "dropped": list(self.dropped), "unmapped": list(self.unmapped)}
+
+
+def coverage(result: CompileResult) -> list[Coverage]:
+    """For every input schema with known event types, which types the mappings map
+    (routing as at run time: every file's rules, in load order)."""
+    rules = [(f, cr) for f in result.files for cr in f.rules]
+    table = [([p.text for p in cr.rule.patterns], cr.rule.also) for _, cr in rules]
+    schemas = {id(f.schema): f.schema for f in result.files if f.schema is not None}
+    out: list[Coverage] = []
+    for schema in schemas.values():
+        known = tuple(getattr(schema, "known_types", ()))
+        if not known:
+            continue
+        mapped, dropped, unmapped = [], [], []
+        for t in known:
+            fired = [rules[i][1] for i in select(table, t)]
+            if not fired:
+                unmapped.append(t)
+            elif all(cr.drops for cr in fired):
+                dropped.append(t)
+            else:
+                mapped.append(t)
+        out.append(Coverage(str(getattr(schema, "name", "input")), known, tuple(mapped), tuple(dropped),
+                            tuple(unmapped)))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from dsl.codes import CODES
 from dsl.diagnostics import Diagnostic
 from dsl.source import SourceFile
 
@@ -61,7 +62,9 @@ def _gh_escape_prop(text: str) -> str:
 
 
 def render_github(diags: Sequence[Diagnostic]) -> str:
-    """GitHub Actions workflow commands: ``::error file=...,line=...::message``."""
+    """GitHub Actions workflow commands, one a line: ``::error file=F,line=L,col=C,endLine=L,
+    endColumn=C,title=T::message``; property values escape ``% \\r \\n : ,`` and the message
+    ``% \\r \\n`` (the help follows the message on a second line, escaped as ``%0A``)."""
     out = []
     for d in diags:
         sp = d.span
@@ -71,7 +74,7 @@ def render_github(diags: Sequence[Diagnostic]) -> str:
             props.append(f"endLine={sp.end_line}")
         if sp.end_line == sp.line:
             props.append(f"endColumn={sp.end_column}")
-        props.append(f"title={_gh_escape_prop(d.code + ' ' + d.message[:80])}")
+        props.append(f"title={_gh_escape_prop(f'paymap {d.code}: {CODES[d.code].title}')}")
         message = d.message + (f"\nhelp: {d.help}" if d.help else "")
         out.append(f"::{level} {','.join(props)}::{_gh_escape_data(message)}")
     return "\n".join(out)
