@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -176,3 +177,14 @@ def test_the_cookbook_code_is_the_tested_code() -> None:
             assert block in source, f"this cookbook block differs from {EXAMPLES.name}:\n{block}"
         else:
             assert all(line in lines for line in block.splitlines() if line), block
+
+
+def test_paymap_check_finds_every_trigger_in_the_mappings() -> None:
+    """The same promise, as `paymap check --functions` checks it: no M411 (a trigger no mapping produces)."""
+    proc = subprocess.run([str(Path(sys.prefix) / "bin" / "paymap"), "check", "--format", "json",
+                           "--functions", str(EXAMPLES), str(ROOT / "mappings")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    diagnostics = json.loads(proc.stdout)
+    assert [d for d in diagnostics if d["code"] == "M411" or d["severity"] == "error"] == []
+    # M410 (an event no function listens to) is expected: the library maps every event type
+    assert {d["code"] for d in diagnostics} <= {"M410"}
