@@ -879,35 +879,41 @@ def _case_edits(case: Case, actual: Actual, node: yaml.MappingNode, doc: Doc) ->
         for ev_node, exp, got in zip(seq.value, case.events, actual.events, strict=True):
             _shape_edits(ev_node, exp, got, text, edits)
         return edits
-    collection = isinstance(value, list | dict) and bool(value)
-    if pair is not None and pair[0].value == key and (testyaml.is_block(pair[1]) or not collection):
-        return [testyaml.replace_value(pair[1], value, text)]  # same key: only the value changes
-    return [testyaml.set_key(node, key, value, text, pair)]  # a new key, or a scalar becomes a block
+    if pair is not None and pair[0].value == key:
+        return [testyaml.replace_pair_value(pair[0], pair[1], value, text)]  # same key: only the value
+    return [testyaml.set_key(node, key, value, text, pair)]  # a new key (expect <-> expect_error)
 
 
-def _shape_edits(node: yaml.Node, exp: Any, got: Any, text: str, out: list[Edit]) -> None:
-    """Edits that make ``exp`` (written at ``node``) match ``got`` while keeping its keys."""
+def _shape_edits(node: yaml.Node, exp: Any, got: Any, text: str, out: list[Edit],
+                 key: yaml.Node | None = None) -> None:
+    """Edits that make ``exp`` (written at ``node``, the value of ``key``) match ``got``, keeping its keys."""
+
+    def replace(value: Any) -> None:
+        if key is not None:
+            out.append(testyaml.replace_pair_value(key, node, value, text))
+        else:
+            out.append(testyaml.replace_value(node, value, text))
+
     if exp == MISSING_MARK:
         if got is not ABSENT:
-            out.append(testyaml.replace_value(node, got, text))
+            replace(got)
         return
     if exp == ANY_MARK:
         if got is ABSENT:
-            out.append(testyaml.replace_value(node, MISSING_MARK, text))
+            replace(MISSING_MARK)
         return
     if got is ABSENT:
-        out.append(testyaml.replace_value(node, MISSING_MARK, text))
+        replace(MISSING_MARK)
         return
     if isinstance(exp, dict) and isinstance(got, dict) and isinstance(node, yaml.MappingNode):
-        children = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-        for k in exp:
-            child = children.get(k)
-            if child is None:  # e.g. an int key written as text: fall back to the whole value
-                if not json_equal(exp, got):
-                    out.append(testyaml.replace_value(node, got, text))
-                return
+        children = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        if any(k not in children for k in exp):  # e.g. an alias: fall back to the whole value
+            if not json_equal(exp, got):
+                replace(got)
+            return
         for k, v in exp.items():
-            _shape_edits(children[k], v, got.get(k, ABSENT), text, out)
+            child_key, child = children[k]
+            _shape_edits(child, v, got.get(k, ABSENT), text, out, child_key)
         return
     if (isinstance(exp, list) and isinstance(got, list) and len(exp) == len(got)
             and isinstance(node, yaml.SequenceNode)):
@@ -915,4 +921,4 @@ def _shape_edits(node: yaml.Node, exp: Any, got: Any, text: str, out: list[Edit]
             _shape_edits(child, e, g, text, out)
         return
     if not json_equal(exp, got):
-        out.append(testyaml.replace_value(node, got, text))
+        replace(got)

@@ -273,6 +273,20 @@ def replace_value(node: yaml.Node, value: Any, text: str) -> Edit:
     return Edit(start, end, dump_inline(value))
 
 
+def replace_pair_value(key: yaml.Node, node: yaml.Node, value: Any, text: str) -> Edit:
+    """Replace the value of ``key: node`` in a mapping (block values may start on the next line)."""
+    collection = isinstance(value, dict | list) and bool(value)
+    if not is_block(node):
+        return replace_value(node, value, text)
+    end = content_end(node, text)
+    key_col = int(key.start_mark.column)
+    if collection and int(node.start_mark.column) > key_col:
+        return Edit(int(node.start_mark.index), end, dump_block(value, int(node.start_mark.column)))
+    if collection:  # e.g. a list written without indentation (`key:` then `- a` in the same column)
+        return Edit(int(key.end_mark.index), end, ":\n" + " " * (key_col + 2) + dump_block(value, key_col + 2))
+    return Edit(int(key.end_mark.index), end, ": " + dump_inline(value))
+
+
 def set_key(mapping: yaml.MappingNode, key: str, value: Any, text: str,
             replace: tuple[yaml.Node, yaml.Node] | None) -> Edit:
     """Write ``key: value`` in a mapping, in place of the pair ``replace`` or after the last pair."""

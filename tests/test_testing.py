@@ -521,3 +521,69 @@ def test_collect_and_check(project: Path) -> None:
         cases[1].check()
     with pytest.raises(testing.UsageError):
         testing.collect([project / "missing"])
+
+
+# --- robustness: any file gives problems or results, never an exception ------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(
+    ["payment.succeeded", "nosuch", "dropped", "skipped", "~delete", "~missing", "~any", "", "x"]))
+_keys = st.sampled_from([*testing.CASE_KEYS, "tests", "mappings", "data", "type", "expects", "0"])
+_values = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.one_of(_keys, st.integers(-2, 2)), inner, max_size=4)),
+    max_leaves=12)
+
+
+_leaf = st.one_of(_scalars, st.sampled_from(["29.99", "2999", "USD", "a", "b", "payment.succeeded"]))
+_event = st.fixed_dictionaries({}, optional={
+    "name": _leaf,
+    "data": st.one_of(_leaf, st.fixed_dictionaries({}, optional={
+        "amount": _leaf, "currency": _leaf, "tags": st.one_of(_leaf, st.lists(_leaf, max_size=3)),
+        "note": _leaf, "extra": _leaf})),
+    "user": st.one_of(_leaf, st.fixed_dictionaries({}, optional={"email": _leaf})),
+    "ts": st.one_of(_leaf, st.just(1754295184882)),
+})
+_case = st.fixed_dictionaries({
+    "sample": st.sampled_from(["payment.succeeded", "payment.failed", "refund.succeeded", "dispute.opened"]),
+}, optional={
+    "patch": st.sampled_from([{"data": {"currency": "JPY"}}, {"data": {"customer": "~delete"}},
+                              {"data": {"amount": "~delete"}}, {"type": "payment.succeeded"}]),
+    "expect": st.one_of(st.lists(_event, max_size=2), st.sampled_from(["dropped", "skipped"])),
+    "expect_error": st.sampled_from(["required", "nope"]),
+    "exact": st.booleans(),
+})
+_files = st.lists(_case, min_size=1, max_size=4).map(
+    lambda cases: {"tests": [{"name": f"t{i}", **c} for i, c in enumerate(cases)]})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(
+    _files,
+    _files,
+    st.builds(lambda tests: {"tests": tests}, st.lists(st.dictionaries(_keys, _values, max_size=6), max_size=3)),
+    _values,
+), st.sampled_from(["", "", "", "\n  - [", "\n\t- x", "\n: :"]))
+def test_any_file_gives_problems_or_results_never_an_exception(tmp_path_factory: pytest.TempPathFactory,
+                                                                value: object, garbage: str) -> None:
+    import yaml
+
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "payment.map").write_text(PAYMENT_MAP)
+    text = yaml.safe_dump(value) + garbage
+    path = root / "payment.test.yaml"
+    path.write_text(text)
+    cf = testing.load_file(path)
+    runner = testing.Runner()
+    results = [runner.run(c) for c in cf.all_cases()]
+    for r in results:
+        assert r.report()
+        if r.status == "error":
+            assert re.search(r"payment\.test\.yaml:\d+: ", r.message), r.message
+    testing.junit_xml(results)
+    update = testing.plan_update(cf, results, runner)
+    if update.updated:
+        again = testing.load_file(path, update.new_text)
+        assert all(runner.run(c).status == "passed" for c in again.all_cases()
+                   if c.index in {u.index for u in update.updated})
