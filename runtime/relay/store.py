@@ -10,6 +10,7 @@ Reads use a connection per thread. Schema changes are versioned migrations (``PR
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import queue
 import sqlite3
@@ -146,7 +147,7 @@ class Store(Protocol):
 
     def unmapped(self, limit: int) -> list[StoredWebhook]: ...
 
-    def record_mapping(self, seq: int, generation: int, record: MappingRecord) -> bool: ...
+    def record_mappings(self, outcomes: Sequence[tuple[int, int, MappingRecord]]) -> list[bool]: ...
 
     def claim(self, owner: str, limit: int, max_bytes: int, lease_seconds: float) -> list[OutgoingEvent]: ...
 
@@ -233,7 +234,60 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
-_Op = tuple[Callable[[sqlite3.Connection], Any], "Future[Any]"]
+class _Job:
+    """One queued write: a thread waits on ``cfut``, or a coroutine on ``afut`` in ``loop``."""
+
+    __slots__ = ("afut", "cfut", "fn", "loop", "started")
+
+    def __init__(
+        self,
+        fn: Callable[[sqlite3.Connection], Any],
+        cfut: Future[Any] | None,
+        loop: asyncio.AbstractEventLoop | None,
+        afut: asyncio.Future[Any] | None,
+    ) -> None:
+        self.fn, self.cfut, self.loop, self.afut = fn, cfut, loop, afut
+        self.started = False
+
+    def start(self) -> bool:
+        if self.cfut is not None:
+            self.started = self.cfut.set_running_or_notify_cancel()
+        else:
+            assert self.afut is not None
+            self.started = not self.afut.cancelled()  # a stale read only risks a harmless duplicate
+        return self.started
+
+
+_Outcome = tuple[_Job, Any, BaseException | None]
+_Settled = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _settle(pairs: list[_Settled]) -> None:
+    for fut, result, error in pairs:
+        if fut.done():
+            continue
+        if error is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(error)
+
+
+def _finish(outcomes: list[_Outcome]) -> None:
+    """Hand results back: threads directly, each event loop with a single wake-up per commit."""
+    per_loop: dict[asyncio.AbstractEventLoop, list[_Settled]] = {}
+    for job, result, error in outcomes:
+        if job.cfut is not None:
+            if not job.started and not job.cfut.set_running_or_notify_cancel():
+                continue
+            if error is None:
+                job.cfut.set_result(result)
+            else:
+                job.cfut.set_exception(error)
+        elif job.loop is not None and job.afut is not None:
+            per_loop.setdefault(job.loop, []).append((job.afut, result, error))
+    for loop, pairs in per_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, pairs)
 
 
 def _placeholders(n: int) -> str:
@@ -248,7 +302,7 @@ class SQLiteStore:
         self.busy_timeout_ms = busy_timeout_ms
         self.synchronous = synchronous
         self._local = threading.local()
-        self._queue: queue.SimpleQueue[_Op | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -314,11 +368,21 @@ class SQLiteStore:
         if self._closed:
             fut.set_exception(StoreUnavailable("the store is closed"))
             return fut
-        self._queue.put((fn, fut))
+        self._queue.put(_Job(fn, fut, None, None))
         return fut
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self._submit(fn).result()
+
+    def _submit_async(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Like :meth:`_submit` for the event loop: results come back in one callback per commit."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        if self._closed:
+            fut.set_exception(StoreUnavailable("the store is closed"))
+        else:
+            self._queue.put(_Job(fn, None, loop, fut))
+        return fut
 
     def _write_loop(self) -> None:
         conn: sqlite3.Connection | None = None
@@ -326,7 +390,7 @@ class SQLiteStore:
             item = self._queue.get()
             if item is None:
                 break
-            batch: list[_Op] = [item]
+            batch: list[_Job] = [item]
             stop = False
             while len(batch) < 1000:
                 try:
@@ -337,51 +401,42 @@ class SQLiteStore:
                     stop = True
                     break
                 batch.append(nxt)
-            outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+            outcomes: list[_Outcome] = []
             try:
                 if conn is None:
                     conn = self._connect()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    for fn, fut in batch:
-                        if not fut.set_running_or_notify_cancel():
+                    for job in batch:
+                        if not job.start():
                             continue  # the caller gave up (timeout): do not do it behind its back
                         conn.execute("SAVEPOINT op")
                         try:
-                            result = fn(conn)
+                            result = job.fn(conn)
                         except Exception as exc:
                             conn.execute("ROLLBACK TO op")
                             conn.execute("RELEASE op")
-                            outcomes.append((fut, None, exc))
+                            error: BaseException = exc
+                            if isinstance(exc, sqlite3.Error):
+                                error = StoreUnavailable(f"store write failed: {exc}")
+                            outcomes.append((job, None, error))
                         else:
                             conn.execute("RELEASE op")
-                            outcomes.append((fut, result, None))
+                            outcomes.append((job, result, None))
                     conn.execute("COMMIT")
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                err = StoreUnavailable(f"store write failed: {exc}")
-                for _fn, fut in batch:
-                    if not fut.done():
-                        if not fut.running():
-                            fut.set_running_or_notify_cancel()
-                        if not fut.cancelled():
-                            fut.set_exception(err)
+                failed = StoreUnavailable(f"store write failed: {exc}")
+                outcomes = [(job, None, failed) for job in batch]
                 if conn is not None:
                     try:
                         conn.close()
                     finally:
                         conn = None
-            else:
-                for fut, result, error in outcomes:
-                    if error is None:
-                        fut.set_result(result)
-                    elif isinstance(error, sqlite3.Error):
-                        fut.set_exception(StoreUnavailable(f"store write failed: {error}"))
-                    else:
-                        fut.set_exception(error)
+            _finish(outcomes)
             if stop:
                 break
         if conn is not None:
@@ -412,7 +467,7 @@ class SQLiteStore:
             )
             return cur.rowcount == 1
 
-        return await asyncio.wrap_future(self._submit(op))
+        return await self._submit_async(op)
 
     # ------------------------------------------------------------------ map
     @staticmethod
@@ -468,22 +523,31 @@ class SQLiteStore:
                 ),
             )
 
-    def record_mapping(self, seq: int, generation: int, record: MappingRecord) -> bool:
-        """Store a mapping outcome and its events atomically, only if still unmapped."""
+    def record_mappings(self, outcomes: Sequence[tuple[int, int, MappingRecord]]) -> list[bool]:
+        """Store mapping outcomes with their events in one commit; each only if still unmapped.
 
-        def op(conn: sqlite3.Connection) -> bool:
-            row = conn.execute(
-                "SELECT received_at FROM webhooks WHERE seq = ? AND state = 'received' AND generation = ?",
-                (seq, generation),
-            ).fetchone()
-            if row is None:
-                return False  # someone else mapped it meanwhile
-            conn.execute(
-                "UPDATE webhooks SET state = ?, event_type = ?, error = ?, mapped_at = ? WHERE seq = ?",
-                (record.state, record.event_type, record.error, time.time(), seq),
-            )
-            self._insert_events(conn, seq, generation, row[0], record)
-            return True
+        ``outcomes`` are ``(seq, generation, record)``; the result says which were recorded (a
+        replay may have re-mapped a webhook meanwhile).
+        """
+
+        def op(conn: sqlite3.Connection) -> list[bool]:
+            done: list[bool] = []
+            now = time.time()
+            for seq, generation, record in outcomes:
+                row = conn.execute(
+                    "SELECT received_at FROM webhooks WHERE seq = ? AND state = 'received' AND generation = ?",
+                    (seq, generation),
+                ).fetchone()
+                if row is None:
+                    done.append(False)
+                    continue
+                conn.execute(
+                    "UPDATE webhooks SET state = ?, event_type = ?, error = ?, mapped_at = ? WHERE seq = ?",
+                    (record.state, record.event_type, record.error, now, seq),
+                )
+                self._insert_events(conn, seq, generation, row[0], record)
+                done.append(True)
+            return done
 
         return self._write(op)
 

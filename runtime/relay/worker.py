@@ -24,7 +24,16 @@ from runtime.relay.inngest import InngestSender, SendResult
 from runtime.relay.mapping import map_webhook
 from runtime.relay.metrics import RelayMetrics
 from runtime.relay.reload import MappingHolder
-from runtime.relay.store import DROPPED, FAILED, MAPPED, SKIPPED, OutgoingEvent, Store, StoreError
+from runtime.relay.store import (
+    DROPPED,
+    FAILED,
+    MAPPED,
+    SKIPPED,
+    MappingRecord,
+    OutgoingEvent,
+    Store,
+    StoreError,
+)
 
 log = logging.getLogger("paymap.relay")
 
@@ -33,6 +42,7 @@ PAUSE_SINCE_KEY = "sender.paused_since"
 LAST_ERROR_KEY = "sender.last_error"
 LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
+LINGER_SECONDS = 0.01
 
 
 class _Loop:
@@ -58,8 +68,10 @@ class _Loop:
 
     def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
         if wakeable:
-            self._wake.wait(seconds)
-            self._wake.clear()
+            if self._wake.wait(seconds):
+                self._wake.clear()
+                # linger a moment so a burst is handled as one batch (fewer commits, less contention)
+                self._stop.wait(LINGER_SECONDS)
         else:
             self._stop.wait(seconds)
 
@@ -101,31 +113,37 @@ class Mapper(_Loop):
                 self._sleep(self._settings.poll_seconds)
                 continue
             assert mappings is not None
-            for webhook in batch:
-                record = map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes)
-                if not self._store.record_mapping(webhook.seq, webhook.generation, record):
-                    continue
-                extra = {"webhook_id": webhook.webhook_id, "event_type": record.event_type, "outcome": record.state}
-                if record.state == MAPPED:
-                    self._metrics.mapped.inc()
-                    dead = [e for e in record.events if e.dead_reason]
-                    self._metrics.dead_lettered.inc(len(dead))
-                    log.info("webhook mapped", extra={**extra, "events": [e.event_id for e in record.events]})
-                    for ev in dead:
-                        log.error(
-                            "event dead-lettered: it breaks Inngest's event rules",
-                            extra={**extra, "event_id": ev.event_id, "reason": ev.dead_reason},
-                        )
-                elif record.state == SKIPPED:
-                    self._metrics.skipped.inc()
-                    log.info("webhook skipped: no mapping rule for its type", extra=extra)
-                elif record.state == DROPPED:
-                    self._metrics.dropped.inc()
-                    log.info("webhook dropped by its mapping", extra=extra)
-                elif record.state == FAILED:
-                    self._metrics.failed.inc()
-                    log.error("webhook mapping failed; parked for replay", extra={**extra, "error": record.error})
+            records = [
+                (webhook, map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes))
+                for webhook in batch
+            ]
+            stored = self._store.record_mappings([(w.seq, w.generation, r) for w, r in records])
+            for (webhook, record), recorded in zip(records, stored, strict=True):
+                if recorded:
+                    self._report(webhook.webhook_id, record)
             self._sender.wake()
+
+    def _report(self, webhook_id: str, record: MappingRecord) -> None:
+        extra = {"webhook_id": webhook_id, "event_type": record.event_type, "outcome": record.state}
+        if record.state == MAPPED:
+            self._metrics.mapped.inc()
+            dead = [e for e in record.events if e.dead_reason]
+            self._metrics.dead_lettered.inc(len(dead))
+            log.info("webhook mapped", extra={**extra, "events": [e.event_id for e in record.events]})
+            for ev in dead:
+                log.error(
+                    "event dead-lettered: it breaks Inngest's event rules",
+                    extra={**extra, "event_id": ev.event_id, "reason": ev.dead_reason},
+                )
+        elif record.state == SKIPPED:
+            self._metrics.skipped.inc()
+            log.info("webhook skipped: no mapping rule for its type", extra=extra)
+        elif record.state == DROPPED:
+            self._metrics.dropped.inc()
+            log.info("webhook dropped by its mapping", extra=extra)
+        elif record.state == FAILED:
+            self._metrics.failed.inc()
+            log.error("webhook mapping failed; parked for replay", extra={**extra, "error": record.error})
 
 
 class Sender(_Loop):
@@ -146,6 +164,8 @@ class Sender(_Loop):
         self._paused: str | None = None
         self._last_reap = 0.0
         self._last_alert = 0.0
+        self._last_ok_written = 0.0
+        self._error_shown = False
 
     # --------------------------------------------------------------- loop
     def _run(self) -> None:
@@ -226,13 +246,17 @@ class Sender(_Loop):
             self._metrics.delivery_latency.observe(max(0.0, now - ev.received_at))
         self._metrics.delivered.inc(done)
         self._failures = 0
-        meta: dict[str, str | None] = {LAST_OK_KEY: f"{now:.3f}", LAST_ERROR_KEY: None}
+        meta: dict[str, str | None] = {}
+        if now - self._last_ok_written >= 5 or self._error_shown:
+            meta = {LAST_OK_KEY: f"{now:.3f}", LAST_ERROR_KEY: None}
+            self._last_ok_written, self._error_shown = now, False
         if self._paused is not None:
             log.warning("delivery resumed: Inngest accepts the event key again", extra={"was": self._paused})
             self._paused = None
             self._metrics.sender_paused.set(0)
             meta.update({PAUSE_KEY: None, PAUSE_SINCE_KEY: None})
-        self._store.set_meta(meta)
+        if meta:
+            self._store.set_meta(meta)
         log.info("events delivered", extra={"events": [e.event_id for e in events]})
 
     def _pause(self, seqs: list[int], result: SendResult) -> None:
@@ -248,6 +272,7 @@ class Sender(_Loop):
         self._paused = reason
         self._metrics.sender_paused.set(1)
         self._store.set_meta(meta)
+        self._error_shown = True
         log.error("DELIVERY PAUSED: Inngest refused the event key", extra={"status": result.status, "reason": reason})
 
     def _retry(self, seqs: list[int], result: SendResult) -> None:
@@ -260,6 +285,7 @@ class Sender(_Loop):
         self._metrics.retried.inc(len(seqs))
         self._hold, self._hold_reason = delay, reason
         self._store.set_meta({LAST_ERROR_KEY: reason})
+        self._error_shown = True
         log.warning("delivery failed; will retry", extra={"events": len(seqs), "error": result.error, "delay_s": round(delay, 3)})
 
     def _dead(self, event: OutgoingEvent, result: SendResult) -> None:
