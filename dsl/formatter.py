@@ -25,6 +25,7 @@ comments, else :class:`FormatterBug` is raised and nothing is written.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import threading
@@ -215,6 +216,7 @@ class _Layout:
         self.trailing: dict[int, str] = {}
         self.inner: dict[int, list[tuple[int, str]]] = {}
         self.comment_lines: list[_CommentLine] = []
+        starts = [s.line for s in self.stmts]
         for c in comments:
             text = str(c).rstrip()
             line = c.line or 0
@@ -222,7 +224,8 @@ class _Layout:
             if owner is not None:
                 self.trailing[line] = text
                 continue
-            inside = next((s for s in self.stmts if s.line < line < s.end_line), None)
+            k = bisect.bisect_left(starts, line) - 1  # the last statement starting before this line
+            inside = self.stmts[k] if k >= 0 and self.stmts[k].line < line < self.stmts[k].end_line else None
             if inside is not None:
                 self.inner.setdefault(id(inside), []).append((line, text))
             else:
