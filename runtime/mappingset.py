@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import types
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,10 +202,14 @@ def load_text(text: str, path: str = "<text>", schema: InputSchema | None = None
 
 
 def load(path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-         schema: InputSchema | None = None) -> MappingSet:
-    """Compile a `.map` file or a directory of them; raise CompileError listing every error."""
+         schema: InputSchema | None = None, *, allow: Collection[str] = ()) -> MappingSet:
+    """Compile a `.map` file or a directory of them; raise CompileError listing every error.
+
+    ``allow``: diagnostic codes (Inngest-contract checks, see ``dsl.compiler.ALLOWABLE``) reported
+    as warnings instead of errors, e.g. ``{"M405"}`` for the tests' literal seed translations.
+    """
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
-    result = compile_paths(paths, schema)
+    result = compile_paths(paths, schema, allow=allow)
     if not result.ok:
         errors = result.errors
         rendered = render_text(errors, result.sources) + "\n" + summary(errors, len(result.files))
