@@ -283,6 +283,15 @@ class CodeGen:
         self.at(e.span, self.facts.input_paths.get(id(e.left)) or self.facts.input_paths.get(id(e.right)))
         if op in ("==", "!=") and self._plain_strings(e.left) and self._plain_strings(e.right):
             return self._assign_tmp(f"{left} {op} {right}")
+        if op in ("==", "!="):
+            cond = _eq_inline(left, e.right) or _eq_inline(right, e.left)
+            if cond is not None:
+                return self._assign_tmp(cond if op == "==" else f"not ({cond})")
+        if op == "&":  # text joined inline when both sides are text, else `_concat` (absent values, faults)
+            checks = [f"{code}.__class__ is str" for code, side in ((left, e.left), (right, e.right))
+                      if not (isinstance(side, n.Literal) and type(side.value) is str)]
+            if checks:
+                return self._assign_tmp(f"{left} + {right} if {' and '.join(checks)} else _concat({left}, {right})")
         return self._assign_tmp(f"{_OPS[op]}({left}, {right})")
 
     def _plain_strings(self, e: n.Expr) -> bool:
@@ -322,7 +331,7 @@ class CodeGen:
             if subject is not None:
                 pat = self.expr(arm.pattern)
                 self.at(arm.span)
-                self.emit(f"if _eq({subject}, {pat}):")
+                self.emit(f"if {_eq_inline(subject, arm.pattern) or f'_eq({subject}, {pat})'}:")
             else:
                 cond = self.expr(arm.pattern)
                 self.at(arm.pattern.span)
@@ -417,6 +426,23 @@ class CodeGen:
         self.depth -= 1
         self.indent -= 2
         return out
+
+
+def _eq_inline(code: str, literal: n.Expr) -> str | None:
+    """``_eq(code, literal)`` as an inline condition with the same result for every runtime value
+    (JSON values, Decimal, missing), or None when ``literal`` is not a scalar literal."""
+    if not isinstance(literal, n.Literal) or not code.isidentifier():  # `1.__class__` would not parse
+        return None
+    v = literal.value
+    if v is None:
+        return f"({code} is None or {code} is _M)"  # missing equals null
+    if type(v) is bool:
+        return f"{code} is {v!r}"
+    if type(v) is str:
+        return f"{code} == {v!r}"  # `==` of a str with any other runtime value is False, as in _eq
+    if type(v) is int:
+        return f"({code} == {v!r} and {code}.__class__ is not bool)"  # `true == 1` is false
+    return None
 
 
 def _json_safe(e: n.Expr, facts: Facts, lets: dict[str, n.Expr]) -> bool:

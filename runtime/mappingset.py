@@ -104,6 +104,21 @@ class MappingSet:
 
     def apply(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """The Inngest events for one Dodo body; empty when no rule matches or the rule drops it."""
+        # fast path, the same result as `run(payload).events`, once the event type's route is cached
+        if payload.__class__ is dict:
+            event_type = payload.get("type")
+            if type(event_type) is str:
+                rules = self._routes.get(event_type)
+                if rules is not None:
+                    events: list[dict[str, Any]] = []
+                    for rule in rules:
+                        try:
+                            event = rule.function(payload)
+                        except Exception as exc:
+                            raise locate(exc, rule, event_type) from exc
+                        if event is not None:
+                            events.append(event)
+                    return events
         return self.run(payload).events
 
     def run(self, payload: dict[str, Any]) -> Outcome:
