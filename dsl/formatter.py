@@ -35,8 +35,10 @@ from decimal import Decimal
 from typing import Any
 
 from lark import Lark, Token, Tree
+from lark.exceptions import LarkError
 
 from dsl import nodes as n
+from dsl import parser as _parser_module
 from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.parser import grammar_text, parse
 
@@ -76,39 +78,31 @@ def format_source(text: str, file: str = "<stdin>") -> FormatResult:
 # --- the concrete syntax tree --------------------------------------------------------------------
 
 
-class _BracketNewlines:
-    """The same post-lexer as :mod:`dsl.parser`: inside brackets a newline is white space."""
-
-    always_accept = ("_NL",)
-
-    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        depth = 0
-        for tok in stream:
-            if tok.type in _OPEN:
-                depth += 1
-            elif tok.type in _CLOSE:
-                depth = max(0, depth - 1)
-            elif tok.type == "_NL" and depth:
-                continue
-            yield tok
-
-
 _lock = threading.Lock()
 _comments: list[Token] = []
+# The compiler's own post-lexer (newlines inside brackets, `a - b` vs `-x`): the formatter must see
+# exactly the tokens the compiler sees.
+_postlex = _parser_module._BracketNewlines()
 
 
 @functools.cache
 def _cst_parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=_BracketNewlines(),
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=_postlex,
                 propagate_positions=True, maybe_placeholders=False, keep_all_tokens=True,
                 lexer_callbacks={"COMMENT": _comments.append})
 
 
 def _cst(text: str) -> tuple[Tree[Token], list[Token]]:
     parser = _cst_parser()
+    source = text + "\n"
     with _lock:
         _comments.clear()
-        tree = parser.parse(text + "\n")
+        if hasattr(_postlex, "source"):
+            _postlex.source = source
+        try:
+            tree = parser.parse(source)
+        except LarkError as exc:  # parse() accepted the text, so this is our bug, not the user's
+            raise FormatterBug(f"the formatter cannot read text the compiler accepts ({type(exc).__name__})") from exc
         comments = list(_comments)
         _comments.clear()
     return tree, comments
