@@ -718,22 +718,23 @@ class Checker:
                 default_seen = default_seen or arm
             elif e.subject is not None:
                 pat = arm.pattern
-                if not isinstance(pat, n.Literal):
+                lit = _literal_value(pat)
+                if lit is _NOT_LITERAL:
                     self.diags.error("M304", pat.span, "a `match value { ... }` arm must be a literal such as \"paid\" or 3",
                                      help="for conditions, write `match { cond => value, _ => other }` without a value")
                     self.expr(pat)
                 else:
-                    key = (type(pat.value).__name__, pat.value)
+                    key = (type(lit).__name__, lit)
                     self.expr(pat)
                     if key in seen_values:
-                        self.diags.warning("M602", arm.span, f"this arm repeats the pattern {_lit_text(pat.value)}",
+                        self.diags.warning("M602", arm.span, f"this arm repeats the pattern {_lit_text(lit)}",
                                            help="an earlier arm already matches it; remove this one")
-                    elif values is not None and isinstance(pat.value, str) and pat.value not in values:
+                    elif values is not None and isinstance(lit, str) and lit not in values:
                         assert subject_alias is not None
-                        guess = suggest(pat.value, values, 0.75)
+                        guess = suggest(lit, values, 0.75)
                         self.diags.warning(
                             "M602", pat.span,
-                            f"this arm can never match: `{_alias_text(subject_alias)}` is never \"{pat.value}\"",
+                            f"this arm can never match: `{_alias_text(subject_alias)}` is never \"{lit}\"",
                             help=f"did you mean \"{guess}\"?" if guess else "it is one of " + _values_text(values))
                     elif subject_ty is not None:
                         pt, st = T.base(self.facts.types[id(pat)]), T.base(T.present(subject_ty))

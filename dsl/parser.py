@@ -35,9 +35,11 @@ class _BracketNewlines:
 
     def __init__(self) -> None:
         self.open: list[Token] = []  # brackets still open: syntax errors point at them
+        self.source = ""  # the text being parsed (to tell `a - b` from a misplaced `x -> ...`)
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         self.open = []
+        prev = ""
         for tok in stream:
             if tok.type in _OPEN:
                 self.open.append(tok)
@@ -48,7 +50,25 @@ class _BracketNewlines:
                     self.open.pop()
             elif tok.type == "_NL" and self.open:
                 continue
+            elif tok.type == "MINUS" and prev in OPERAND_END and not self._arrow(tok):
+                tok = binary_minus(tok)
+            prev = tok.type
             yield tok
+
+    def _arrow(self, tok: Token) -> bool:
+        end = tok.end_pos if tok.end_pos is not None else -1
+        return 0 <= end < len(self.source) and self.source[end] == ">"
+
+
+# A `-` right after one of these ends an operand, so it subtracts. The lexer cannot tell: since a
+# `match` arm may start with a negative number (`1 => "a"  -1 => "b"`), LALR lookahead after an
+# operand holds both the binary `ADD_OP` and the unary `MINUS`, and both match `-`.
+OPERAND_END = frozenset({"NAME", "STRING", "INT", "DECIMAL", "TRUE", "FALSE", "NULL", "RPAR", "RSQB", "RBRACE"})
+
+
+def binary_minus(tok: Token) -> Token:
+    """The unary-minus token ``tok`` retyped as the binary operator (`a - b`)."""
+    return Token.new_borrow_pos("ADD_OP", str(tok), tok)
 
 
 class _TooDeep(Exception):
@@ -196,7 +216,9 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
     while True:
         attempts += 1
         try:
-            tree = _parser().parse("\n".join(lines) + "\n")
+            joined = "\n".join(lines) + "\n"
+            _POSTLEX.source = joined
+            tree = _parser().parse(joined)
         except _TooDeep as exc:
             diags.error("M105", _span_of_token(file, exc.tok),
                         f"brackets are nested more than {MAX_NESTING} deep",
