@@ -300,7 +300,7 @@ def _expr(draw: Any, depth: int = 0) -> list[str]:
     if form == "concat":
         return ["string", "(", *sub(), ")", "&", _string_lit(draw)]
     if form == "arith":
-        op = draw(st.sampled_from(["+", "*", "/", "%"]))
+        op = draw(st.sampled_from(["+", "-", "*", "/", "%"]))
         return ["(", draw(st.sampled_from(_NUM_PATHS)), "??", "1", ")", op, draw(st.sampled_from(["2", "3.5"]))]
     if form == "cmp":
         if draw(st.booleans()):
