@@ -22,8 +22,11 @@ TS_MIN_MS = 315532800000  # 1980-01-01T00:00:00Z
 TS_MAX_MS = 4102444800000  # 2100-01-01T00:00:00Z
 
 
-def validate_event(event: Any, *, max_bytes: int) -> str | None:
-    """Return why Inngest would reject ``event`` (one sentence), or None if it is acceptable."""
+def validate_event(event: Any, *, max_bytes: int, encoded: str | None = None) -> str | None:
+    """Return why Inngest would reject ``event`` (one sentence), or None if it is acceptable.
+
+    ``encoded`` is the event's JSON if the caller has it already (saves encoding it twice).
+    """
     if not isinstance(event, dict):
         return f"an event must be a JSON object, got {type(event).__name__}"
     name = event.get("name")
@@ -48,7 +51,7 @@ def validate_event(event: Any, *, max_bytes: int) -> str | None:
             return f"`ts` {ts} is before 1980-01-01 when read as milliseconds{hint}"
         if ts > TS_MAX_MS:
             return f"`ts` {ts} is after 2100-01-01 when read as milliseconds"
-    size = len(encode_event(event).encode())
+    size = len((encoded if encoded is not None else encode_event(event)).encode())
     if size > max_bytes:
         return f"event is {size} bytes, over the maximum event size of {max_bytes} bytes"
     return None

@@ -90,4 +90,4 @@ def _prepare(raw: Any, default_id: str, max_bytes: int) -> NewEvent:
         text = encode_event(event)
     except (TypeError, ValueError) as exc:
         return NewEvent(event_id, name, json.dumps(repr(event)), f"the event is not JSON-serialisable: {exc}")
-    return NewEvent(event_id, name, text, validate_event(event, max_bytes=max_bytes))
+    return NewEvent(event_id, name, text, validate_event(event, max_bytes=max_bytes, encoded=text))

@@ -237,7 +237,7 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 class _Job:
     """One queued write: a thread waits on ``cfut``, or a coroutine on ``afut`` in ``loop``."""
 
-    __slots__ = ("afut", "cfut", "fn", "loop", "started")
+    __slots__ = ("afut", "atomic", "cfut", "fn", "loop", "started")
 
     def __init__(
         self,
@@ -245,8 +245,10 @@ class _Job:
         cfut: Future[Any] | None,
         loop: asyncio.AbstractEventLoop | None,
         afut: asyncio.Future[Any] | None,
+        atomic: bool = False,
     ) -> None:
         self.fn, self.cfut, self.loop, self.afut = fn, cfut, loop, afut
+        self.atomic = atomic  # a single statement: needs no savepoint of its own
         self.started = False
 
     def start(self) -> bool:
@@ -374,14 +376,14 @@ class SQLiteStore:
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self._submit(fn).result()
 
-    def _submit_async(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+    def _submit_async(self, fn: Callable[[sqlite3.Connection], T], *, atomic: bool = False) -> asyncio.Future[T]:
         """Like :meth:`_submit` for the event loop: results come back in one callback per commit."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         if self._closed:
             fut.set_exception(StoreUnavailable("the store is closed"))
         else:
-            self._queue.put(_Job(fn, None, loop, fut))
+            self._queue.put(_Job(fn, None, loop, fut, atomic))
         return fut
 
     def _write_loop(self) -> None:
@@ -410,6 +412,12 @@ class SQLiteStore:
                     for job in batch:
                         if not job.start():
                             continue  # the caller gave up (timeout): do not do it behind its back
+                        if job.atomic:  # one statement: it fails whole or not at all
+                            try:
+                                outcomes.append((job, job.fn(conn), None))
+                            except Exception as exc:  # SQLite undoes a failed statement by itself
+                                outcomes.append((job, None, StoreUnavailable(f"store write failed: {exc}")))
+                            continue
                         conn.execute("SAVEPOINT op")
                         try:
                             result = job.fn(conn)
@@ -428,7 +436,7 @@ class SQLiteStore:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
-            except sqlite3.Error as exc:
+            except Exception as exc:  # never let the writer die: every later write would hang
                 failed = StoreUnavailable(f"store write failed: {exc}")
                 outcomes = [(job, None, failed) for job in batch]
                 if conn is not None:
@@ -467,7 +475,7 @@ class SQLiteStore:
             )
             return cur.rowcount == 1
 
-        return await self._submit_async(op)
+        return await self._submit_async(op, atomic=True)
 
     # ------------------------------------------------------------------ map
     @staticmethod

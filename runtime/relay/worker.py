@@ -179,7 +179,7 @@ class Sender(_Loop):
                 self._sleep(self._s.poll_seconds)
                 continue
             self._hold = 0.0
-            self._deliver(batch)
+            self._deliver(batch, fresh=True)
             if self._hold > 0:
                 self._sleep(self._hold, wakeable=False)
 
@@ -209,12 +209,14 @@ class Sender(_Loop):
         return min(self._s.retry_max_seconds, step) * random.uniform(0.5, 1.0)
 
     # --------------------------------------------------------------- one batch
-    def _deliver(self, events: list[OutgoingEvent]) -> None:
+    def _deliver(self, events: list[OutgoingEvent], *, fresh: bool = False) -> None:
+        """Send ``events`` (leased by us); ``fresh`` = just claimed, so the lease needs no renewal."""
         if self._hold > 0:  # an earlier part of this batch asked us to wait: keep the rest queued
             self._store.release([e.seq for e in events], self.owner, self._hold_reason)
             return
-        mine = set(self._store.renew([e.seq for e in events], self.owner, self._s.lease_seconds))
-        events = [e for e in events if e.seq in mine]
+        if not fresh:  # a split batch: each further request gets a full lease again
+            mine = set(self._store.renew([e.seq for e in events], self.owner, self._s.lease_seconds))
+            events = [e for e in events if e.seq in mine]
         if not events:
             return
         seqs = [e.seq for e in events]
