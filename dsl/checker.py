@@ -661,13 +661,24 @@ class Checker:
             self._maybe_absent(e.left, la, lt, f"then `{op}` gives missing or null, losing the other side")
             self._maybe_absent(e.right, ra, rt, f"then `{op}` gives missing or null, losing the other side")
         if op in ("/", "*"):
-            self._check_minor_units(e, la)
+            self._check_minor_units(e, self._money_alias(e.left))
         if op == "/":
             return T.DECIMAL | absent
         lp, rp = T.present(lt) & T.NUMBER, T.present(rt) & T.NUMBER
         if lp == T.INT and rp == T.INT:
             return T.INT | absent
         return (lp | rp if lp | rp else T.NUMBER) | absent
+
+    def _money_alias(self, e: n.Expr) -> _Alias | None:
+        """The input path of an amount in minor units ``e`` is, also behind `??`, `required` and `( )`."""
+        alias = self._aliases.get(id(e))
+        if alias is not None:
+            return alias
+        if isinstance(e, n.Binary) and e.op == "??":
+            return self._money_alias(e.left)
+        if isinstance(e, n.Call) and e.func in ("required", "coalesce", "int") and e.args:
+            return self._money_alias(e.args[0])
+        return None
 
     def _check_minor_units(self, e: n.Binary, alias: _Alias | None) -> None:
         """`data.total_amount / 100`: right for USD, wrong for JPY and KWD."""

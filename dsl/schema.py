@@ -608,6 +608,7 @@ _DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}.*)?\Z")
 _JSON_SCHEMA_STRING_FORMATS = {"date-time": "datetime", "date": "date", "decimal": "decimal_string"}
 _JSON_SCHEMA_TYPES = {"integer": "int", "number": "number", "boolean": "bool"}
 _MAX_SCHEMA_BYTES = 8 << 20
+_ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "examples", "default", "$defs", "definitions"}
 
 
 def looks_like_time(text: str) -> bool:
@@ -657,6 +658,10 @@ class _JsonSchemaReader:
         if depth > 64:
             return {"type": "any"}, True
         ref = s.get("$ref") if isinstance(s, dict) else None
+        if isinstance(ref, str) and len(s) > 1 and any(k not in _ANNOTATIONS for k in s if k != "$ref"):
+            # `$ref` next to other keywords applies both (draft 2019-09 and later)
+            rest = {k: v for k, v in s.items() if k != "$ref"}
+            return self.node({"allOf": [{"$ref": ref}, rest]}, depth + 1)
         if isinstance(ref, str):
             if ref in self._refs:  # recursive definition: stop here
                 return {"type": "any"}, True
@@ -745,10 +750,15 @@ class _JsonSchemaReader:
     def _all_of(self, s: dict[str, Any], depth: int) -> tuple[Node, bool]:
         merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
         rest = {k: v for k, v in s.items() if k != "allOf"}
-        for part in [rest, *s["allOf"]]:
-            part = self.deref(part)
+        todo = [rest, *s["allOf"]]
+        seen = 0
+        while todo and seen < 256:
+            seen += 1
+            part = self.deref(todo.pop(0))
             if not isinstance(part, dict):
                 continue
+            if isinstance(part.get("allOf"), list) and part is not rest:
+                todo[:0] = part["allOf"]
             if isinstance(part.get("properties"), dict):
                 merged["properties"].update(part["properties"])
             if isinstance(part.get("required"), list):
@@ -775,20 +785,25 @@ def _value_node(v: Any) -> Node:
     return {"type": "map", "values": {"type": "any"}}
 
 
-def _event_type_values(reader: _JsonSchemaReader, member: Any) -> list[str]:
-    m = reader.deref(member)
-    if not isinstance(m, dict):
+def _event_type_values(reader: _JsonSchemaReader, member: Any, depth: int = 0) -> list[str]:
+    """The constant values of a body schema's ``type`` property (through ``$ref`` and ``allOf``)."""
+    if not isinstance(member, dict) or depth > 16:
         return []
-    props = m.get("properties")
-    if not isinstance(props, dict) or "type" not in props:
-        return []
-    t = reader.deref(props["type"])
-    if not isinstance(t, dict):
-        return []
-    if isinstance(t.get("const"), str):
-        return [t["const"]]
-    if isinstance(t.get("enum"), list) and all(isinstance(v, str) for v in t["enum"]):
-        return list(t["enum"])
+    props = member.get("properties")
+    if isinstance(props, dict) and "type" in props:
+        t = reader.deref(props["type"])
+        if isinstance(t, dict) and isinstance(t.get("const"), str):
+            return [t["const"]]
+        if isinstance(t, dict) and isinstance(t.get("enum"), list) and all(isinstance(v, str) for v in t["enum"]):
+            return list(t["enum"])
+    all_of = member.get("allOf")
+    parts: list[Any] = list(all_of) if isinstance(all_of, list) else []
+    if "$ref" in member:
+        parts.append(reader.deref({"$ref": member["$ref"]}))
+    for part in parts:
+        found = _event_type_values(reader, part, depth + 1)
+        if found:
+            return found
     return []
 
 
