@@ -102,7 +102,7 @@ class Double:
         return events
 
     def ids(self) -> list[str]:
-        return [e.get("id") for e in self.events()]
+        return [str(e.get("id")) for e in self.events()]
 
     def stop(self) -> None:
         self._http.close()

@@ -69,8 +69,11 @@ def test_kill_9_under_load_loses_nothing_and_dedups(tmp_path: Path, double: Doub
     kills = 0
     try:
         for threshold in KILL_AT:
-            wait_until(lambda t=threshold: len(accepted) >= t, f"{threshold} accepted webhooks", timeout=120,
-                       interval=0.005)
+
+            def reached(t: int = threshold) -> bool:
+                return len(accepted) >= t
+
+            wait_until(reached, f"{threshold} accepted webhooks", timeout=120, interval=0.005)
             relay.kill9()
             kills += 1
             relay = RelayProcess(MAPPINGS, env, log)
@@ -91,7 +94,7 @@ def test_kill_9_under_load_loses_nothing_and_dedups(tmp_path: Path, double: Doub
                 left = conn.execute("SELECT count(*) FROM events WHERE state != 'delivered'").fetchone()[0]
                 unmapped = conn.execute("SELECT count(*) FROM webhooks WHERE state = 'received'").fetchone()[0]
                 stored = conn.execute("SELECT count(*) FROM webhooks").fetchone()[0]
-            return left == 0 and unmapped == 0 and stored == TOTAL
+            return bool(left == 0 and unmapped == 0 and stored == TOTAL)
 
         wait_until(settled, "the relay to have marked every event delivered", timeout=120, interval=0.2)
         raw = double.ids()

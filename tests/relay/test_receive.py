@@ -83,7 +83,9 @@ def _bad_signature_cases() -> list[tuple[str, Callable[[bytes], tuple[bytes, dic
         raw = b"\xff\xfe" + b
         return raw, {**good(b), "webhook-signature": good(b)["webhook-signature"]}
 
-    valid_sig = lambda b: good(b)["webhook-signature"]  # noqa: E731
+    def valid_sig(b: bytes) -> str:
+        return good(b)["webhook-signature"]
+
     return [
         ("missing webhook-id", without("webhook-id"), "missing_headers"),
         ("missing webhook-timestamp", without("webhook-timestamp"), "missing_headers"),
