@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+DEV_SECRET := paymap-data/dev-webhook-secret
+
+.PHONY: setup run sample test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,11 +16,27 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The relay. Uses DODO_PAYMENTS_WEBHOOK_KEY when set (the signing secret from Dodo's dashboard);
+# otherwise a local secret kept in $(DEV_SECRET), so a first try still verifies every signature.
 run: $(STAMP)
-	$(BIN)/paymap serve mappings/
+	@if [ -z "$$DODO_PAYMENTS_WEBHOOK_KEY" ]; then \
+	  mkdir -p paymap-data; \
+	  [ -s $(DEV_SECRET) ] || echo "whsec_$$(head -c 32 /dev/urandom | base64)" > $(DEV_SECRET); \
+	  echo "paymap: DODO_PAYMENTS_WEBHOOK_KEY is not set; using the local secret in $(DEV_SECRET)"; \
+	  echo "        (try it: make sample; for Dodo, set DODO_PAYMENTS_WEBHOOK_KEY to your endpoint's secret)"; \
+	  DODO_PAYMENTS_WEBHOOK_KEY=$$(cat $(DEV_SECRET)) $(BIN)/paymap serve mappings/; \
+	else \
+	  $(BIN)/paymap serve mappings/; \
+	fi
+
+# Sends a signed sample payment.succeeded webhook to the relay started by `make run`.
+sample: $(STAMP)
+	@KEY="$${DODO_PAYMENTS_WEBHOOK_KEY:-$$(cat $(DEV_SECRET) 2>/dev/null)}"; \
+	DODO_PAYMENTS_WEBHOOK_KEY="$$KEY" $(BIN)/paymap send-sample $${TYPE:-payment.succeeded} && \
+	DODO_PAYMENTS_WEBHOOK_KEY="$$KEY" $(BIN)/paymap status
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsl runtime grammar tests bench
+	$(BIN)/ruff check dsl runtime grammar tests bench scripts docs/examples
 	$(BIN)/mypy
 
 test: $(STAMP) lint
