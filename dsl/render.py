@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 from dsl.codes import CODES
@@ -16,28 +17,49 @@ def render_text(diags: Sequence[Diagnostic], sources: Mapping[str, SourceFile], 
     return "\n".join(render_one(d, sources.get(d.span.file), color=color) for d in diags)
 
 
+def escape_controls(text: str) -> str:
+    """User text (an event name, a path) inside a message: control and other invisible characters
+    are shown as escapes, so they can neither move the terminal's cursor nor break a line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _visible(line: str) -> str:
+    """A source line to show: one visible character for every character, so carets line up."""
+    line = line.replace("\t", " ")
+    return line if line.isprintable() else "".join(ch if ch.isprintable() else "\ufffd" for ch in line)
+
+
+def _width(text: str) -> int:
+    """Terminal columns: wide (CJK, emoji) characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
 def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False) -> str:
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
     sev_color = _RED if d.is_error else _YELLOW
-    lines = [c(_BOLD + sev_color, f"{d.severity.value}[{d.code}]") + c(_BOLD, f": {d.message}")]
+    lines = [c(_BOLD + sev_color, f"{d.severity.value}[{d.code}]") + c(_BOLD, f": {escape_controls(d.message)}")]
     sp = d.span
     gutter_width = len(str(sp.end_line if sp.end_line - sp.line < 3 else sp.line))
     pad = " " * gutter_width
-    lines.append(f"{pad}{c(_BLUE, '-->')} {sp.file}:{sp.line}:{sp.column}")
+    lines.append(f"{pad}{c(_BLUE, '-->')} {escape_controls(sp.file)}:{sp.line}:{sp.column}")
     if source is not None and 1 <= sp.line <= source.line_count:
-        text = source.line_text(sp.line).replace("\t", " ")
+        text = _visible(source.line_text(sp.line))
         lines.append(f"{pad} {c(_BLUE, '|')}")
         lines.append(f"{c(_BLUE, str(sp.line).rjust(gutter_width))} {c(_BLUE, '|')} {text}")
         start = max(sp.column, 1)
         end = sp.end_column if sp.end_line == sp.line else len(text) + 1
-        width = max(1, end - start)
-        caret = " " * (start - 1) + "^" * width
-        label = f" {d.label}" if d.label else ""
+        caret = " " * _width(text[: start - 1]) + "^" * max(1, _width(text[start - 1 : end - 1]))
+        label = f" {escape_controls(d.label)}" if d.label else ""
         lines.append(f"{pad} {c(_BLUE, '|')} {c(sev_color + _BOLD, caret + label)}")
     if d.help:
-        lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'help')}: {d.help}")
+        lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'help')}: {escape_controls(d.help)}")
     lines.append(f"{pad} {c(_BLUE, '=')} docs: docs/errors/{d.code}.md")
     return "\n".join(lines) + "\n"
 
@@ -54,7 +76,8 @@ def render_json(diags: Sequence[Diagnostic]) -> str:
 
 
 def _gh_escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    lines = [escape_controls(part) for part in text.split("\n")]
+    return "%0A".join(line.replace("%", "%25") for line in lines)
 
 
 def _gh_escape_prop(text: str) -> str:

@@ -707,7 +707,7 @@ class _JsonSchemaReader:
             types = ["object"] if "properties" in s else ["array"] if "items" in s else []
         if "null" in types:
             nullable = True
-        kinds = [t for t in types if t != "null"]
+        kinds = [t for t in types if isinstance(t, str) and t != "null"]
         if not kinds:
             return {"type": "any"}, True
         nodes = [self._typed(t, s, depth) for t in kinds]
@@ -942,3 +942,8 @@ def load_input_schema(kind: str, path: str | os.PathLike[str]) -> NodeSchema:
         return _load_cached(kind, str(p), stamp)
     except RecursionError:
         raise SchemaLoadError(f"{p} is nested too deeply") from None
+    except SchemaLoadError:
+        raise
+    except Exception as exc:  # a shape the reader did not foresee: a diagnostic, never a traceback
+        raise SchemaLoadError(f"{p} could not be read as {'a JSON Schema' if kind == 'schema' else 'samples'} "
+                              f"({type(exc).__name__}: {exc})") from None

@@ -231,3 +231,27 @@ def test_unreadable_functions_file(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_missing_path_is_a_diagnostic_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, str(tmp_path / "nope"))
     assert code == 1 and "error[M106]" in out and err == ""
+
+
+# --- rendering user text ----------------------------------------------------------------------------
+
+
+def test_control_characters_in_user_text_are_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.map").write_text('on "payment.succeeded"\nname = "\x1b[2Jpaid"\n')
+    _, out, _ = run(capsys, str(tmp_path / "m.map"))
+    assert "\x1b" not in out
+    assert "warning[M409]: the event name `\\x1b[2Jpaid` contains a control character" in out
+    assert '2 | name = "\ufffd[2Jpaid"' in out  # the source line keeps one character per character
+    _, out, _ = run(capsys, "--format", "github", str(tmp_path / "m.map"))
+    assert "\x1b" not in out and len(out.rstrip("\n").split("\n")) == 1
+
+
+def test_carets_line_up_after_wide_characters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.map").write_text('on "payment.succeeded"\nname = "p"\ndata.note = "日本" & data.customer.emial\n')
+    _, out, _ = run(capsys, str(tmp_path / "m.map"))
+    lines = out.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("3 |"))
+    source, caret = lines[at], lines[at + 1]
+    assert source == '3 | data.note = "日本" & data.customer.emial'
+    # `日本` is four columns wide: the caret sits under `emial`
+    assert caret.index("^") == source.index("emial") + 2
