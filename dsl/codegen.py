@@ -132,12 +132,11 @@ class CodeGen:
                 self.at(stmt.span)
                 value = self.expr(stmt.value)
                 self.at(stmt.span, self.facts.input_paths.get(id(stmt.value)))
-                ty = self.facts.types.get(id(stmt.value), T.ANY)
                 if not _json_safe(stmt.value, self.facts, self.let_exprs):
                     value = self._assign_tmp(f"_json({value})")
                 container = self.container(stmt.target[:-1])
                 key = repr(stmt.target[-1])
-                if "missing" in ty:
+                if self.may_be_absent(stmt.value):
                     self.emit(f"if {value} is not _M: {container}[{key}] = {value}")
                 else:
                     self.emit(f"{container}[{key}] = {value}")
@@ -355,7 +354,7 @@ class CodeGen:
         items = []
         for item in e.items:
             value = self.expr(item)
-            if "missing" in self.facts.types.get(id(item), T.ANY):
+            if self.may_be_absent(item):
                 value = f"(None if {value} is _M else {value})"
             items.append(value)
         return self._assign_tmp(f"[{', '.join(items)}]")
@@ -364,11 +363,53 @@ class CodeGen:
         out = self._assign_tmp("{}")
         for entry in e.entries:
             value = self.expr(entry.value)
-            if "missing" in self.facts.types.get(id(entry.value), T.ANY):
+            if self.may_be_absent(entry.value):
                 self.emit(f"if {value} is not _M: {out}[{entry.key!r}] = {value}")
             else:
                 self.emit(f"{out}[{entry.key!r}] = {value}")
         return out
+
+    def may_be_absent(self, e: n.Expr) -> bool:
+        """Whether ``e`` can be missing or null at run time.
+
+        Decided from the expression's shape, not from the schema: a real body can lack a field the
+        schema calls required, and then the generated code must still treat it as missing.
+        """
+        if isinstance(e, n.Literal):
+            return e.value is None
+        if isinstance(e, n.ListExpr | n.ObjectExpr):
+            return False
+        if isinstance(e, n.Name):
+            res = self.facts.names.get(id(e))
+            if res is not None and res.kind == "let" and res.name in self.let_exprs:
+                return self.may_be_absent(self.let_exprs[res.name])
+            return True
+        if isinstance(e, n.Binary):
+            if e.op == "??":
+                return self.may_be_absent(e.right)
+            if e.op in ("==", "!=", "<", "<=", ">", ">=", "and", "or"):
+                return False
+            return self.may_be_absent(e.left) or self.may_be_absent(e.right)
+        if isinstance(e, n.Unary):
+            return e.op != "not" and self.may_be_absent(e.operand)
+        if isinstance(e, n.IfExpr):
+            return self.may_be_absent(e.then) or self.may_be_absent(e.otherwise)
+        if isinstance(e, n.Match):
+            return any(self.may_be_absent(a.value) for a in e.arms) or all(a.pattern is not None for a in e.arms)
+        if isinstance(e, n.Call):
+            fn = BUILTINS.get(e.func)
+            if fn is None:
+                return True
+            if fn.name in ("required", "exists", "is_null"):
+                return False
+            if fn.name == "coalesce":
+                return all(self.may_be_absent(a) for a in e.args)
+            if fn.lambda_param is not None:
+                return self.may_be_absent(e.args[0]) if e.args else True
+            if fn.absent != "propagate":
+                return True
+            return any(self.may_be_absent(a) for i, a in enumerate(e.args) if not fn.params[min(i, len(fn.params) - 1)].literal)
+        return True  # input paths, projections, elements
 
     def x_Lambda(self, e: n.Lambda) -> str:  # only reached through map/filter
         raise AssertionError("lambda outside map/filter")
@@ -386,8 +427,7 @@ class CodeGen:
                 continue
             value = self.expr(arg)
             args.append(value)
-            ty = self.facts.types.get(id(arg), T.ANY)
-            if fn.absent == "propagate" and ty & T.ABSENT and not param.literal:
+            if fn.absent == "propagate" and not param.literal and self.may_be_absent(arg):
                 maybe_absent.append(value)
         first_path = next((self.facts.input_paths[id(a)] for a in e.args if id(a) in self.facts.input_paths), None)
         self.at(e.span, first_path)

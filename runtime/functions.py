@@ -60,6 +60,8 @@ def to_decimal(value: Any, what: str) -> Decimal:
     if t is float:
         return Decimal(repr(value))
     if t is str:
+        if not value.isascii():  # Decimal() would read other scripts' digits ("١٢"); JSON numbers are ASCII
+            raise Fault(f"{what} expected a number, got {show(value)}", hint="the text is not a decimal number")
         try:
             d = Decimal(value.strip().replace("_", "!"))
         except InvalidOperation:
@@ -96,8 +98,8 @@ def cents(amount: Any) -> str:
         return f"{sign}{a // 100}.{a % 100:02d}"
     d = to_decimal(amount, "cents()")
     q = (d / _HUNDRED).quantize(_CENT, rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT)
-    if q == 0:
-        q = abs(q)  # toFixed never prints "-0.00"
+    if d == 0:
+        q = abs(q)  # (-0).toFixed(2) is "0.00"; a negative fraction of a cent stays "-0.00", as in toFixed
     return format(q, "f")
 
 

@@ -239,7 +239,7 @@ class TestRouting:
 class TestBuiltins:
     @pytest.mark.parametrize(("expr", "expected"), [
         ("cents(2999)", "29.99"), ("cents(5)", "0.05"), ("cents(12.5)", "0.13"), ("cents(-5)", "-0.05"),
-        ('cents("1900")', "19.00"), ("cents(0)", "0.00"), ("cents(100.5)", "1.01"), ("cents(-0.4)", "0.00"),
+        ('cents("1900")', "19.00"), ("cents(0)", "0.00"), ("cents(100.5)", "1.01"), ("cents(-0.4)", "-0.00"), ("cents(-0)", "0.00"),
         ('money(2999, "USD")', "29.99"), ('money(2999, "JPY")', "2999"), ('money(12345, "KWD")', "12.345"),
         ('money("1900", "usd")', "19.00"), ('money(-5, "USD")', "-0.05"), ('money(5, "BHD")', "0.005"),
         ('decimals("KRW")', 0),
@@ -288,3 +288,17 @@ class TestBuiltins:
         ms = compile_map(RULE + "data.v = data.f + data.g\n")
         assert one(ms, ev({"f": 0.1, "g": 0.2}))["data"]["v"] == 0.3
         assert Decimal(repr(one(ms, ev({"f": 1.005, "g": 0}))["data"]["v"])) == Decimal("1.005")
+
+
+class TestAbsentAtRunTime:
+    """The generated code treats input as possibly absent whatever the schema says."""
+
+    def test_required_envelope_field_missing_propagates(self) -> None:
+        from runtime import load_text
+
+        ms = load_text('on "payment.succeeded"\nname = "p"\nts = epoch_ms(timestamp)\n'
+                       'data.b = lower(business_id) & "!"\n')
+        assert ms.apply({"type": "payment.succeeded", "data": {}}) == [{"name": "p", "data": {}}]
+        strict = load_text('on "payment.succeeded"\nname = "p"\nts = epoch_ms(required(timestamp))\n')
+        with pytest.raises(MappingError, match="a required value is missing"):
+            strict.apply({"type": "payment.succeeded", "data": {}})
