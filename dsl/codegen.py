@@ -230,19 +230,31 @@ class CodeGen:
         base = self.expr(e.base)
         self.at(e.span, self.facts.input_paths.get(id(e)))
         lst = self._assign_tmp(f"_project({base})")
+        return self._loop(lst, "", e.each, None)
+
+    def _loop(self, lst: str, param: str, body: n.Expr, filter_of: n.Expr | None) -> str:
+        """A bounded loop over ``lst`` (already checked to be a list or absent), one item per pass.
+
+        Collects ``body``'s values (missing ones left out), or with ``filter_of`` the items for
+        which ``body`` is true. An absent list stays absent.
+        """
         out = self.tmp()
         item = self.tmp("_e")
-        self.emit(f"if {lst} is _M: {out} = _M")
+        self.emit(f"if {lst} is _M or {lst} is None: {out} = {lst}")
         self.emit("else:")
         self.indent += 1
         self.emit(f"{out} = []")
         self.emit(f"for {item} in {lst}:")
         self.indent += 1
         self.depth += 1
-        self.params.append(("", item))
-        value = self.expr(e.each)
+        self.params.append((param, item))
+        value = self.expr(body)
         self.params.pop()
-        self.emit(f"if {value} is not _M: {out}.append({value})")
+        if filter_of is None:
+            self.emit(f"if {value} is not _M: {out}.append({value})")
+        else:
+            self.at(filter_of.span)
+            self.emit(f"if _truth({value}, 'the `filter` condition'): {out}.append({item})")
         self.depth -= 1
         self.indent -= 2
         return out
@@ -446,26 +458,7 @@ class CodeGen:
         base = self.expr(lst_expr)
         self.at(e.span, self.facts.input_paths.get(id(lst_expr)))
         lst = self._assign_tmp(f"_list_arg({base}, {e.func!r})")
-        out = self.tmp()
-        item = self.tmp("_e")
-        self.emit(f"if {lst} is _M or {lst} is None: {out} = {lst}")
-        self.emit("else:")
-        self.indent += 1
-        self.emit(f"{out} = []")
-        self.emit(f"for {item} in {lst}:")
-        self.indent += 1
-        self.depth += 1
-        self.params.append((lam.param, item))
-        value = self.expr(lam.body)
-        self.params.pop()
-        self.at(lam.body.span)
-        if e.func == "map":
-            self.emit(f"if {value} is not _M: {out}.append({value})")
-        else:
-            self.emit(f"if _truth({value}, 'the `filter` condition'): {out}.append({item})")
-        self.depth -= 1
-        self.indent -= 2
-        return out
+        return self._loop(lst, lam.param, lam.body, lam.body if e.func == "filter" else None)
 
 
 def _eq_inline(code: str, literal: n.Expr) -> str | None:
