@@ -378,3 +378,14 @@ def test_envelope_schema_still_available_for_made_up_fields() -> None:
     diags = Diagnostics()
     compile_text('on "t.x"\nname = "n"\ndata.a = data.anything.at.all\n', "m.map", diags, EnvelopeSchema())
     assert diags.items == []
+
+
+def test_equal_precedence_is_found_through_the_known_event_types(tmp_path: Path) -> None:
+    # neither file names `refund.failed`: only Dodo's type list shows both patterns claim it equally
+    (tmp_path / "a.map").write_text('on "refund.*"\nname = type\n')
+    (tmp_path / "b.map").write_text('on "*.failed"\nname = "failure"\n')
+    (d,) = compile_paths([tmp_path]).diagnostics
+    assert d.code == "M502" and d.span.file.endswith("b.map")
+    assert d.message.startswith("`refund.failed` is claimed with equal precedence")
+    (tmp_path / "c.map").write_text('on "refund.failed"\nname = "refund.failed"\n')
+    assert compile_paths([tmp_path]).diagnostics == []
