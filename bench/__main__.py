@@ -1,12 +1,16 @@
-"""``python -m bench [mapping|relay] [options]``: run one benchmark (``mapping`` by default).
+"""``python -m bench [mapping|check|relay] [options]``: run one benchmark (``mapping`` by default).
 
-``python -m bench mapping --help`` / ``python -m bench relay --help`` list each one's options.
+Each is a module ``bench/<name>_bench.py`` with ``main()``; ``python -m bench NAME --help`` lists
+its options. ``--write`` puts the figures in ``bench/RESULTS.md``.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
+
+BENCHMARKS = ("mapping", "check", "relay")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,23 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     which = "mapping"
     if args and not args[0].startswith("-"):
         which, args = args[0], args[1:]
-    if which == "mapping":
-        from bench import mapping_bench
-
-        return mapping_bench.main(args)
-    if which == "relay":
-        try:
-            relay = importlib.import_module("bench.relay_bench")
-        except ModuleNotFoundError:
-            relay = None
-        if relay is None or not callable(getattr(relay, "main", None)):
-            print("bench/relay_bench.py has no main()", file=sys.stderr)
-            return 2
-        sys.argv = [f"{sys.executable} -m bench relay", *args]  # it reads its options from sys.argv
-        result = relay.main()
-        return result if isinstance(result, int) else 0
-    print(f"unknown benchmark {which!r}; choose `mapping` (the default) or `relay`", file=sys.stderr)
-    return 2
+    if which not in BENCHMARKS:
+        print(f"unknown benchmark {which!r}; choose one of: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"bench.{which}_bench")
+    sys.argv = [f"{sys.executable} -m bench {which}", *args]  # the modules read options from sys.argv
+    takes_argv = bool(inspect.signature(module.main).parameters)
+    result = module.main(args) if takes_argv else module.main()
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":
