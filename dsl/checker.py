@@ -204,10 +204,12 @@ class Checker:
             self.diags = outer
 
     def _check_rule(self, rule: n.Rule) -> CheckedRule:
-        for p in rule.patterns:
-            self._check_pattern(p)
+        guesses = [g for p in rule.patterns if (g := self._check_pattern(p))]
         event_types = self._routes.get(id(rule)) if id(rule) in self._routes else \
             self.schema.event_types([p.text for p in rule.patterns])
+        if not event_types and guesses:
+            # a misspelt pattern: check the body against what was meant, so all mistakes show at once
+            event_types = self.schema.event_types(guesses)
         checked = CheckedRule(rule, event_types)
         self._event_types = event_types
         self._wildcard = any("*" in p.text for p in rule.patterns)
@@ -256,7 +258,8 @@ class Checker:
             checked.names = frozenset()
         return checked
 
-    def _check_pattern(self, p: n.Pattern) -> None:
+    def _check_pattern(self, p: n.Pattern) -> str | None:
+        """Report a bad pattern; return the pattern it most likely meant, if one is close."""
         text = p.text
         if not text:
             self.diags.error("M501", p.span, "an empty event type pattern matches nothing")
@@ -280,6 +283,8 @@ class Checker:
                 message = f"the pattern `{text}` matches no {label}" if "*" in text else \
                     f"`{text}` is not a{'n' if label[0] in 'aeiouAEIOU' else ''} {label}"
                 self.diags.error("M500", p.span, message, label="no such event", help=help)
+                return guess
+        return None
 
     def _check_target(self, stmt: n.Assign, ty: T.Ty, alias: _Alias | None,
                       seen: list[tuple[tuple[str, ...], n.Assign]]) -> None:

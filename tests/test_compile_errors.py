@@ -143,3 +143,11 @@ def test_invalid_utf8_and_missing_paths(tmp_path: object) -> None:
     assert codes == ["M103", "M106"]
     m103 = next(x for x in result.diagnostics if x.code == "M103")
     assert (m103.span.line, m103.span.column) == (2, 9)
+
+
+def test_misspelt_pattern_still_checks_the_rule_against_what_was_meant() -> None:
+    diags = Diagnostics()
+    compile_text('on "payment.succeded"\nname = "p"\ndata.a = cents(data.totl_amount)\n', "m.map", diags)
+    found = [(d.code, d.help) for d in diags.sorted()]
+    assert found == [("M500", 'did you mean "payment.succeeded"?'),
+                     ("M201", "did you mean `data.total_amount`?")]
