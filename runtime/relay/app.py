@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -38,7 +37,16 @@ class _TooLarge(Exception):
     pass
 
 
-Answer = tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]
+Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
+_CONTENT_TYPE = (b"content-type", b"application/json")
+_ACCEPTED = b'{"status": "accepted", "webhook_id": '
+_DUPLICATE = b'{"status": "duplicate", "webhook_id": '
+_UNAVAILABLE: Answer = (
+    503,
+    json.dumps({"error": "storage_unavailable", "detail": "the webhook could not be stored; retry later"}).encode(),
+    [(b"retry-after", b"30")],
+)
+_INTERNAL: Answer = (500, json.dumps({"error": "internal error; the webhook was not stored, retry"}).encode(), [])
 
 
 async def _read_body(receive: Receive, limit: int, declared: str | None) -> bytes:
@@ -57,13 +65,13 @@ async def _read_body(receive: Receive, limit: int, declared: str | None) -> byte
             raise _TooLarge
         chunks.append(chunk)
         more = message.get("more_body", False)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _reject(relay: Relay, status: int, error: str, reason: str, detail: str, webhook_id: str | None) -> Answer:
     relay.metrics.rejected.labels(reason).inc()
     log.warning("webhook rejected: " + detail, extra={"status": status, "reason": reason, "webhook_id": webhook_id})
-    return status, {"error": error, "reason": reason, "detail": detail}, []
+    return status, json.dumps({"error": error, "reason": reason, "detail": detail}).encode(), []
 
 
 async def handle_webhook(relay: Relay, headers: dict[str, str], receive: Receive) -> Answer:
@@ -93,30 +101,28 @@ async def handle_webhook(relay: Relay, headers: dict[str, str], receive: Receive
         return _reject(relay, 400, "invalid_json", "invalid_json", f"the body is not valid JSON: {exc}", webhook_id)
     if not webhook_id:  # only possible in insecure dev mode: derive a stable id from the body
         webhook_id = "sha256:" + hashlib.sha256(body).hexdigest()[:32]
-    incoming = IncomingWebhook(webhook_id, headers, body, received_at)
     try:
-        async with asyncio.timeout(settings.accept_timeout_seconds):  # no extra task, unlike wait_for
-            fresh = await relay.store.accept(incoming)
+        # the store answers within PAYMAP_ACCEPT_TIMEOUT (StoreUnavailable otherwise): no timer per request
+        fresh = await relay.store.accept(IncomingWebhook(webhook_id, headers, body, received_at))
     except (StoreError, TimeoutError) as exc:
         detail = str(exc) or f"the store did not commit within {settings.accept_timeout_seconds:g} s"
         relay.metrics.rejected.labels("storage_unavailable").inc()
         log.error("webhook not stored: storage unavailable", extra={"webhook_id": webhook_id, "error": detail})
-        return (503, {"error": "storage_unavailable", "detail": "the webhook could not be stored; retry later"},
-                [(b"retry-after", b"30")])
+        return _UNAVAILABLE
+    quoted = json.dumps(webhook_id).encode()
     if fresh:
         relay.metrics.received.inc()
         relay.mapper.wake()
         log.debug("webhook accepted", extra={"webhook_id": webhook_id})  # the mapper logs it at INFO
-        return 200, {"status": "accepted", "webhook_id": webhook_id}, []
+        return 200, _ACCEPTED + quoted + b"}", []
     relay.metrics.duplicates.inc()
     log.info("duplicate webhook: already stored", extra={"webhook_id": webhook_id})
-    return 200, {"status": "duplicate", "webhook_id": webhook_id}, []
+    return 200, _DUPLICATE + quoted + b"}", []
 
 
 async def _respond(send: Send, answer: Answer) -> None:
-    status, payload, extra = answer
-    body = json.dumps(payload).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
+    status, body, extra = answer
+    headers = [_CONTENT_TYPE, (b"content-length", b"%d" % len(body)), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -180,15 +186,22 @@ def create_app(relay: Relay) -> ASGIApp:
     )
     app.router.redirect_slashes = False
 
+    intake = relay.intake
+    monotonic = time.monotonic
+
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in WEBHOOK_PATHS:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            intake.in_flight += 1  # the mapper and sender stay out of the way while this is > 0
+            intake.last_seen = monotonic()
             try:
                 answer = await handle_webhook(relay, headers, receive)
             except Exception as exc:
                 log.error("internal error receiving a webhook", exc_info=exc,
                           extra={"webhook_id": headers.get("webhook-id")})
-                answer = 500, {"error": "internal error; the webhook was not stored, retry"}, []
+                answer = _INTERNAL
+            finally:
+                intake.in_flight -= 1
             await _respond(send, answer)
             return
         await app(scope, receive, send)

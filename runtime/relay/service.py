@@ -19,7 +19,7 @@ from runtime.relay.metrics import RelayMetrics
 from runtime.relay.reload import FileWatcher, MappingHolder
 from runtime.relay.store import SQLiteStore, Store
 from runtime.relay.verify import Verifier
-from runtime.relay.worker import Mapper, Sender
+from runtime.relay.worker import Intake, Mapper, Sender
 
 log = logging.getLogger("paymap.relay")
 
@@ -35,14 +35,18 @@ class Relay:
         self.holder.load_initial()  # CompileError propagates: never start on broken mappings
         self.verifier = Verifier(settings.secrets) if settings.secrets else None
         self.store: Store = store if store is not None else SQLiteStore(
-            settings.db_path, busy_timeout_ms=settings.db_busy_timeout_ms, synchronous=settings.db_synchronous
+            settings.db_path,
+            busy_timeout_ms=settings.db_busy_timeout_ms,
+            synchronous=settings.db_synchronous,
+            accept_timeout=settings.accept_timeout_seconds,
         )
         self.metrics.watch_store(self.store.stats)
         self.client = InngestSender(
             settings.event_api_base, settings.event_key, timeout=settings.http_timeout_seconds, env=settings.inngest_env
         )
-        self.sender = Sender(self.store, self.client, settings, self.metrics)
-        self.mapper = Mapper(self.store, self.holder, settings, self.metrics, self.sender)
+        self.intake = Intake()  # the HTTP side counts webhooks in flight; mapper and sender yield to them
+        self.sender = Sender(self.store, self.client, settings, self.metrics, self.intake)
+        self.mapper = Mapper(self.store, self.holder, settings, self.metrics, self.sender, self.intake)
         self.watcher = FileWatcher(self.holder) if settings.watch else None
         self._loop: asyncio.AbstractEventLoop | None = None
 

@@ -3,7 +3,9 @@
 The :class:`Store` protocol is small on purpose so a PostgreSQL backend can follow. The embedded
 default, :class:`SQLiteStore`, keeps one file in WAL mode. All writes go through one writer thread
 that groups concurrent operations into one transaction (group commit: one fsync serves many
-webhooks), each operation inside its own savepoint so one failing operation never undoes another.
+webhooks). Received webhooks waiting for that commit go in as one multi-row ``INSERT ... RETURNING``
+(falling back to one statement each if it fails, so one bad row never fails the others); every
+other operation runs inside its own savepoint so one failing operation never undoes another.
 Reads use a connection per thread. Schema changes are versioned migrations (``PRAGMA user_version``).
 """
 
@@ -16,7 +18,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,8 +139,12 @@ class FailedWebhook:
 class Store(Protocol):
     """What the relay needs from storage; keep it small (a PostgreSQL backend follows)."""
 
-    async def accept(self, webhook: IncomingWebhook) -> bool:
-        """Durably store a received webhook; False if its ``webhook_id`` was seen before."""
+    def accept(self, webhook: IncomingWebhook) -> Awaitable[bool]:
+        """Durably store a received webhook; False if its ``webhook_id`` was seen before.
+
+        Awaited on the event loop; must finish (or fail with :class:`StoreError`) within the store's
+        commit timeout, so the sender gets its answer well within its own timeout.
+        """
         ...
 
     def ping(self) -> None: ...
@@ -235,61 +241,121 @@ _MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 class _Job:
-    """One queued write: a thread waits on ``cfut``, or a coroutine on ``afut`` in ``loop``."""
+    """One queued write from a thread, which waits on ``cfut``."""
 
-    __slots__ = ("afut", "atomic", "cfut", "fn", "loop", "started")
+    __slots__ = ("cfut", "fn", "started")
 
-    def __init__(
-        self,
-        fn: Callable[[sqlite3.Connection], Any],
-        cfut: Future[Any] | None,
-        loop: asyncio.AbstractEventLoop | None,
-        afut: asyncio.Future[Any] | None,
-        atomic: bool = False,
-    ) -> None:
-        self.fn, self.cfut, self.loop, self.afut = fn, cfut, loop, afut
-        self.atomic = atomic  # a single statement: needs no savepoint of its own
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], cfut: Future[Any]) -> None:
+        self.fn, self.cfut = fn, cfut
         self.started = False
 
     def start(self) -> bool:
-        if self.cfut is not None:
-            self.started = self.cfut.set_running_or_notify_cancel()
-        else:
-            assert self.afut is not None
-            self.started = not self.afut.cancelled()  # a stale read only risks a harmless duplicate
+        self.started = self.cfut.set_running_or_notify_cancel()
         return self.started
 
 
-_Outcome = tuple[_Job, Any, BaseException | None]
-_Settled = tuple["asyncio.Future[Any]", Any, BaseException | None]
+class _AcceptWatch:
+    """The accepts one event loop waits for; fails those not committed in time (StoreUnavailable: a 503).
 
+    One timer per loop instead of one per request. Waiting futures sit in an insertion-ordered dict
+    (oldest first) and leave it when settled, so nothing outlives its request (and the garbage
+    collector never sees a pile of finished futures).
+    """
 
-def _settle(pairs: list[_Settled]) -> None:
-    for fut, result, error in pairs:
-        if fut.done():
-            continue
-        if error is None:
-            fut.set_result(result)
-        else:
-            fut.set_exception(error)
+    __slots__ = ("armed", "loop", "pending", "timeout")
 
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.loop, self.timeout = loop, timeout
+        self.pending: dict[asyncio.Future[bool], float] = {}
+        self.armed = False
 
-def _finish(outcomes: list[_Outcome]) -> None:
-    """Hand results back: threads directly, each event loop with a single wake-up per commit."""
-    per_loop: dict[asyncio.AbstractEventLoop, list[_Settled]] = {}
-    for job, result, error in outcomes:
-        if job.cfut is not None:
-            if not job.started and not job.cfut.set_running_or_notify_cancel():
+    def add(self, fut: asyncio.Future[bool]) -> None:
+        self.pending[fut] = self.loop.time() + self.timeout
+        if not self.armed:
+            self.armed = True
+            self.loop.call_later(self.timeout, self._sweep)
+
+    def settle(self, results: list[tuple[asyncio.Future[bool], bool, BaseException | None]]) -> None:
+        """In the loop: one call per commit hands every result over."""
+        pending = self.pending
+        for fut, result, error in results:
+            pending.pop(fut, None)
+            if fut.done():  # timed out meanwhile
                 continue
             if error is None:
-                job.cfut.set_result(result)
+                fut.set_result(result)
             else:
-                job.cfut.set_exception(error)
-        elif job.loop is not None and job.afut is not None:
-            per_loop.setdefault(job.loop, []).append((job.afut, result, error))
-    for loop, pairs in per_loop.items():
+                fut.set_exception(error)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        expired: list[asyncio.Future[bool]] = []
+        for fut, deadline in self.pending.items():  # oldest first
+            if deadline > now:
+                break
+            expired.append(fut)
+        for fut in expired:
+            del self.pending[fut]
+            if not fut.done():
+                fut.set_exception(StoreUnavailable(f"the store did not commit within {self.timeout:g} s"))
+        if self.pending:
+            oldest = next(iter(self.pending.values()))
+            self.loop.call_later(max(0.05, oldest - now), self._sweep)
+        else:
+            self.armed = False
+
+
+class _Accept:
+    """One received webhook to insert; its coroutine waits on ``fut`` (True = stored, False = seen before)."""
+
+    __slots__ = ("fut", "watch", "webhook")
+
+    def __init__(self, webhook: IncomingWebhook, watch: _AcceptWatch, fut: asyncio.Future[bool]) -> None:
+        self.webhook, self.watch, self.fut = webhook, watch, fut
+
+
+_Outcome = tuple[_Job, Any, BaseException | None]
+_Stored = tuple[_Accept, bool, BaseException | None]
+_ACCEPT_CHUNK = 200  # rows per INSERT statement (4 parameters each; SQLite allows 999 at the least)
+_HEADERS_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def _insert_sql(rows: int) -> str:
+    return (
+        "INSERT INTO webhooks (webhook_id, received_at, headers, body) VALUES "
+        + ",".join(["(?,?,?,?)"] * rows)
+        + " ON CONFLICT (webhook_id) DO NOTHING"
+    )
+
+
+_INSERT_SQL = [""] + [_insert_sql(n) for n in range(1, _ACCEPT_CHUNK + 1)]
+_STORED_AT_SQL = [""] + [
+    f"SELECT webhook_id, received_at FROM webhooks WHERE webhook_id IN ({','.join('?' * n)})"
+    for n in range(1, _ACCEPT_CHUNK + 1)
+]
+
+
+def _finish(outcomes: list[_Outcome], stored: list[_Stored]) -> None:
+    """Hand results back: threads directly, each event loop with a single wake-up per commit."""
+    for job, result, error in outcomes:
+        if not job.started and not job.cfut.set_running_or_notify_cancel():
+            continue
+        if error is None:
+            job.cfut.set_result(result)
+        else:
+            job.cfut.set_exception(error)
+    if not stored:
+        return
+    watch = stored[0][0].watch
+    if all(acc.watch is watch for acc, _r, _e in stored):  # the usual case: one server, one loop
+        groups = {watch: [(acc.fut, result, error) for acc, result, error in stored]}
+    else:
+        groups = {}
+        for acc, result, error in stored:
+            groups.setdefault(acc.watch, []).append((acc.fut, result, error))
+    for target, results in groups.items():
         with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
-            loop.call_soon_threadsafe(_settle, pairs)
+            target.loop.call_soon_threadsafe(target.settle, results)
 
 
 def _placeholders(n: int) -> str:
@@ -299,12 +365,16 @@ def _placeholders(n: int) -> str:
 class SQLiteStore:
     """The embedded default store: one SQLite file in WAL mode."""
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000, synchronous: str = "FULL") -> None:
+    def __init__(
+        self, path: Path | str, *, busy_timeout_ms: int = 5000, synchronous: str = "FULL", accept_timeout: float = 10.0
+    ) -> None:
         self.path = Path(path)
+        self.accept_timeout = accept_timeout
+        self._watches: dict[asyncio.AbstractEventLoop, _AcceptWatch] = {}
         self.busy_timeout_ms = busy_timeout_ms
         self.synchronous = synchronous
         self._local = threading.local()
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | _Accept | None] = queue.SimpleQueue()
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -370,21 +440,11 @@ class SQLiteStore:
         if self._closed:
             fut.set_exception(StoreUnavailable("the store is closed"))
             return fut
-        self._queue.put(_Job(fn, fut, None, None))
+        self._queue.put(_Job(fn, fut))
         return fut
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self._submit(fn).result()
-
-    def _submit_async(self, fn: Callable[[sqlite3.Connection], T], *, atomic: bool = False) -> asyncio.Future[T]:
-        """Like :meth:`_submit` for the event loop: results come back in one callback per commit."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[T] = loop.create_future()
-        if self._closed:
-            fut.set_exception(StoreUnavailable("the store is closed"))
-        else:
-            self._queue.put(_Job(fn, None, loop, fut, atomic))
-        return fut
 
     def _write_loop(self) -> None:
         conn: sqlite3.Connection | None = None
@@ -392,9 +452,18 @@ class SQLiteStore:
             item = self._queue.get()
             if item is None:
                 break
-            batch: list[_Job] = [item]
+            jobs: list[_Job] = []
+            accepts: list[_Accept] = []
             stop = False
-            while len(batch) < 1000:
+            count = 0
+            while True:
+                if isinstance(item, _Accept):
+                    accepts.append(item)
+                else:
+                    jobs.append(item)
+                count += 1
+                if count >= 1000:
+                    break
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -402,53 +471,114 @@ class SQLiteStore:
                 if nxt is None:
                     stop = True
                     break
-                batch.append(nxt)
+                item = nxt
             outcomes: list[_Outcome] = []
+            settled: list[_Stored] = []
             try:
                 if conn is None:
                     conn = self._connect()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for job in batch:
-                        if not job.start():
-                            continue  # the caller gave up (timeout): do not do it behind its back
-                        if job.atomic:  # one statement: it fails whole or not at all
-                            try:
-                                outcomes.append((job, job.fn(conn), None))
-                            except Exception as exc:  # SQLite undoes a failed statement by itself
-                                outcomes.append((job, None, StoreUnavailable(f"store write failed: {exc}")))
-                            continue
-                        conn.execute("SAVEPOINT op")
-                        try:
-                            result = job.fn(conn)
-                        except Exception as exc:
-                            conn.execute("ROLLBACK TO op")
-                            conn.execute("RELEASE op")
-                            error: BaseException = exc
-                            if isinstance(exc, sqlite3.Error):
-                                error = StoreUnavailable(f"store write failed: {exc}")
-                            outcomes.append((job, None, error))
-                        else:
-                            conn.execute("RELEASE op")
-                            outcomes.append((job, result, None))
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+                if not jobs and len(accepts) <= _ACCEPT_CHUNK:
+                    # only received webhooks: their INSERT is a transaction of its own (commit and fsync
+                    # included), so the writer takes the interpreter lock back twice per batch, not per statement
+                    settled = self._insert_webhooks(conn, accepts)
+                else:
+                    outcomes, settled = self._transaction(conn, jobs, accepts)
             except Exception as exc:  # never let the writer die: every later write would hang
                 failed = StoreUnavailable(f"store write failed: {exc}")
-                outcomes = [(job, None, failed) for job in batch]
+                outcomes = [(job, None, failed) for job in jobs]
+                settled = [(acc, False, failed) for acc in accepts]
                 if conn is not None:
                     try:
                         conn.close()
                     finally:
                         conn = None
-            _finish(outcomes)
+            _finish(outcomes, settled)
             if stop:
                 break
         if conn is not None:
             conn.close()
+
+    def _transaction(
+        self, conn: sqlite3.Connection, jobs: list[_Job], accepts: list[_Accept]
+    ) -> tuple[list[_Outcome], list[_Stored]]:
+        """One transaction for the whole batch; each job in a savepoint of its own."""
+        outcomes: list[_Outcome] = []
+        settled: list[_Stored] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if accepts:
+                settled = self._insert_webhooks(conn, accepts)
+            for job in jobs:
+                if not job.start():
+                    continue  # the caller gave up: do not do it behind its back
+                conn.execute("SAVEPOINT op")
+                try:
+                    result = job.fn(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    error: BaseException = exc
+                    if isinstance(exc, sqlite3.Error):
+                        error = StoreUnavailable(f"store write failed: {exc}")
+                    outcomes.append((job, None, error))
+                else:
+                    conn.execute("RELEASE op")
+                    outcomes.append((job, result, None))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return outcomes, settled
+
+    @staticmethod
+    def _insert_webhooks(conn: sqlite3.Connection, accepts: list[_Accept]) -> list[_Stored]:
+        """Insert received webhooks with one multi-row ``INSERT ... ON CONFLICT DO NOTHING`` per chunk.
+
+        In autocommit mode (a batch of at most ``_ACCEPT_CHUNK`` webhooks and nothing else) that
+        statement is its own transaction. Usually every row is new (the row count says so); otherwise
+        one query finds which rows are this batch's: a row stored before has another ``received_at``.
+        """
+        done: list[_Stored] = []
+        live = [acc for acc in accepts if not acc.fut.done()]  # timed out: do not store it behind its back
+        for start in range(0, len(live), _ACCEPT_CHUNK):
+            chunk = live[start:start + _ACCEPT_CHUNK]
+            fresh: dict[str, _Accept] = {}
+            for acc in chunk:
+                if acc.webhook.webhook_id in fresh:  # the same id twice in one batch: the second is a duplicate
+                    done.append((acc, False, None))
+                else:
+                    fresh[acc.webhook.webhook_id] = acc
+            params: list[Any] = []
+            for acc in fresh.values():
+                w = acc.webhook
+                params += (w.webhook_id, w.received_at, _HEADERS_JSON.encode(w.headers), w.body)
+            try:
+                inserted = conn.execute(_INSERT_SQL[len(fresh)], params).rowcount
+            except (sqlite3.IntegrityError, sqlite3.DataError):
+                done += SQLiteStore._insert_one_by_one(conn, list(fresh.values()))  # one bad row must not fail the rest
+                continue
+            if inserted == len(fresh):
+                done += [(acc, True, None) for acc in fresh.values()]
+                continue
+            stored = dict(conn.execute(_STORED_AT_SQL[len(fresh)], list(fresh)).fetchall())
+            done += [(acc, stored.get(wid) == acc.webhook.received_at, None) for wid, acc in fresh.items()]
+        return done
+
+    @staticmethod
+    def _insert_one_by_one(
+        conn: sqlite3.Connection, chunk: list[_Accept]
+    ) -> list[_Stored]:
+        done: list[_Stored] = []
+        for acc in chunk:
+            w = acc.webhook
+            try:
+                cur = conn.execute(_INSERT_SQL[1], (w.webhook_id, w.received_at, _HEADERS_JSON.encode(w.headers), w.body))
+            except (sqlite3.IntegrityError, sqlite3.DataError) as exc:  # SQLite undoes a failed statement
+                done.append((acc, False, StoreUnavailable(f"store write failed: {exc}")))
+            else:
+                done.append((acc, cur.rowcount == 1, None))
+        return done
 
     def close(self) -> None:
         if self._closed:
@@ -464,18 +594,23 @@ class SQLiteStore:
         self._read(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall())
 
     # ------------------------------------------------------------------ receive
-    async def accept(self, webhook: IncomingWebhook) -> bool:
-        headers = json.dumps(webhook.headers, separators=(",", ":"))
+    def accept(self, webhook: IncomingWebhook) -> asyncio.Future[bool]:
+        """Queue ``webhook`` for the next group commit; the future says whether it was new.
 
-        def op(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute(
-                "INSERT INTO webhooks (webhook_id, received_at, headers, body) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (webhook_id) DO NOTHING",
-                (webhook.webhook_id, webhook.received_at, headers, webhook.body),
-            )
-            return cur.rowcount == 1
-
-        return await self._submit_async(op, atomic=True)
+        Awaitable like the protocol's coroutine, but cheaper on the hot path (no coroutine frame).
+        A commit not done within ``accept_timeout`` seconds fails with :class:`StoreUnavailable`.
+        """
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[bool] = loop.create_future()
+        if self._closed:
+            fut.set_exception(StoreUnavailable("the store is closed"))
+            return fut
+        watch = self._watches.get(loop)
+        if watch is None:
+            watch = self._watches[loop] = _AcceptWatch(loop, self.accept_timeout)
+        watch.add(fut)
+        self._queue.put(_Accept(webhook, watch, fut))
+        return fut
 
     # ------------------------------------------------------------------ map
     @staticmethod

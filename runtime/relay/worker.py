@@ -43,17 +43,44 @@ LAST_ERROR_KEY = "sender.last_error"
 LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
 LINGER_SECONDS = 0.01
+# Accept first, map later: while webhooks are arriving, the background loops wait for a quiet moment
+# (no webhook in flight for QUIET_SECONDS) so the receive path has the interpreter to itself; one
+# round still runs after at most the deferral below, so mapping and delivery keep moving (slowly)
+# through a long burst and catch up as soon as it ends.
+QUIET_SECONDS = 0.02
+YIELD_STEP_SECONDS = 0.005
+BUSY_SHARE = 0.05  # under load a round may take about this share of the time (the next one waits 19x as long)
+MIN_DEFER_SECONDS = 0.5
+MAX_DEFER_SECONDS = 2.0
+BUSY_SLICE_SECONDS = 0.005  # under load the mapper stops a round after this long (the rest waits its turn)
+
+
+class Intake:
+    """What the receive path is doing, read without locks by the background loops."""
+
+    __slots__ = ("in_flight", "last_seen")
+
+    def __init__(self) -> None:
+        self.in_flight = 0  # webhook requests being handled right now
+        self.last_seen = 0.0  # time.monotonic() of the latest one's arrival
+
+    def busy(self) -> bool:
+        return self.in_flight > 0 or time.monotonic() - self.last_seen < QUIET_SECONDS
 
 
 class _Loop:
     """A stoppable thread that sleeps on a wake-up event between rounds."""
 
     name = "paymap-loop"
+    busy_batch = 100  # how much one round may take on while webhooks are arriving
 
-    def __init__(self) -> None:
+    def __init__(self, intake: Intake | None = None) -> None:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
+        self._intake = intake
+        self._defer = MIN_DEFER_SECONDS
+        self._round_started = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -64,7 +91,33 @@ class _Loop:
         self._thread.join(timeout=timeout)
 
     def wake(self) -> None:
-        self._wake.set()
+        if not self._wake.is_set():  # called per webhook: skip the lock when already signalled
+            self._wake.set()
+
+    def _yield_to_intake(self) -> bool:
+        """Wait while webhooks are arriving (at most the current deferral); True if they still are.
+
+        Call before a round of work; :meth:`_round_done` after it sets how long the next one may wait.
+        """
+        intake = self._intake
+        if intake is None or not intake.busy():
+            self._round_started = time.monotonic()
+            return False
+        deadline = time.monotonic() + self._defer
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if not intake.busy():
+                self._round_started = now
+                return False
+            if now >= deadline:
+                break
+            self._stop.wait(min(YIELD_STEP_SECONDS, deadline - now))
+        self._round_started = time.monotonic()
+        return True
+
+    def _round_done(self) -> None:
+        spent = time.monotonic() - self._round_started
+        self._defer = min(MAX_DEFER_SECONDS, max(MIN_DEFER_SECONDS, spent * (1 - BUSY_SHARE) / BUSY_SHARE))
 
     def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
         if wakeable:
@@ -95,10 +148,18 @@ class Mapper(_Loop):
 
     name = "paymap-mapper"
 
+    busy_batch = 20
+
     def __init__(
-        self, store: Store, holder: MappingHolder, settings: RelaySettings, metrics: RelayMetrics, sender: Sender
+        self,
+        store: Store,
+        holder: MappingHolder,
+        settings: RelaySettings,
+        metrics: RelayMetrics,
+        sender: Sender,
+        intake: Intake | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(intake)
         self._store = store
         self._holder = holder
         self._settings = settings
@@ -107,21 +168,24 @@ class Mapper(_Loop):
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            busy = self._yield_to_intake()
             mappings = self._holder.current
-            batch = self._store.unmapped(100) if mappings is not None else []
+            batch = self._store.unmapped(self.busy_batch if busy else 100) if mappings is not None else []
             if not batch:
                 self._sleep(self._settings.poll_seconds)
                 continue
             assert mappings is not None
-            records = [
-                (webhook, map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes))
-                for webhook in batch
-            ]
+            records = []
+            for webhook in batch:
+                records.append((webhook, map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes)))
+                if busy and time.monotonic() - self._round_started > BUSY_SLICE_SECONDS:
+                    break
             stored = self._store.record_mappings([(w.seq, w.generation, r) for w, r in records])
             for (webhook, record), recorded in zip(records, stored, strict=True):
                 if recorded:
                     self._report(webhook.webhook_id, record)
             self._sender.wake()
+            self._round_done()
 
     def _report(self, webhook_id: str, record: MappingRecord) -> None:
         extra = {"webhook_id": webhook_id, "event_type": record.event_type, "outcome": record.state}
@@ -150,9 +214,17 @@ class Sender(_Loop):
     """Delivers pending events in batches to the Inngest Event API."""
 
     name = "paymap-sender"
+    busy_batch = 20
 
-    def __init__(self, store: Store, client: InngestSender, settings: RelaySettings, metrics: RelayMetrics) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        store: Store,
+        client: InngestSender,
+        settings: RelaySettings,
+        metrics: RelayMetrics,
+        intake: Intake | None = None,
+    ) -> None:
+        super().__init__(intake)
         self._store = store
         self._client = client
         self._s = settings
@@ -171,15 +243,16 @@ class Sender(_Loop):
     def _run(self) -> None:
         self._store.set_meta({TARGET_KEY: self._client.display_url})
         while not self._stop.is_set():
+            busy = self._yield_to_intake()
             self._housekeeping()
-            batch = self._store.claim(
-                self.owner, self._s.batch_max_events, self._s.batch_max_bytes, self._s.lease_seconds
-            )
+            limit = min(self.busy_batch, self._s.batch_max_events) if busy else self._s.batch_max_events
+            batch = self._store.claim(self.owner, limit, self._s.batch_max_bytes, self._s.lease_seconds)
             if not batch:
                 self._sleep(self._s.poll_seconds)
                 continue
             self._hold = 0.0
             self._deliver(batch, fresh=True)
+            self._round_done()
             if self._hold > 0:
                 self._sleep(self._hold, wakeable=False)
 

@@ -1,0 +1,125 @@
+"""The store's receive path: group commit of accepted webhooks, duplicates, timeouts, one bad row."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runtime.relay.store import IncomingWebhook, SQLiteStore, StoreUnavailable
+
+BODY = b'{"type": "payment.succeeded"}'
+
+
+def hook(webhook_id: str, received_at: float | None = None) -> IncomingWebhook:
+    return IncomingWebhook(webhook_id, {"webhook-id": webhook_id}, BODY, received_at or time.time())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "relay.sqlite3", accept_timeout=0.5)
+    yield s
+    s.close()
+
+
+def hold_writer(store: SQLiteStore) -> threading.Event:
+    """Keep the writer busy until the returned event is set, so what is queued meanwhile is one batch."""
+    release = threading.Event()
+    started = threading.Event()
+
+    def block(_conn: sqlite3.Connection) -> None:
+        started.set()
+        release.wait(10)
+
+    store._submit(block)
+    assert started.wait(10)
+    return release
+
+
+def stored_ids(store: SQLiteStore) -> list[str]:
+    with sqlite3.connect(store.path) as conn:
+        return [r[0] for r in conn.execute("SELECT webhook_id FROM webhooks ORDER BY seq")]
+
+
+def test_one_batch_reports_new_and_duplicate_ids(store: SQLiteStore) -> None:
+    async def scenario() -> list[bool | BaseException]:
+        assert await store.accept(hook("msg_old")) is True
+        release = hold_writer(store)
+        futures = [store.accept(hook(wid)) for wid in ("msg_a", "msg_old", "msg_b", "msg_a")]
+        release.set()
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    assert asyncio.run(scenario()) == [True, False, True, False]
+    assert stored_ids(store) == ["msg_old", "msg_a", "msg_b"]
+
+
+def test_all_new_in_one_batch(store: SQLiteStore) -> None:
+    async def scenario() -> list[bool]:
+        release = hold_writer(store)
+        futures = [store.accept(hook(f"msg_{i}")) for i in range(250)]  # more than one INSERT statement
+        release.set()
+        return await asyncio.gather(*futures)
+
+    assert asyncio.run(scenario()) == [True] * 250
+    assert stored_ids(store) == [f"msg_{i}" for i in range(250)]
+
+
+def test_a_bad_row_fails_alone(store: SQLiteStore) -> None:
+    async def scenario() -> list[bool | BaseException]:
+        release = hold_writer(store)
+        # NaN is stored as NULL, which received_at does not allow: that INSERT fails with IntegrityError
+        futures = [store.accept(hook("msg_1")), store.accept(hook("msg_bad", float("nan"))), store.accept(hook("msg_2"))]
+        release.set()
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    first, bad, second = asyncio.run(scenario())
+    assert (first, second) == (True, True)
+    assert isinstance(bad, StoreUnavailable)
+    assert stored_ids(store) == ["msg_1", "msg_2"]
+
+
+def test_a_commit_that_takes_too_long_is_unavailable_and_not_stored_later(store: SQLiteStore) -> None:
+    async def scenario() -> None:
+        release = hold_writer(store)
+        try:
+            with pytest.raises(StoreUnavailable, match=r"did not commit within 0\.5 s"):
+                await store.accept(hook("msg_slow"))
+        finally:
+            release.set()
+        assert await store.accept(hook("msg_next")) is True  # the writer works again
+
+    asyncio.run(scenario())
+    assert stored_ids(store) == ["msg_next"]  # the timed-out webhook was not stored behind its back
+
+
+def test_accepts_from_several_event_loops(store: SQLiteStore) -> None:
+    results: list[bool] = []
+
+    def in_thread(prefix: str) -> None:
+        async def scenario() -> list[bool]:
+            return await asyncio.gather(*(store.accept(hook(f"{prefix}_{i}")) for i in range(20)))
+
+        results.extend(asyncio.run(scenario()))
+
+    threads = [threading.Thread(target=in_thread, args=(p,)) for p in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [True] * 60
+    assert len(stored_ids(store)) == 60
+
+
+def test_closed_store_refuses(store: SQLiteStore) -> None:
+    store.close()
+
+    async def scenario() -> None:
+        with pytest.raises(StoreUnavailable, match="closed"):
+            await store.accept(hook("msg_late"))
+
+    asyncio.run(scenario())
