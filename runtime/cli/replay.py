@@ -13,11 +13,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runtime.errors import CompileError
-from runtime.relay.config import db_path_from
-from runtime.relay.mapping import default_loader, map_webhook
-from runtime.relay.store import FAILED, MAPPED, SKIPPED, SQLiteStore, StoreError
-
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -67,6 +62,12 @@ def parse_when(text: str, *, now: float | None = None) -> float:
 
 def run(args: argparse.Namespace) -> int:
     import os
+
+    # the relay's modules load here only: building the CLI parser (e.g. for `paymap check`) stays fast
+    from runtime.errors import CompileError
+    from runtime.relay.config import db_path_from
+    from runtime.relay.mapping import default_loader, map_webhook
+    from runtime.relay.store import FAILED, MAPPED, SKIPPED, SQLiteStore, StoreError
 
     if not (args.failed or args.dead or args.skipped or args.ids or args.since or args.until):
         print("paymap replay: choose what to replay: --failed, --dead, --skipped, --id WEBHOOK_ID, "

@@ -9,8 +9,6 @@ import sys
 import uuid
 from datetime import UTC, datetime
 
-from runtime.relay.config import check_secret, split_secrets
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
@@ -35,8 +33,11 @@ def sample_types() -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here only: building the CLI parser (e.g. for `paymap check`) stays fast
     import httpx
     from standardwebhooks import Webhook
+
+    from runtime.relay.config import check_secret, split_secrets
 
     types = sample_types()
     if args.list:

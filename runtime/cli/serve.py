@@ -7,9 +7,8 @@ import gc
 import sys
 from pathlib import Path
 
-from runtime.errors import CompileError
-from runtime.relay.config import SettingsError, load_settings
-from runtime.relay.store import StoreError
+# the relay's modules (pydantic-settings, httpx, starlette, uvicorn) are imported by `run` only, so
+# building the command line for `paymap check` (pre-commit hooks) stays fast
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,9 +40,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from runtime.errors import CompileError
     from runtime.relay.app import create_app
+    from runtime.relay.config import SettingsError, load_settings
     from runtime.relay.logs import setup_logging
     from runtime.relay.service import Relay
+    from runtime.relay.store import StoreError
 
     try:
         settings = load_settings(

@@ -7,11 +7,10 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runtime.relay.config import db_path_from
-from runtime.relay.store import SQLiteStore, StoreError
-from runtime.relay.worker import LAST_ERROR_KEY, LAST_OK_KEY, PAUSE_KEY, PAUSE_SINCE_KEY, TARGET_KEY
+if TYPE_CHECKING:  # the relay's modules load in `run` only: building the CLI parser stays fast
+    from runtime.relay.store import SQLiteStore
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +37,8 @@ def _age(seconds: float) -> str:
 
 
 def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
+    from runtime.relay.worker import LAST_ERROR_KEY, LAST_OK_KEY, PAUSE_KEY, PAUSE_SINCE_KEY, TARGET_KEY
+
     now = time.time()
     st = store.stats()
     oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
@@ -108,6 +109,9 @@ def render(info: dict[str, Any], db: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from runtime.relay.config import db_path_from
+    from runtime.relay.store import SQLiteStore, StoreError
+
     db = db_path_from(args.db)
     if not db.exists():
         print(f"paymap status: no store at {db}; has `paymap serve` run here? (use --db or PAYMAP_DB)", file=sys.stderr)
