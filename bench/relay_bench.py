@@ -63,7 +63,46 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def serve_bare(port: int) -> None:
     import uvicorn
 
+    # the same uvicorn settings as `paymap serve` (runtime/cli/serve.py): http and loop "auto", so
+    # both servers use httptools/uvloop if installed and h11/asyncio otherwise
     uvicorn.run(bare_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+
+
+def server_kind() -> str:
+    """What uvicorn's "auto" picks in this environment (the same for both servers)."""
+    import importlib.util
+
+    import uvicorn
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn {uvicorn.__version__}, 1 worker, {http} HTTP parser, {loop} event loop"
+
+
+def thread_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by a process: (its main thread, all its other threads)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = other = 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if int(tid) == pid:
+            main += seconds
+        else:
+            other += seconds
+    return main, other
+
+
+def measured(proc: subprocess.Popen[Any], port: int, label: str, total: int, concurrency: int, prefix: str) -> Run:
+    before = thread_cpu(proc.pid)
+    run = asyncio.run(load(port, label, total, concurrency, prefix))
+    after = thread_cpu(proc.pid)
+    run.cpu_main, run.cpu_other = after[0] - before[0], after[1] - before[1]
+    return run
 
 
 # ------------------------------------------------------------------ load
@@ -74,6 +113,8 @@ class Run:
     seconds: float
     latencies: list[float]
     non_200: int
+    cpu_main: float = 0.0  # server CPU seconds during the run: the event loop's thread
+    cpu_other: float = 0.0  # ... and every other thread of the server (store writer, mapper, sender)
 
     @property
     def rate(self) -> float:
@@ -195,10 +236,39 @@ def stop(proc: subprocess.Popen[Any]) -> None:
 
 
 def delivered_count(double_url: str) -> int:
-    return len(httpx.get(double_url + "/_control/received", timeout=30).json()["events"])
+    count: int = httpx.get(double_url + "/_control/count", timeout=30).json()["events"]
+    return count
+
+
+def wait_delivered(double_url: str, expected: int) -> None:
+    deadline = time.monotonic() + 600
+    while delivered_count(double_url) < expected:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {delivered_count(double_url)} of {expected} events delivered within 10 minutes")
+        time.sleep(0.01)
 
 
 # ------------------------------------------------------------------ main
+@dataclass
+class Row:
+    concurrency: int
+    bare: list[Run]
+    relay: list[Run]
+    e2e: list[float]  # delivered/s per round
+
+    @staticmethod
+    def best(runs: list[Run]) -> Run:
+        return max(runs, key=lambda r: r.rate)
+
+    @property
+    def paired_ratios(self) -> list[float]:
+        return [r.rate / b.rate for b, r in zip(self.bare, self.relay, strict=True)]
+
+
+def us_per(runs: list[Run], attr: str) -> float:
+    return float(statistics.median(float(getattr(r, attr)) / r.requests * 1e6 for r in runs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
@@ -206,100 +276,102 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64], help="connections (default 16 64)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra relay setting for experiments (figures are then not the defaults)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each is kept")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per concurrency (default 5)")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare)
         return
 
+    load_start = os.getloadavg()[0]
+    if load_start > 0.8:
+        print(f"warning: load average {load_start:.1f}: other work competes for the CPUs, figures will be noisy",
+              file=sys.stderr)
     double, double_url = start_double()
-    rows: list[tuple[int, Run, Run]] = []
-    e2e: list[tuple[int, float]] = []
+    rows: list[Row] = []
     extra = dict(e.split("=", 1) for e in args.env)
     try:
         for conc in args.concurrency:
             bare, bare_port = start_bare()
             tmp = tempfile.TemporaryDirectory(prefix="paymap-bench-")
             relay, relay_port = start_relay(Path(tmp.name), double_url, extra)
+            row = Row(conc, [], [], [])
             try:
                 asyncio.run(load(bare_port, "bare", 500, conc, f"warm{conc}"))
+                expected = delivered_count(double_url) + 500
                 asyncio.run(load(relay_port, "relay", 500, conc, f"warm{conc}"))
-                bare_runs: list[Run] = []
-                relay_runs: list[Run] = []
-                rates: list[float] = []
+                wait_delivered(double_url, expected)  # the relay is idle again before anything is measured
                 for round_ in range(args.rounds):  # interleaved, so a noisy neighbour hits both alike
-                    before = delivered_count(double_url)
-                    bare_runs.append(asyncio.run(load(bare_port, "bare", args.requests, conc, f"b{conc}_{round_}")))
+                    row.bare.append(measured(bare, bare_port, "bare", args.requests, conc, f"b{conc}_{round_}"))
+                    expected = delivered_count(double_url) + args.requests
                     t0 = time.perf_counter()
-                    relay_runs.append(asyncio.run(load(relay_port, "relay", args.requests, conc, f"r{conc}_{round_}")))
-                    deadline = time.monotonic() + 600
-                    while delivered_count(double_url) - before < args.requests and time.monotonic() < deadline:
-                        time.sleep(0.05)
-                    got = delivered_count(double_url) - before
-                    if got < args.requests:
-                        raise SystemExit(f"only {got} of {args.requests} events delivered within 10 minutes")
-                    rates.append(args.requests / (time.perf_counter() - t0))
+                    row.relay.append(measured(relay, relay_port, "relay", args.requests, conc, f"r{conc}_{round_}"))
+                    wait_delivered(double_url, expected)
+                    row.e2e.append(args.requests / (time.perf_counter() - t0))
+                    print(f"{conc} connections, round {round_ + 1}: bare {row.bare[-1].rate:,.0f}/s, relay "
+                          f"{row.relay[-1].rate:,.0f}/s ({row.paired_ratios[-1]:.0%}), p99 {row.relay[-1].pct(0.99):.1f} ms, "
+                          f"end-to-end {row.e2e[-1]:,.0f}/s, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
             finally:
                 stop(bare)
                 stop(relay)
                 tmp.cleanup()
-            rows.append((conc, max(bare_runs, key=lambda r: r.rate), max(relay_runs, key=lambda r: r.rate)))
-            e2e.append((conc, max(rates)))
+            rows.append(row)
     finally:
         stop(double)
+    load_end = os.getloadavg()[0]
 
     lines = [
         START,
         "## Relay (`bench/relay_bench.py`)",
         "",
         f"Measured {datetime.now(tz=UTC):%Y-%m-%d} on {platform.machine()}, {os.cpu_count()} CPU(s), "
-        f"Python {platform.python_version()}, uvicorn (1 worker, h11, no uvloop). {args.requests} signed "
-        "`payment.succeeded` webhooks per run from one asyncio client process with keep-alive connections; "
-        f"the bare endpoint and the relay run on the same server settings in the same run, {args.rounds} "
-        "interleaved rounds each, best round shown (the machine is shared, so rounds vary). The relay "
+        f"Python {platform.python_version()}, {server_kind()} for both servers (the same settings). "
+        f"{args.requests} signed `payment.succeeded` webhooks per run from one asyncio client process with "
+        f"keep-alive connections; the bare endpoint and the relay in the same run, {args.rounds} interleaved "
+        "rounds per row (bare, then relay, then wait until the relay has delivered everything). The relay "
         "verifies the signature and commits raw body + headers to SQLite (WAL, synchronous=FULL) before its 200, "
-        "with the default settings (INFO JSON logs on). Mapping and delivery run in the same process at the "
-        "same time. End-to-end = from the first request until the Inngest test double has every mapped event.",
+        "with the default settings (INFO JSON logs on); mapping and delivery run in the same process "
+        "(deferred while webhooks are arriving, see below). End-to-end = from the first request of a round "
+        "until the Inngest test double has every mapped event. Load average (1 min) at the start "
+        f"{load_start:.1f}, at the end {load_end:.1f}.",
         "",
-        "| connections | bare: req/s | relay: accepted/s | ratio | bare p50 / p99 ms | relay p50 / p99 ms "
-        "| relay end-to-end delivered/s | ratio to bare |",
-        "|---|---|---|---|---|---|---|---|",
+        "| connections | bare: req/s | relay: accepted/s | ratio | ratio, median of rounds "
+        "| bare p50 / p99 ms | relay p50 / p99 ms | relay p99, worst round | end-to-end delivered/s | ratio to bare |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (conc, bare_run, relay_run), (_c, e2e_rate) in zip(rows, e2e, strict=True):
+    for row in rows:
+        b, r = Row.best(row.bare), Row.best(row.relay)
         lines.append(
-            f"| {conc} | {bare_run.rate:,.0f} | {relay_run.rate:,.0f} | {relay_run.rate / bare_run.rate:.0%} "
-            f"| {bare_run.pct(0.5):.1f} / {bare_run.pct(0.99):.1f} | {relay_run.pct(0.5):.1f} / {relay_run.pct(0.99):.1f} "
-            f"| {e2e_rate:,.0f} | {e2e_rate / bare_run.rate:.0%} |"
+            f"| {row.concurrency} | {b.rate:,.0f} | {r.rate:,.0f} | {r.rate / b.rate:.0%} "
+            f"| {statistics.median(row.paired_ratios):.0%} "
+            f"| {b.pct(0.5):.1f} / {b.pct(0.99):.1f} | {r.pct(0.5):.1f} / {r.pct(0.99):.1f} "
+            f"| {max(x.pct(0.99) for x in row.relay):.1f} | {max(row.e2e):,.0f} | {max(row.e2e) / b.rate:.0%} |"
         )
-        if relay_run.non_200 or bare_run.non_200:
-            lines.append(f"| (non-200 answers: bare {bare_run.non_200}, relay {relay_run.non_200}) |||||||")
-    ratios = [relay_run.rate / bare_run.rate for _c, bare_run, relay_run in rows]
-    p99s = {conc: relay_run.pct(0.99) for conc, _b, relay_run in rows}
-    load1 = os.getloadavg()[0]
-    verdict = (
-        f"Targets (issue 5): accepted ≥ 50% of the bare rate — {'met' if min(ratios) >= 0.5 else 'NOT met'} "
-        f"({', '.join(f'{r:.0%}' for r in ratios)}); relay p99 < 50 ms under load — "
-        + ", ".join(f"{'met' if p < 50 else 'NOT met'} at {c} connections ({p:.0f} ms)" for c, p in p99s.items())
-        + f". Load average at the end of the run: {load1:.1f} on {os.cpu_count()} CPU(s)."
-    )
+        bad_bare, bad_relay = sum(x.non_200 for x in row.bare), sum(x.non_200 for x in row.relay)
+        if bad_bare or bad_relay:
+            lines.append(f"| (non-200 answers: bare {bad_bare}, relay {bad_relay}) |||||||||")
+    lines += ["", "Best round of each server shown (the machine is shared, so rounds vary); server CPU per "
+              "request during the runs (median of rounds):", ""]
+    for row in rows:
+        lines.append(
+            f"- {row.concurrency} connections: bare {us_per(row.bare, 'cpu_main'):.0f} µs; relay event loop "
+            f"{us_per(row.relay, 'cpu_main'):.0f} µs + other threads {us_per(row.relay, 'cpu_other'):.0f} µs "
+            "(store writer; mapper and sender mostly wait for the burst to end)"
+        )
+    ratios = [Row.best(row.relay).rate / Row.best(row.bare).rate for row in rows]
+    p99s = {row.concurrency: Row.best(row.relay).pct(0.99) for row in rows}
     lines += [
         "",
-        verdict,
+        f"Targets (issue 5): accepted ≥ 50% of the bare rate — {'met' if min(ratios) >= 0.5 else 'NOT met'} "
+        f"({', '.join(f'{x:.0%}' for x in ratios)}); relay p99 < 50 ms under load — "
+        + ", ".join(f"{'met' if p < 50 else 'NOT met'} at {c} connections ({p:.0f} ms)" for c, p in p99s.items())
+        + ".",
         "",
-        "Where the time goes: the relay process runs the event loop, the store's writer thread, the mapper "
-        "and the sender; profiling it under this load shows the event loop mostly waiting to get the GIL back "
-        "after socket and HMAC calls while the other threads run Python (per webhook about 0.3 ms on the "
-        "loop, 0.13 ms in the writer, 0.1 ms in the mapper), against ~0.1 ms for the whole bare request. A "
-        "trial with mapping and delivery in a second process was not faster on this host, where the client, "
-        "both servers and the Inngest double share two cores with other jobs. The client, the double and the "
-        "servers all compete for the same CPUs, so treat the ratios as a lower bound for a dedicated host.",
+        *ANALYSIS,
         END,
     ]
     section = "\n".join(lines)
     print(section)
-    print("median latencies (ms):", {r.label + str(c): round(statistics.median(r.latencies) * 1000, 2)
-                                     for c, a, b in rows for r in (a, b)})
     if args.write:
         text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
         if START in text and END in text:
@@ -308,6 +380,12 @@ def main() -> None:
             text = text.rstrip("\n") + "\n\n" + section + "\n"
         RESULTS.write_text(text)
         print(f"written to {RESULTS}")
+
+
+# the standing analysis under the table (see docs/relay.md, "Performance"); keep it true when the code changes
+ANALYSIS = [
+    "Where the time goes: (to be written)",
+]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -68,6 +69,22 @@ async def _read_body(receive: Receive, limit: int, declared: str | None) -> byte
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _json_error(body: bytes) -> str | None:
+    """Why ``body`` is not JSON as the mapper's ``json.loads`` reads it, or None if it is."""
+    try:
+        orjson.loads(body)  # ~3x faster; accepts a subset of what json.loads does (no NaN, UTF-8 only)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        json.loads(body)  # the stdlib decides: NaN, lone surrogates, a BOM or UTF-16 are JSON to the mapper
+    except RecursionError:
+        return "it is nested too deeply"
+    except (ValueError, UnicodeDecodeError) as exc:
+        return str(exc)
+    return None
+
+
 def _reject(relay: Relay, status: int, error: str, reason: str, detail: str, webhook_id: str | None) -> Answer:
     relay.metrics.rejected.labels(reason).inc()
     log.warning("webhook rejected: " + detail, extra={"status": status, "reason": reason, "webhook_id": webhook_id})
@@ -95,10 +112,9 @@ async def handle_webhook(relay: Relay, headers: dict[str, str], receive: Receive
             "(set DODO_PAYMENTS_WEBHOOK_KEY and drop --insecure-dev in production)",
             extra={"webhook_id": webhook_id},
         )
-    try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return _reject(relay, 400, "invalid_json", "invalid_json", f"the body is not valid JSON: {exc}", webhook_id)
+    problem = _json_error(body)
+    if problem is not None:
+        return _reject(relay, 400, "invalid_json", "invalid_json", f"the body is not valid JSON: {problem}", webhook_id)
     if not webhook_id:  # only possible in insecure dev mode: derive a stable id from the body
         webhook_id = "sha256:" + hashlib.sha256(body).hexdigest()[:32]
     try:
@@ -202,6 +218,7 @@ def create_app(relay: Relay) -> ASGIApp:
                 answer = _INTERNAL
             finally:
                 intake.in_flight -= 1
+                intake.last_seen = monotonic()  # a burst is over only once answers stop too
             await _respond(send, answer)
             return
         await app(scope, receive, send)

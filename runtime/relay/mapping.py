@@ -53,6 +53,8 @@ def map_webhook(
         payload = json.loads(webhook.body)
     except (ValueError, UnicodeDecodeError) as exc:
         return MappingRecord(FAILED, None, f"the stored body is not valid JSON: {exc}")
+    except RecursionError:
+        return MappingRecord(FAILED, None, "the stored body is JSON nested too deeply to read")
     if not isinstance(payload, dict):
         return MappingRecord(
             FAILED, None, f"the body is a JSON {type(payload).__name__}, not a Dodo webhook object"

@@ -370,7 +370,7 @@ class SQLiteStore:
     ) -> None:
         self.path = Path(path)
         self.accept_timeout = accept_timeout
-        self._watches: dict[asyncio.AbstractEventLoop, _AcceptWatch] = {}
+        self._watches: dict[int, _AcceptWatch] = {}  # by thread id
         self.busy_timeout_ms = busy_timeout_ms
         self.synchronous = synchronous
         self._local = threading.local()
@@ -600,14 +600,16 @@ class SQLiteStore:
         Awaitable like the protocol's coroutine, but cheaper on the hot path (no coroutine frame).
         A commit not done within ``accept_timeout`` seconds fails with :class:`StoreUnavailable`.
         """
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[bool] = loop.create_future()
+        # one event loop runs per thread at a time: finding it by thread id spares the getpid() system
+        # call that asyncio.get_running_loop() makes on every call
+        ident = threading.get_ident()
+        watch = self._watches.get(ident)
+        if watch is None or not watch.loop.is_running():
+            watch = self._watches[ident] = _AcceptWatch(asyncio.get_running_loop(), self.accept_timeout)
+        fut: asyncio.Future[bool] = watch.loop.create_future()
         if self._closed:
             fut.set_exception(StoreUnavailable("the store is closed"))
             return fut
-        watch = self._watches.get(loop)
-        if watch is None:
-            watch = self._watches[loop] = _AcceptWatch(loop, self.accept_timeout)
         watch.add(fut)
         self._queue.put(_Accept(webhook, watch, fut))
         return fut

@@ -48,7 +48,7 @@ LINGER_SECONDS = 0.01
 # round still runs after at most the deferral below, so mapping and delivery keep moving (slowly)
 # through a long burst and catch up as soon as it ends.
 QUIET_SECONDS = 0.02
-YIELD_STEP_SECONDS = 0.005
+YIELD_STEP_SECONDS = 0.02
 BUSY_SHARE = 0.05  # under load a round may take about this share of the time (the next one waits 19x as long)
 MIN_DEFER_SECONDS = 0.5
 MAX_DEFER_SECONDS = 2.0
@@ -62,7 +62,7 @@ class Intake:
 
     def __init__(self) -> None:
         self.in_flight = 0  # webhook requests being handled right now
-        self.last_seen = 0.0  # time.monotonic() of the latest one's arrival
+        self.last_seen = 0.0  # time.monotonic() of the latest arrival or answer
 
     def busy(self) -> bool:
         return self.in_flight > 0 or time.monotonic() - self.last_seen < QUIET_SECONDS

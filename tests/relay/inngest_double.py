@@ -22,6 +22,7 @@ Test hooks (not part of Inngest), under ``/_control``:
                            canned answers for the next requests to /e/, consumed in order
                            (those requests record nothing).
   GET  /_control/received {"events": [every accepted event, duplicates included], "requests": [...]}
+  GET  /_control/count    {"events": n, "requests": n} (cheap to poll, e.g. by the benchmark)
   POST /_control/reset
 
 Run: ``python inngest_double.py --port N`` (prints ``READY <port>`` when listening).
@@ -96,6 +97,9 @@ def check_event(event: Any, max_bytes: int) -> str | None:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the relay's httpx client expects
+    # headers and body go out in two writes: with Nagle's algorithm the body would wait for the
+    # client's delayed ACK (40 ms per request on Linux), which no real server adds
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -121,6 +125,9 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/_control/received":
             with STATE.lock:
                 self._send(200, {"events": list(STATE.events), "requests": list(STATE.requests)})
+        elif self.path == "/_control/count":
+            with STATE.lock:
+                self._send(200, {"events": len(STATE.events), "requests": len(STATE.requests)})
         else:
             self._send(404, {"error": "not found"})
 

@@ -134,6 +134,18 @@ def test_invalid_json_is_400_and_stores_nothing(double: Double, make_relay: Make
     assert relay.count("SELECT count(*) FROM webhooks") == 0
 
 
+def test_json_is_judged_as_the_mapper_reads_it(double: Double, make_relay: MakeRelay) -> None:
+    relay = make_relay(double.url)
+    # not strict JSON, but Python's json (which the mapper uses) reads it: stored, then mapped or parked
+    lenient = b'{"type": "payment.succeeded", "data": {"amount": NaN}}'
+    assert relay.post(lenient, signed_headers(lenient, "msg_nan")).status_code == 200
+    deep = b'{"type": "x", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = relay.post(deep, signed_headers(deep, "msg_deep"))
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+    assert relay.count("SELECT count(*) FROM webhooks") == 1
+
+
 def test_oversize_body_is_413(double: Double, make_relay: MakeRelay) -> None:
     relay = make_relay(double.url, max_body_bytes=4096)
     body = json.dumps({"type": "payment.succeeded", "pad": "x" * 5000}).encode()
