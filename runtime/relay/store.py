@@ -316,6 +316,12 @@ class _Accept:
 
 _Outcome = tuple[_Job, Any, BaseException | None]
 _Stored = tuple[_Accept, bool, BaseException | None]
+# SQLite's automatic checkpoint runs inside the commit that crosses 1000 WAL pages: ~10 ms in which no
+# webhook is answered. The writer's connection turns it off; a background thread checkpoints instead
+# (PASSIVE: it never blocks the writer), and once the WAL is long the writer completes a checkpoint
+# itself (only the few frames since the last one are left) so that the WAL starts over.
+CHECKPOINT_SECONDS = 0.2
+WAL_RESTART_FRAMES = 1000
 _ACCEPT_CHUNK = 200  # rows per INSERT statement (4 parameters each; SQLite allows 999 at the least)
 _HEADERS_JSON = json.JSONEncoder(separators=(",", ":"))
 
@@ -376,6 +382,8 @@ class SQLiteStore:
         self._local = threading.local()
         self._queue: queue.SimpleQueue[_Job | _Accept | None] = queue.SimpleQueue()
         self._closed = False
+        self._checkpoint_due = False  # set by the checkpointer thread, done by the writer
+        self._stop_checkpoints = threading.Event()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._connect()
@@ -387,6 +395,8 @@ class SQLiteStore:
             raise StoreUnavailable(f"cannot create the store directory {self.path.parent}: {exc}") from None
         self._writer = threading.Thread(target=self._write_loop, name="paymap-store-writer", daemon=True)
         self._writer.start()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="paymap-store-checkpoint", daemon=True)
+        self._checkpointer.start()
 
     # ------------------------------------------------------------------ plumbing
     def _connect(self) -> sqlite3.Connection:
@@ -477,6 +487,10 @@ class SQLiteStore:
             try:
                 if conn is None:
                     conn = self._connect()
+                    conn.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_SECONDS
+                if self._checkpoint_due:
+                    self._checkpoint_due = False
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 if not jobs and len(accepts) <= _ACCEPT_CHUNK:
                     # only received webhooks: their INSERT is a transaction of its own (commit and fsync
                     # included), so the writer takes the interpreter lock back twice per batch, not per statement
@@ -580,10 +594,28 @@ class SQLiteStore:
                 done.append((acc, cur.rowcount == 1, None))
         return done
 
+    def _checkpoint_loop(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while not self._stop_checkpoints.wait(CHECKPOINT_SECONDS):
+            try:
+                if conn is None:
+                    conn = self._connect()
+                _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames >= WAL_RESTART_FRAMES:
+                    self._checkpoint_due = True
+            except sqlite3.Error:  # e.g. the disk is gone: the writer reports it; try again later
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._stop_checkpoints.set()
+        self._checkpointer.join(timeout=10)
         self._queue.put(None)
         self._writer.join(timeout=10)
         conn = getattr(self._local, "conn", None)
