@@ -44,14 +44,18 @@ LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
 LINGER_SECONDS = 0.01
 # Accept first, map later: while webhooks are arriving, the background loops wait for a quiet moment
-# (no webhook in flight for QUIET_SECONDS) so the receive path has the interpreter to itself; one
-# round still runs after at most the deferral below, so mapping and delivery keep moving (slowly)
-# through a long burst and catch up as soon as it ends.
+# (no webhook in flight or answered for QUIET_SECONDS) so the receive path has the interpreter to
+# itself. Under load a round still runs after at most the current deferral, so mapping and delivery
+# keep moving through a long burst (about BUSY_SHARE of the time) and catch up once it ends; if the
+# oldest waiting webhook or event gets older than LAG_SECONDS (sustained load), they take LAGGING_SHARE.
 QUIET_SECONDS = 0.02
 YIELD_STEP_SECONDS = 0.02
-BUSY_SHARE = 0.05  # under load a round may take about this share of the time (the next one waits 19x as long)
-MIN_DEFER_SECONDS = 0.5
+BUSY_SHARE = 0.05  # a round under load is followed by a wait 19x as long ...
+MIN_DEFER_SECONDS = 0.5  # ... and at least this long
 MAX_DEFER_SECONDS = 2.0
+LAG_SECONDS = 5.0
+LAGGING_SHARE = 0.5
+LAGGING_MIN_DEFER_SECONDS = 0.02
 BUSY_SLICE_SECONDS = 0.005  # under load the mapper stops a round after this long (the rest waits its turn)
 
 
@@ -115,9 +119,14 @@ class _Loop:
         self._round_started = time.monotonic()
         return True
 
-    def _round_done(self) -> None:
+    def _round_done(self, oldest: float | None) -> None:
+        """``oldest``: when the oldest item this round saw was received (time.time()), if any."""
         spent = time.monotonic() - self._round_started
-        self._defer = min(MAX_DEFER_SECONDS, max(MIN_DEFER_SECONDS, spent * (1 - BUSY_SHARE) / BUSY_SHARE))
+        if oldest is not None and time.time() - oldest > LAG_SECONDS:
+            share, floor = LAGGING_SHARE, LAGGING_MIN_DEFER_SECONDS
+        else:
+            share, floor = BUSY_SHARE, MIN_DEFER_SECONDS
+        self._defer = min(MAX_DEFER_SECONDS, max(floor, spent * (1 - share) / share))
 
     def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
         if wakeable:
@@ -185,7 +194,7 @@ class Mapper(_Loop):
                 if recorded:
                     self._report(webhook.webhook_id, record)
             self._sender.wake()
-            self._round_done()
+            self._round_done(batch[0].received_at)  # unmapped() gives the oldest first
 
     def _report(self, webhook_id: str, record: MappingRecord) -> None:
         extra = {"webhook_id": webhook_id, "event_type": record.event_type, "outcome": record.state}
@@ -252,7 +261,7 @@ class Sender(_Loop):
                 continue
             self._hold = 0.0
             self._deliver(batch, fresh=True)
-            self._round_done()
+            self._round_done(batch[0].received_at)  # claim() gives the oldest first
             if self._hold > 0:
                 self._sleep(self._hold, wakeable=False)
 
