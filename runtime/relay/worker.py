@@ -57,6 +57,7 @@ LAG_SECONDS = 5.0
 LAGGING_SHARE = 0.5
 LAGGING_MIN_DEFER_SECONDS = 0.02
 BUSY_SLICE_SECONDS = 0.005  # under load the mapper stops a round after this long (the rest waits its turn)
+LAGGING_SLICE_SECONDS = 0.02  # ... or this long once it lags (still well within the answers' p99 budget)
 
 
 class Intake:
@@ -85,6 +86,7 @@ class _Loop:
         self._intake = intake
         self._defer = MIN_DEFER_SECONDS
         self._round_started = 0.0
+        self._lagging = False  # the last round saw an item older than LAG_SECONDS
 
     def start(self) -> None:
         self._thread.start()
@@ -122,7 +124,8 @@ class _Loop:
     def _round_done(self, oldest: float | None) -> None:
         """``oldest``: when the oldest item this round saw was received (time.time()), if any."""
         spent = time.monotonic() - self._round_started
-        if oldest is not None and time.time() - oldest > LAG_SECONDS:
+        self._lagging = oldest is not None and time.time() - oldest > LAG_SECONDS
+        if self._lagging:
             share, floor = LAGGING_SHARE, LAGGING_MIN_DEFER_SECONDS
         else:
             share, floor = BUSY_SHARE, MIN_DEFER_SECONDS
@@ -177,9 +180,11 @@ class Mapper(_Loop):
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            busy = self._yield_to_intake()
+            under_load = self._yield_to_intake()
+            slice_ = LAGGING_SLICE_SECONDS if self._lagging else BUSY_SLICE_SECONDS
+            small = under_load and not self._lagging
             mappings = self._holder.current
-            batch = self._store.unmapped(self.busy_batch if busy else 100) if mappings is not None else []
+            batch = self._store.unmapped(self.busy_batch if small else 100) if mappings is not None else []
             if not batch:
                 self._sleep(self._settings.poll_seconds)
                 continue
@@ -187,7 +192,7 @@ class Mapper(_Loop):
             records = []
             for webhook in batch:
                 records.append((webhook, map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes)))
-                if busy and time.monotonic() - self._round_started > BUSY_SLICE_SECONDS:
+                if under_load and time.monotonic() - self._round_started > slice_:
                     break
             stored = self._store.record_mappings([(w.seq, w.generation, r) for w, r in records])
             for (webhook, record), recorded in zip(records, stored, strict=True):
@@ -252,9 +257,9 @@ class Sender(_Loop):
     def _run(self) -> None:
         self._store.set_meta({TARGET_KEY: self._client.display_url})
         while not self._stop.is_set():
-            busy = self._yield_to_intake()
+            small = self._yield_to_intake() and not self._lagging
             self._housekeeping()
-            limit = min(self.busy_batch, self._s.batch_max_events) if busy else self._s.batch_max_events
+            limit = min(self.busy_batch, self._s.batch_max_events) if small else self._s.batch_max_events
             batch = self._store.claim(self.owner, limit, self._s.batch_max_bytes, self._s.lease_seconds)
             if not batch:
                 self._sleep(self._s.poll_seconds)
