@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import orjson
+
 from runtime.errors import MappingError
 from runtime.relay.inngest import encode_event, validate_event
 from runtime.relay.store import DROPPED, FAILED, MAPPED, SKIPPED, MappingRecord, NewEvent, StoredWebhook
@@ -39,6 +41,14 @@ def default_loader(path: Path) -> MappingSetLike:
     return cast(MappingSetLike, runtime.load(path))
 
 
+def _load_json(body: bytes) -> Any:
+    """``json.loads``, faster: orjson gives the same objects for what it accepts (a strict subset)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
+
+
 def default_event_id(webhook_id: str, index: int, count: int, suffix: str = "") -> str:
     """``dodo:<webhook-id>`` (``:<index>`` when one webhook yields several events): stable across retries."""
     base = f"dodo:{webhook_id}" if count == 1 else f"dodo:{webhook_id}:{index}"
@@ -50,7 +60,7 @@ def map_webhook(
 ) -> MappingRecord:
     """Never raises for bad input or a failing mapping: those become FAILED records."""
     try:
-        payload = json.loads(webhook.body)
+        payload = _load_json(webhook.body)
     except (ValueError, UnicodeDecodeError) as exc:
         return MappingRecord(FAILED, None, f"the stored body is not valid JSON: {exc}")
     except RecursionError:
