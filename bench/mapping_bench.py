@@ -436,7 +436,7 @@ def report(impls: list[Impl], info: dict[str, str], compiled: dict[str, dict[str
         f"Target: `paymap check mappings/` under {TARGET_CHECK_S} s — {check:.3f} s ({mark(check < TARGET_CHECK_S)}). "
         f"After the interpreter starts (best of the runs): importing `runtime.cli` {parts['import'] * 1000:.0f} ms, "
         f"`build_parser()` {parts['build_parser'] * 1000:.0f} ms (it imports every subcommand's module, "
-        f"`serve`'s relay stack included, to register its options), the check itself "
+        f"the relay's heavy imports deferred to `serve` and friends, to register its options), the check itself "
         f"{parts['check'] * 1000:.0f} ms.",
         END,
     ]
