@@ -11,7 +11,7 @@ best/median of the next ones; and `paymap check DIR` as a whole process, interpr
 included. Checking here is what the command does: parse, check against the Dodo schema, generate
 and compile the Python code (``compile_paths(..., generate=True)``).
 
-Run: ``.venv/bin/python bench/check_bench.py`` (``--write`` puts the figures in bench/RESULTS.md
+Run: ``.venv/bin/python -m bench check`` (``--write`` puts the figures in bench/RESULTS.md
 between the check markers, leaving every other section as it is).
 """
 
@@ -166,12 +166,9 @@ def report(rows: list[dict[str, object]], repeats: int) -> str:
 
 
 def write(section: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    from bench.results import write_section
+
+    write_section(START, END, section, RESULTS)
 
 
 def main(argv: list[str] | None = None) -> int:

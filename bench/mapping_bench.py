@@ -444,12 +444,9 @@ def report(impls: list[Impl], info: dict[str, str], compiled: dict[str, dict[str
 
 
 def write(section: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    from bench.results import write_section
+
+    write_section(START, END, section, RESULTS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ and answers 200; the relay verifies the signature, commits the raw webhook to SQ
 synchronous=FULL, so every 200 is on disk) and answers. End-to-end: time until the relay has
 delivered every mapped event to the Inngest test double (tests/relay/inngest_double.py).
 
-Run: ``.venv/bin/python bench/relay_bench.py`` (``--write`` puts the figures in bench/RESULTS.md).
+Run: ``.venv/bin/python -m bench relay`` (``--write`` puts the figures in bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -374,12 +374,9 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if args.write:
-        text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-        if START in text and END in text:
-            text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        RESULTS.write_text(text)
+        from bench.results import write_section
+
+        write_section(START, END, section, RESULTS)
         print(f"written to {RESULTS}")
 
 
