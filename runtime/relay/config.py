@@ -37,6 +37,9 @@ def split_secrets(raw: str | None) -> list[str]:
     return [part for part in re.split(r"[\s,]+", raw.strip()) if part]
 
 
+MIN_SECRET_BYTES = 24  # Standard Webhooks: secrets are 24 to 64 random bytes; fewer is a truncated copy
+
+
 def check_secret(secret: str) -> str | None:
     """Return why ``secret`` is unusable as a Standard Webhooks secret, or None."""
     body = secret.removeprefix("whsec_")
@@ -50,6 +53,9 @@ def check_secret(secret: str) -> str | None:
         return "contains characters that are not base64"
     if not key:
         return "decodes to an empty key"
+    if len(key) < MIN_SECRET_BYTES:
+        return (f"decodes to {len(key)} bytes, but a Standard Webhooks secret has at least {MIN_SECRET_BYTES}: "
+                "copy the whole signing secret (whsec_...) of the endpoint from Dodo's dashboard")
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import sqlite3
 from pathlib import Path
@@ -141,3 +142,21 @@ def test_background_loops_yield_to_a_burst_but_not_forever() -> None:
     assert loop._defer < MIN_DEFER_SECONDS
     intake.last_seen = 0.0
     assert loop._yield_to_intake() is False  # quiet: no waiting at all
+
+
+@pytest.mark.parametrize(("secret", "problem"), [
+    ("whsec_" + base64.b64encode(b"k" * 32).decode(), None),
+    ("whsec_" + base64.b64encode(b"k" * 24).decode(), None),
+    ("bad", "decodes to 2 bytes"),
+    ("whsec_" + base64.b64encode(b"k" * 10).decode(), "decodes to 10 bytes"),
+    ("whsec_", "is empty"),
+    ("whsec_ab$cd", "not base64"),
+])
+def test_secret_checks_catch_truncated_and_malformed_secrets(secret: str, problem: str | None) -> None:
+    from runtime.relay.config import check_secret
+
+    found = check_secret(secret)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
