@@ -36,7 +36,7 @@ sample: $(STAMP)
 	DODO_PAYMENTS_WEBHOOK_KEY="$$KEY" $(BIN)/paymap status
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsl runtime grammar tests bench scripts docs/examples
+	$(BIN)/ruff check dsl runtime grammar samples tests bench scripts docs/examples
 	$(BIN)/mypy
 
 test: $(STAMP) lint

@@ -14,7 +14,6 @@ Two passes over every module:
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from decimal import Decimal
 from dsl import nodes as n
 from dsl import types as T
 from dsl.builtins import BUILTINS, Builtin, Param
-from dsl.diagnostics import Diagnostics, Severity
+from dsl.diagnostics import Diagnostics, Severity, suggest
 from dsl.routing import best_specificity
 from dsl.schema import (
     EnvelopeSchema,
@@ -119,11 +118,6 @@ def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, fr
         # know yet: check it against what its patterns match rather than against nothing
         out[id(rule)] = frozenset(mine) if mine else matched
     return out
-
-
-def suggest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
-    return matches[0] if matches else None
 
 
 def suggest_pattern(pattern: str, known: Iterable[str]) -> str | None:

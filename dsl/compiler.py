@@ -81,19 +81,31 @@ def file_schema(module: n.Module, path: str, diags: Diagnostics, schema: InputSc
     return EnvelopeSchema()
 
 
+SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv"})  # and every hidden directory
+
+
+def walk_files(root: Path, suffixes: tuple[str, ...]) -> Iterable[Path]:
+    """Files under ``root`` ending in one of ``suffixes``, sorted; hidden and vendor directories skipped."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        yield from (Path(dirpath) / f for f in sorted(filenames) if f.endswith(suffixes))
+
+
 def find_map_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
-    """Expand directories to their ``.map`` files (sorted, recursive); report missing paths."""
+    """Expand directories to their ``.map`` files (sorted, recursive); report missing paths.
+
+    Used by `check`, `fmt`, `serve` and `runtime.load` alike, so they all see the same files."""
     found: list[Path] = []
     problems: list[str] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found.extend(sorted(q for q in p.rglob(f"*{MAP_SUFFIX}") if q.is_file()))
+            found.extend(walk_files(p, (MAP_SUFFIX,)))
         elif p.is_file():
             found.append(p)
         else:
             problems.append(f"{p}: no such file or directory")
-    return found, problems
+    return list(dict.fromkeys(found)), problems
 
 
 def compile_text(text: str, path: str, diags: Diagnostics, schema: InputSchema | None = None,

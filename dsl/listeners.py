@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsl.checker import CheckedRule, suggest
-from dsl.diagnostics import Diagnostics
+from dsl.checker import CheckedRule
+from dsl.diagnostics import Diagnostics, suggest
 from dsl.routing import pattern_regex
 from dsl.source import SourceFile, Span, decode_source
 

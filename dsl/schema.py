@@ -21,7 +21,6 @@ bool}}}`` (``"open": true`` lets it hold fields not listed) and ``{"type": "unio
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import os
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from dsl import types as T
-from dsl.diagnostics import Diagnostics
+from dsl.diagnostics import Diagnostics, suggest
 from dsl.routing import pattern_regex
 from dsl.source import Span
 
@@ -550,8 +549,7 @@ def _close(word: str, candidates: Sequence[str]) -> str | None:
     lower = {c.lower(): c for c in candidates}
     if word.lower() in lower:
         return lower[word.lower()]
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    return suggest(word, candidates)
 
 
 def _find_below(objects: list[Node], name: str, depth: int = 3) -> tuple[Segment, ...] | None:

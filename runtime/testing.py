@@ -23,14 +23,15 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
 from dsl import nodes as n
-from runtime import testyaml
+from dsl.compiler import walk_files
+from dsl.diagnostics import suggest
+from runtime import samples, testyaml
 from runtime.errors import CompileError, MappingError
 from runtime.mappingset import MappingSet, Rule, load
 from runtime.testyaml import Doc, Edit, Path_, YamlError
@@ -43,7 +44,6 @@ DELETE_MARK = "~delete"
 FILE_KEYS = ("tests", "mappings")
 CASE_KEYS = ("name", "sample", "input", "input_file", "patch", "headers", "expect", "expect_error", "exact")
 _INPUT_KEYS = ("sample", "input", "input_file")
-_SKIP_DIRS = {"node_modules", "__pycache__", ".git", ".venv", "venv"}
 
 
 class UsageError(Exception):
@@ -209,11 +209,7 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
 
 
 def _walk(root: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        for name in filenames:
-            if name.endswith((TEST_SUFFIX, ".map")):
-                yield Path(dirpath) / name
+    return walk_files(root, (TEST_SUFFIX, ".map"))
 
 
 def _test_name(map_file: Path) -> str:
@@ -231,21 +227,9 @@ def collect(paths: Sequence[str | os.PathLike[str]]) -> list[Case]:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def sample_names() -> list[str]:
-    root = resources.files("runtime.samples") / "dodo"
-    return sorted(p.name.removesuffix(".json") for p in root.iterdir() if p.name.endswith(".json"))
-
-
-def _sample_text(name: str) -> str | None:
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        return None
-    path = resources.files("runtime.samples") / "dodo" / f"{name}.json"
-    return path.read_text(encoding="utf-8") if path.is_file() else None
-
-
 def _suggest(word: str, candidates: Iterable[str]) -> str:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {matches[0]!r}?" if matches else ""
+    guess = suggest(word, candidates)
+    return f"; did you mean {guess!r}?" if guess else ""
 
 
 def load_file(path: str | os.PathLike[str], text: str | None = None) -> CaseFile:
@@ -394,9 +378,9 @@ def _load_body(cf: CaseFile, item: dict[Any, Any], key: str, problem: Any) -> An
         if not isinstance(value, str):
             problem((key,), "`sample` must be the name of a shipped sample, e.g. `payment.succeeded`")
             return None
-        text = _sample_text(value)
+        text = samples.read(value)
         if text is None:
-            problem((key,), f"no shipped sample {value!r}{_suggest(value, sample_names())} "
+            problem((key,), f"no shipped sample {value!r}{_suggest(value, samples.names())} "
                     "(`paymap run --list-samples` lists them)")
             return None
         return json.loads(text)

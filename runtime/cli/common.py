@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib import resources
 from typing import Any, TextIO
+
+from dsl.diagnostics import suggest
+from runtime import samples
 
 
 def use_color(stream: TextIO) -> bool:
@@ -21,21 +23,13 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
-def sample_names() -> list[str]:
-    root = resources.files("runtime.samples") / "dodo"
-    return sorted(p.name.removesuffix(".json") for p in root.iterdir() if p.name.endswith(".json"))
-
-
 def read_sample(event_type: str) -> bytes:
-    root = resources.files("runtime.samples") / "dodo"
-    path = root / f"{event_type}.json"
-    if not path.is_file():
-        from dsl.checker import suggest
-
-        guess = suggest(event_type, sample_names())
+    body: bytes | None = samples.read(event_type)
+    if body is None:
+        guess = suggest(event_type, samples.names())
         hint = f"; did you mean {guess!r}?" if guess else "; `paymap run --list-samples` lists them"
         raise UserError(f"no sample for event type {event_type!r}{hint}")
-    return path.read_bytes()
+    return body
 
 
 def read_event_bytes(path: str) -> bytes:

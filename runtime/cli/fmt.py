@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from dsl.compiler import find_map_files
 from dsl.formatter import FormatResult, FormatterBug, format_source
 from dsl.render import render_text
 from dsl.source import SourceFile
 from runtime.cli.common import use_color
-
-_SKIP_DIRS = {"node_modules", "__pycache__", "venv"}
 
 
 def register(sub: Any) -> None:
@@ -33,23 +31,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def find_files(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """The .map files under ``paths`` (hidden directories and node_modules skipped)."""
-    found: list[Path] = []
-    problems: list[str] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-                found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".map"))
-        elif p.is_file():
-            found.append(p)
-        else:
-            problems.append(f"{p}: no such file or directory")
-    return list(dict.fromkeys(found)), problems
-
-
 def run(args: argparse.Namespace) -> int:
     paths = args.paths or ["mappings"]
     if "-" in paths:
@@ -57,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             print("paymap fmt: `-` (standard input) cannot be combined with other paths", file=sys.stderr)
             return 2
         return _stdin(args)
-    files, problems = find_files(paths)
+    files, problems = find_map_files(paths)
     if problems:
         for problem in problems:
             print(f"paymap fmt: {problem}", file=sys.stderr)

@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any
 
-from runtime.cli.common import UserError, dump_json, parse_event, read_event_bytes, read_sample, sample_names
+from runtime import samples
+from runtime.cli.common import UserError, dump_json, parse_event, read_event_bytes, read_sample
 from runtime.errors import CompileError, MappingError
 from runtime.mappingset import load
 from runtime.values import MISSING
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.list_samples:
-        print("\n".join(sample_names()))
+        print("\n".join(samples.names()))
         return 0
     try:
         if args.sample:

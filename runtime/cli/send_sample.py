@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import importlib.resources
 import os
 import sys
 import uuid
 from datetime import UTC, datetime
+
+from runtime import samples
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,11 +28,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def sample_types() -> list[str]:
-    folder = importlib.resources.files("runtime.samples") / "dodo"
-    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
-
-
 def run(args: argparse.Namespace) -> int:
     # imported here only: building the CLI parser (e.g. for `paymap check`) stays fast
     import httpx
@@ -39,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     from runtime.relay.config import check_secret, split_secrets
 
-    types = sample_types()
+    types = samples.names()
     if args.list:
         print("\n".join(types))
         return 0
@@ -51,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"paymap send-sample: no sample for {args.type!r}; `paymap send-sample --list` shows the {len(types)} types",
               file=sys.stderr)
         return 2
-    body = (importlib.resources.files("runtime.samples") / "dodo" / f"{args.type}.json").read_text(encoding="utf-8")
+    body = (samples.read(args.type) or b"").decode("utf-8")
     port = os.environ.get("PAYMAP_PORT", "8000")
     url = args.url or f"http://127.0.0.1:{port}/webhooks/dodo"
     webhook_id = args.webhook_id or f"msg_{uuid.uuid4().hex[:24]}"
