@@ -104,38 +104,36 @@ class MappingSet:
 
     def apply(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """The Inngest events for one Dodo body; empty when no rule matches or the rule drops it."""
-        # fast path, the same result as `run(payload).events`, once the event type's route is cached
-        if payload.__class__ is dict:
-            event_type = payload.get("type")
-            if type(event_type) is str:
-                rules = self._routes.get(event_type)
-                if rules is not None:
-                    events: list[dict[str, Any]] = []
-                    for rule in rules:
-                        try:
-                            event = rule.function(payload)
-                        except Exception as exc:
-                            raise locate(exc, rule, event_type) from exc
-                        if event is not None:
-                            events.append(event)
-                    return events
-        return self.run(payload).events
+        # the hot path: a cached route is one dict lookup; anything else takes the checked way
+        event_type: Any = payload.get("type") if payload.__class__ is dict else None
+        rules = self._routes.get(event_type) if event_type.__class__ is str else None
+        if rules is None:
+            event_type = _event_type(payload)
+            rules = self.route(event_type)
+        return self._fire(rules, payload, event_type, None)
 
     def run(self, payload: dict[str, Any]) -> Outcome:
+        """Like :meth:`apply`, and also whether any rule received the body and which rules dropped it."""
         event_type = _event_type(payload)
-        rules = self._routes.get(event_type) or self.route(event_type)
-        events: list[dict[str, Any]] = []
+        rules = self.route(event_type)
         dropped: list[Rule] = []
+        events = self._fire(rules, payload, event_type, dropped)
+        return Outcome(events, bool(rules), rules, dropped)
+
+    @staticmethod
+    def _fire(rules: list[Rule], payload: dict[str, Any], event_type: str,
+              dropped: list[Rule] | None) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
         for rule in rules:
             try:
                 event = rule.function(payload)
             except Exception as exc:
                 raise locate(exc, rule, event_type) from exc
-            if event is None:
-                dropped.append(rule)
-            else:
+            if event is not None:
                 events.append(event)
-        return Outcome(events, bool(rules), rules, dropped)
+            elif dropped is not None:
+                dropped.append(rule)
+        return events
 
     def explain(self, payload: dict[str, Any]) -> list[Explanation]:
         """Run each receiving rule with tracing: every `let`, assignment and `drop` with its value."""

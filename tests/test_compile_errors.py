@@ -8,6 +8,7 @@ from dsl.compiler import compile_paths, compile_text
 from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.render import render_text
 from dsl.schema import EnvelopeSchema
+from dsl.source import SourceFile
 from runtime import CompileError, load_text
 
 
@@ -104,7 +105,7 @@ def test_several_syntax_errors_are_all_reported() -> None:
 
 def test_rendered_diagnostic_has_caret_under_span() -> None:
     ds = diagnose(RULE + "data.amount = cents(data.total_amount & 1)\n")
-    text = render_text(ds, {"m.map": __import__("dsl.source", fromlist=["SourceFile"]).SourceFile(
+    text = render_text(ds, {"m.map": SourceFile(
         "m.map", RULE + "data.amount = cents(data.total_amount & 1)\n")})
     assert text.splitlines()[:6] == [
         "error[M301]: `&` expects text (convert with `string(...)`), but this is an integer",
