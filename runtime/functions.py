@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import (
     ROUND_CEILING,
@@ -407,31 +408,24 @@ def _absent(a: Any, b: Any) -> Any:
     return None
 
 
-def add(a: Any, b: Any) -> Any:
-    if a is MISSING or b is MISSING or a is None or b is None:
-        return _absent(a, b)
-    x, y = _num(a, "+", "left"), _num(b, "+", "right")
-    if type(x) is int and type(y) is int:
-        return x + y
-    return DECIMAL_CONTEXT.add(x, y)
+def _arithmetic(symbol: str, on_ints: Callable[[int, int], int],
+                on_decimals: Callable[[Decimal, Decimal], Decimal]) -> Callable[[Any, Any], Any]:
+    """``+``, ``-`` and ``*``: absent operands give absent; integers stay integers, else exact Decimal."""
+
+    def operator(a: Any, b: Any) -> Any:
+        if a is MISSING or b is MISSING or a is None or b is None:
+            return _absent(a, b)
+        x, y = _num(a, symbol, "left"), _num(b, symbol, "right")
+        if type(x) is int and type(y) is int:
+            return on_ints(x, y)
+        return on_decimals(Decimal(x), Decimal(y))
+
+    return operator
 
 
-def sub(a: Any, b: Any) -> Any:
-    if a is MISSING or b is MISSING or a is None or b is None:
-        return _absent(a, b)
-    x, y = _num(a, "-", "left"), _num(b, "-", "right")
-    if type(x) is int and type(y) is int:
-        return x - y
-    return DECIMAL_CONTEXT.subtract(x, y)
-
-
-def mul(a: Any, b: Any) -> Any:
-    if a is MISSING or b is MISSING or a is None or b is None:
-        return _absent(a, b)
-    x, y = _num(a, "*", "left"), _num(b, "*", "right")
-    if type(x) is int and type(y) is int:
-        return x * y
-    return DECIMAL_CONTEXT.multiply(x, y)
+add = _arithmetic("+", int.__add__, DECIMAL_CONTEXT.add)
+sub = _arithmetic("-", int.__sub__, DECIMAL_CONTEXT.subtract)
+mul = _arithmetic("*", int.__mul__, DECIMAL_CONTEXT.multiply)
 
 
 def div(a: Any, b: Any) -> Any:
