@@ -20,8 +20,8 @@ setup: $(STAMP)
 # otherwise a local secret kept in $(DEV_SECRET), so a first try still verifies every signature.
 run: $(STAMP)
 	@if [ -z "$$DODO_PAYMENTS_WEBHOOK_KEY" ]; then \
-	  mkdir -p paymap-data; \
-	  [ -s $(DEV_SECRET) ] || echo "whsec_$$(head -c 32 /dev/urandom | base64)" > $(DEV_SECRET); \
+	  mkdir -p -m 700 paymap-data; \
+	  [ -s $(DEV_SECRET) ] || (umask 077; echo "whsec_$$(head -c 32 /dev/urandom | base64)" > $(DEV_SECRET)); \
 	  echo "paymap: DODO_PAYMENTS_WEBHOOK_KEY is not set; using the local secret in $(DEV_SECRET)"; \
 	  echo "        (try it: make sample; for Dodo, set DODO_PAYMENTS_WEBHOOK_KEY to your endpoint's secret)"; \
 	  DODO_PAYMENTS_WEBHOOK_KEY=$$(cat $(DEV_SECRET)) $(BIN)/paymap serve mappings/; \

@@ -13,6 +13,7 @@ import signal
 from pathlib import Path
 
 from runtime.relay.config import RelaySettings
+from runtime.relay.filemodes import data_paths, exposed
 from runtime.relay.inngest import InngestSender
 from runtime.relay.mapping import Loader, default_loader
 from runtime.relay.metrics import RelayMetrics
@@ -52,6 +53,12 @@ class Relay:
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         s = self.settings
+        if s.db_path is not None and (readable := exposed(data_paths(Path(s.db_path)))):
+            log.warning(
+                "the store and files beside it are readable by other local users: they hold customer data "
+                "and may hold the signing secret; run chmod 700 on the directory and chmod 600 on the files",
+                extra={"paths": readable},
+            )
         if self.verifier is None:
             log.warning("INSECURE DEV MODE: webhook signatures are NOT verified; never run like this in production")
         if s.dev_mode:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from runtime.relay.filemodes import private_dir, private_file
+
 T = TypeVar("T")
 
 # webhook states
@@ -385,7 +387,8 @@ class SQLiteStore:
         self._checkpoint_due = False  # set by the checkpointer thread, done by the writer
         self._stop_checkpoints = threading.Event()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            private_file(self.path)
             conn = self._connect()
             self._migrate(conn)
             conn.close()
