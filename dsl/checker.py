@@ -22,7 +22,7 @@ from decimal import Decimal
 from dsl import nodes as n
 from dsl import types as T
 from dsl.builtins import BUILTINS, Builtin, Param
-from dsl.diagnostics import Diagnostics, Severity, suggest
+from dsl.diagnostics import Diagnostics, Fix, Severity, suggest
 from dsl.routing import best_specificity
 from dsl.schema import (
     EnvelopeSchema,
@@ -145,12 +145,12 @@ class _RuleDiags(Diagnostics):
         self._seen: set[tuple[str, str, Span | None]] = set()
 
     def _add(self, code: str, severity: Severity, span: Span, message: str,
-             help: str | None, label: str | None) -> None:
+             help: str | None, label: str | None, fix: Fix | None) -> None:
         key = (code, message, None if severity is Severity.WARNING else span)
         if key in self._seen:
             return
         self._seen.add(key)
-        super()._add(code, severity, span, message, help, label)
+        super()._add(code, severity, span, message, help, label, fix)
 
 
 class _Scope:
@@ -276,7 +276,8 @@ class Checker:
                     help = "`paymap check --coverage` lists every known event type"
                 message = f"the pattern `{text}` matches no {label}" if "*" in text else \
                     f"`{text}` is not a{'n' if label[0] in 'aeiouAEIOU' else ''} {label}"
-                self.diags.error("M500", p.span, message, label="no such event", help=help)
+                fix = Fix(p.span, f'"{guess}"', f'replace with "{guess}"') if guess else None
+                self.diags.error("M500", p.span, message, label="no such event", help=help, fix=fix)
                 return guess
         return None
 
@@ -364,12 +365,15 @@ class Checker:
     def _check_ts(self, value: n.Expr, present: T.Ty, alias: _Alias | None, ty: T.Ty) -> None:
         seconds = _seconds_expr(value)
         if isinstance(value, n.Call) and value.func == "epoch":
+            better = f"epoch_ms({_source_args(value)})"
             self.diags.error("M405", value.span, "`epoch(...)` gives seconds, but Inngest reads `ts` as milliseconds",
-                             label="seconds", help=f"use `epoch_ms({_source_args(value)})`")
+                             label="seconds", help=f"use `{better}`",
+                             fix=Fix(value.span, better, f"replace with `{better}`"))
         elif seconds is not None:
             self.diags.error("M405", value.span, "this turns milliseconds into seconds, but Inngest reads `ts` "
                                                  "as milliseconds", label="seconds",
-                             help=f"use the milliseconds as they are: `ts = {seconds}`")
+                             help=f"use the milliseconds as they are: `ts = {seconds}`",
+                             fix=Fix(value.span, seconds, f"replace with `{seconds}`"))
         elif isinstance(value, n.Literal) and type(value.value) is int and 0 < value.value < _TS_MIN_MS:
             looks = 10**9 <= value.value < 10**10
             self.diags.error("M406", value.span, f"`ts = {value.value}` is before 1980 when read as milliseconds",
@@ -778,7 +782,8 @@ class Checker:
                 help = f"did you mean `{guess}`?"
             else:
                 help = "see docs/functions.md for the list of functions"
-            self.diags.error("M202", e.func_span, f"unknown function `{e.func}`", help=help)
+            fix = Fix(e.func_span, guess, f"replace with `{guess}`") if guess and e.func != "concat" else None
+            self.diags.error("M202", e.func_span, f"unknown function `{e.func}`", help=help, fix=fix)
             return T.ANY
         nargs = len(e.args)
         if nargs < fn.min_args or (fn.max_args is not None and nargs > fn.max_args):

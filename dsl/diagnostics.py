@@ -17,6 +17,25 @@ class Severity(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """A machine-applicable edit: put ``replacement`` where ``span`` is (an editor's quick fix)."""
+
+    span: Span
+    replacement: str
+    title: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "title": self.title,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end_line": self.span.end_line,
+            "end_column": self.span.end_column,
+            "replacement": self.replacement,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     code: str
     severity: Severity
@@ -25,6 +44,7 @@ class Diagnostic:
     help: str | None = None
     label: str | None = None  # short text under the caret
     notes: tuple[str, ...] = field(default_factory=tuple)
+    fixes: tuple[Fix, ...] = field(default_factory=tuple)
 
     @property
     def is_error(self) -> bool:
@@ -41,6 +61,7 @@ class Diagnostic:
             "end_column": self.span.end_column,
             "message": self.message,
             "help": self.help,
+            "fixes": [f.to_dict() for f in self.fixes],
         }
 
 
@@ -51,17 +72,18 @@ class Diagnostics:
         self.items: list[Diagnostic] = []
 
     def error(self, code: str, span: Span, message: str, *, help: str | None = None,
-              label: str | None = None) -> None:
-        self._add(code, Severity.ERROR, span, message, help, label)
+              label: str | None = None, fix: Fix | None = None) -> None:
+        self._add(code, Severity.ERROR, span, message, help, label, fix)
 
     def warning(self, code: str, span: Span, message: str, *, help: str | None = None,
-                label: str | None = None) -> None:
-        self._add(code, Severity.WARNING, span, message, help, label)
+                label: str | None = None, fix: Fix | None = None) -> None:
+        self._add(code, Severity.WARNING, span, message, help, label, fix)
 
     def _add(self, code: str, severity: Severity, span: Span, message: str,
-             help: str | None, label: str | None) -> None:
+             help: str | None, label: str | None, fix: Fix | None) -> None:
         assert code in CODES, f"unregistered diagnostic code {code}"
-        self.items.append(Diagnostic(code, severity, span, message, help, label))
+        fixes = (fix,) if fix is not None else ()
+        self.items.append(Diagnostic(code, severity, span, message, help, label, fixes=fixes))
 
     def extend(self, other: Diagnostics) -> None:
         self.items.extend(other.items)
@@ -78,3 +100,14 @@ def suggest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
     """The candidate closest to ``word`` for a "did you mean", or None when nothing is close."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return matches[0] if matches else None
+
+
+def apply_fix(text: str, fix: Fix) -> str:
+    """``text`` with ``fix`` applied (lines and columns are 1-based characters, end exclusive)."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    begin = starts[fix.span.line - 1] + fix.span.column - 1
+    end = starts[fix.span.end_line - 1] + fix.span.end_column - 1
+    return text[:begin] + fix.replacement + text[end:]

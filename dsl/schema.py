@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from dsl import types as T
-from dsl.diagnostics import Diagnostics, suggest
+from dsl.diagnostics import Diagnostics, Fix, suggest
 from dsl.routing import pattern_regex
 from dsl.source import Span
 
@@ -339,6 +339,7 @@ class _Report:
     message: str
     help: str | None
     label: str | None
+    fix: str | None = None  # replacement text for the segment at ``index``
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +394,9 @@ class NodeSchema:
         rep = res.report
         if rep is not None and 0 <= rep.index < len(spans):
             add = diags.warning if rep.warning else diags.error
-            add(rep.code, spans[rep.index], rep.message, help=rep.help, label=rep.label)
+            span = spans[rep.index]
+            fix = Fix(span, rep.fix, f"replace with `{rep.fix}`") if rep.fix is not None else None
+            add(rep.code, span, rep.message, help=rep.help, label=rep.label, fix=fix)
         return res.ty
 
     def path_info(self, event_types: frozenset[str] | None, root: str,
@@ -492,6 +495,7 @@ class NodeSchema:
             siblings = sorted({f for o in objects for f in o.get("fields", {})})
             help = None
             guess = _close(seg, siblings)
+            fix = guess
             if guess is not None:
                 help = f"did you mean `{path_text(str(path[0]), (*path[1:-1], guess))}`?"
             else:
@@ -508,7 +512,7 @@ class NodeSchema:
             label = f"not a field of `{parent}`{where}"
             if self.origin == "samples":
                 label = f"no sample has this field in `{parent}`{where}"
-            return _Report("M201", False, index, f"unknown input field `{text}`", help, label)
+            return _Report("M201", False, index, f"unknown input field `{text}`", help, label, fix)
         kinds: T.Ty = T.NOTHING
         for n, in_map in nodes:
             kinds |= node_kinds(n, in_map)

@@ -87,6 +87,8 @@ def test_json_has_every_field(files: Path, capsys: pytest.CaptureFixture[str]) -
         "line": 3, "column": 24, "end_line": 3, "end_column": 29,
         "message": "unknown input field `data.customer.emial`",
         "help": "did you mean `data.customer.email`?",
+        "fixes": [{"title": "replace with `email`", "line": 3, "column": 24, "end_line": 3, "end_column": 29,
+                   "replacement": "email"}],
     }
 
 
