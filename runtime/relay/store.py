@@ -974,3 +974,21 @@ class SQLiteStore:
         sql += " ORDER BY seq"
         rows = self._read(lambda c: c.execute(sql, params).fetchall())
         return [self._webhook(r) for r in rows]
+
+    def delivered_events(self, webhook_seqs: Sequence[int]) -> dict[int, dict[str, float]]:
+        """For each webhook, the ids of its events Inngest accepted and when (replay leaves them out)."""
+        found: dict[int, dict[str, float]] = {}
+        seqs = list(webhook_seqs)
+
+        def fetch(chunk: list[int]) -> Callable[[sqlite3.Connection], list[Any]]:
+            return lambda c: c.execute(
+                "SELECT webhook_seq, event_id, delivered_at FROM events WHERE state = 'delivered' "
+                f"AND event_id IS NOT NULL AND webhook_seq IN ({_placeholders(len(chunk))})",
+                chunk,
+            ).fetchall()
+
+        for start in range(0, len(seqs), 500):
+            for seq, event_id, delivered_at in self._read(fetch(seqs[start:start + 500])):
+                ids = found.setdefault(seq, {})
+                ids[event_id] = max(delivered_at or 0.0, ids.get(event_id, 0.0))
+        return found

@@ -66,7 +66,7 @@ def test_replay_failed_after_fixing_the_mapping(tmp_path: Path, double: Double, 
     map_file.write_text(map_file.read_text().replace(
         'required(data.network_reference, "refund.failed needs a network reference")', "data.refund_id"))
     dry = run_cli("replay", "--failed", "--db", db, "--mappings", str(mappings), "--dry-run")
-    assert "would replay 1 webhook(s): 1 mapped (1 event(s) queued)" in dry.stdout
+    assert "would replay 1 webhook(s): 1 mapped (1 event(s) would be queued)" in dry.stdout
     assert _status(relay)["webhooks"]["failed"] == 1  # dry run: untouched
 
     done = run_cli("replay", "--failed", "--db", db, "--mappings", str(mappings))
@@ -83,17 +83,69 @@ def test_replay_by_id_and_time_range_and_new_ids(tmp_path: Path, double: Double,
     relay.send("payment.succeeded", "msg_again")
     wait_until(lambda: double.ids() == ["dodo:msg_again"], "first delivery")
     db = str(relay.settings.db_path)
-    same = run_cli("replay", "--id", "msg_again", "--db", db, "--mappings", str(MAPPINGS))
+    # delivered already: left out unless asked for, so a replay never runs a function twice
+    held = run_cli("replay", "--id", "msg_again", "--db", db, "--mappings", str(MAPPINGS))
+    assert held.returncode == 0, held.stderr
+    assert "replayed 0 webhook(s)" in held.stdout
+    assert "left out 1 event(s) Inngest already accepted (1 webhook(s) with nothing else to send)" in held.stdout
+    assert "--include-delivered" in held.stdout
+    same = run_cli("replay", "--id", "msg_again", "--include-delivered", "--db", db, "--mappings", str(MAPPINGS))
     assert "replayed 1 webhook(s)" in same.stdout
+    assert "Inngest drops an event whose id it saw in the last 24 h" in same.stderr
+    assert "1 event(s) were delivered less than 24 h ago: Inngest will drop them as duplicates" in same.stderr
     wait_until(lambda: len(double.ids()) == 2, "redelivery")
     assert double.ids() == ["dodo:msg_again", "dodo:msg_again"]  # same id: Inngest runs functions once
-    fresh = run_cli("replay", "--since", "1h", "--new-ids", "--db", db, "--mappings", str(MAPPINGS))
+    fresh = run_cli("replay", "--since", "1h", "--new-ids", "--include-delivered", "--db", db,
+                    "--mappings", str(MAPPINGS))
     assert "replayed 1 webhook(s)" in fresh.stdout
+    assert "new event ids:\n  msg_again -> dodo:msg_again:r2" in fresh.stdout
+    assert "sent again under new ids" in fresh.stderr
     wait_until(lambda: "dodo:msg_again:r2" in double.ids(), "redelivery under a new id")
     nothing = run_cli("replay", "--until", "2000-01-01T00:00:00Z", "--db", db, "--mappings", str(MAPPINGS))
     assert "replayed 0 webhook(s)" in nothing.stdout
     unknown = run_cli("replay", "--id", "msg_nope", "--db", db, "--mappings", str(MAPPINGS))
     assert unknown.returncode == 1 and "no stored webhook with id 'msg_nope'" in unknown.stderr
+
+
+def test_replay_since_leaves_delivered_events_out(tmp_path: Path, double: Double, make_relay: MakeRelay) -> None:
+    double.config(reject_names=["payment.failed"])
+    relay = make_relay(double.url)
+    relay.send("payment.failed", "msg_dead")
+    wait_until(lambda: _status(relay)["events"]["dead"] == 1, "the dead letter")
+    relay.send("payment.succeeded", "msg_done")
+    wait_until(lambda: double.ids() == ["dodo:msg_done"], "the delivery")
+    double.config(reject_names=[])
+    db = str(relay.settings.db_path)
+    # a week later, say: the delivered one is past Inngest's dedup window and would run again
+    with relay.db() as conn:
+        conn.execute("UPDATE events SET delivered_at = delivered_at - 7 * 86400 WHERE state = 'delivered'")
+    done = run_cli("replay", "--since", "1h", "--db", db, "--mappings", str(MAPPINGS))
+    assert done.returncode == 0, done.stderr
+    assert "replayed 1 webhook(s): 1 mapped (1 event(s) queued)" in done.stdout
+    assert "left out 1 event(s) Inngest already accepted" in done.stdout
+    wait_until(lambda: "dodo:msg_dead" in double.ids(), "the dead-lettered one, sent again")
+    again = run_cli("replay", "--id", "msg_done", "--include-delivered", "--db", db, "--mappings", str(MAPPINGS))
+    assert "1 event(s) were delivered more than 24 h ago" in again.stderr and "functions run again" in again.stderr
+    wait_until(lambda: double.ids().count("dodo:msg_done") == 2, "the delivered one, sent again when asked")
+
+
+def test_replay_new_ids_replace_the_mappings_own_ids(tmp_path: Path, double: Double, make_relay: MakeRelay) -> None:
+    mappings = _copy_mappings(tmp_path)
+    with (mappings / "relay.map").open("a") as fh:
+        fh.write('\non "refund.succeeded"\nname = "refund.succeeded"\nid   = "refund:" & data.refund_id\n')
+    relay = make_relay(double.url, mappings=mappings)
+    relay.send("refund.succeeded", "msg_refund")
+    [first] = wait_until(double.events, "the first delivery")
+    assert first["id"].startswith("refund:")
+    db = str(relay.settings.db_path)
+    args = ("replay", "--id", "msg_refund", "--new-ids", "--include-delivered", "--db", db, "--mappings", str(mappings))
+    dry = run_cli(*args, "--dry-run")
+    assert "1 event(s) would be queued" in dry.stdout and f"new event ids (would be):\n  msg_refund -> {first['id']}:r1" in dry.stdout
+    done = run_cli(*args)
+    assert f"msg_refund -> {first['id']}:r1" in done.stdout
+    wait_until(lambda: double.ids() == [first["id"], first["id"] + ":r1"], "the replay under an id Inngest has not seen")
+    second = run_cli(*args)  # each replay gets ids of its own
+    assert f"msg_refund -> {first['id']}:r2" in second.stdout
 
 
 def test_reload_keeps_working_set_when_new_one_has_errors(
