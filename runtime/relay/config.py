@@ -115,6 +115,21 @@ class RelaySettings(BaseSettings):
             raise ValueError(f"must be an http(s) URL such as {DEV_SERVER_URL}, got {value!r}")
         return value.rstrip("/")
 
+    @field_validator("inngest_event_key")
+    @classmethod
+    def _event_key(cls, value: str | None) -> str | None:
+        """The key goes into the URL path (``/e/{key}``): a stray newline or space is a copy mistake."""
+        if value is None or value == "":
+            return None
+        bad = next((c for c in value if not (c.isascii() and c.isprintable()) or c.isspace() or c in "/?#%"), None)
+        if bad is not None:
+            where = "at the end" if value.rstrip() != value else "at the start" if value.lstrip() != value else "inside"
+            raise ValueError(
+                f"contains {bad!r} {where}; an event key has no spaces, line breaks or control characters: copy it "
+                "from the Inngest dashboard without the line break (e.g. `export INNGEST_EVENT_KEY=$(cat key | tr -d '\\n')`)"
+            )
+        return value
+
     @field_validator("inngest_dev")
     @classmethod
     def _dev(cls, value: str | None) -> str | None:
@@ -183,6 +198,9 @@ class RelaySettings(BaseSettings):
             )
 
 
+_SECRET_SETTINGS = {"INNGEST_EVENT_KEY", "inngest_event_key", "DODO_PAYMENTS_WEBHOOK_KEY", "webhook_key"}
+
+
 def describe_settings_error(exc: ValidationError) -> str:
     """One line per wrong setting, naming the environment variable (or flag) and the problem."""
     lines = []
@@ -191,7 +209,8 @@ def describe_settings_error(exc: ValidationError) -> str:
         msg = str(err["msg"]).removeprefix("Value error, ")
         if loc:
             shown = err.get("input")
-            got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+            secret = loc in _SECRET_SETTINGS
+            got = f" (got {shown!r})" if isinstance(shown, str | int | float) and not secret else ""
             lines.append(f"setting {loc}: {msg}{got}")
         else:
             lines.append(msg)

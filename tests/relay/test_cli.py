@@ -33,12 +33,14 @@ def test_serve_refuses_without_a_secret(tmp_path: Path) -> None:
         ({"INNGEST_BASE_URL": "inn.gs"}, "setting INNGEST_BASE_URL: must be an http(s) URL"),
         ({"PAYMAP_HTTP_TIMEOUT": "90"}, "PAYMAP_LEASE_SECONDS (60) must be at least PAYMAP_HTTP_TIMEOUT"),
         ({"INNGEST_DEV": "0"}, "INNGEST_EVENT_KEY is not set"),
+        ({"INNGEST_EVENT_KEY": "sekrit-event-key\n"}, "setting INNGEST_EVENT_KEY: contains '\\n' at the end"),
     ],
 )
 def test_serve_names_the_wrong_setting(env: dict[str, str], needle: str) -> None:
     result = run_cli("serve", str(MAPPINGS), env={"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, **env})
     assert result.returncode == 2
     _assert_sentence(result.stderr, needle)
+    assert "sekrit" not in result.stderr  # a secret is named, never shown
 
 
 def test_serve_refuses_broken_mappings_with_diagnostics(tmp_path: Path) -> None:
