@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if not settings.mappings.exists():
         print(f"paymap serve: mappings not found: {settings.mappings} (give a .map file or a directory)", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     try:
         relay = Relay(settings)
     except CompileError as exc:

@@ -136,6 +136,41 @@ async def handle_webhook(relay: Relay, headers: dict[str, str], receive: Receive
     return 200, _DUPLICATE + quoted + b"}", []
 
 
+READY_PROBE_SECONDS = 1.0  # /readyz commits a test write at most this often; scrapes in between reuse the answer
+
+
+class WriteProbe:
+    """The store's ability to commit, tested with a real write at most every READY_PROBE_SECONDS."""
+
+    def __init__(self, relay: Relay) -> None:
+        self._relay = relay
+        self._checked_at = -READY_PROBE_SECONDS
+        self._problem: str | None = None
+        self._running: asyncio.Future[str | None] | None = None
+
+    async def check(self) -> str | None:
+        """None when a write commits, else why not."""
+        if time.monotonic() - self._checked_at < READY_PROBE_SECONDS:
+            return self._problem
+        if self._running is None:  # one probe at a time; concurrent scrapes wait for its answer
+            self._running = asyncio.ensure_future(self._probe())
+        running = self._running
+        try:
+            return await asyncio.shield(running)
+        finally:
+            if running.done() and self._running is running:
+                self._running = None
+
+    async def _probe(self) -> str | None:
+        try:
+            await run_in_threadpool(self._relay.store.probe_write)
+            problem = None
+        except (StoreError, OSError) as exc:
+            problem = f"the store cannot commit: {exc}"
+        self._problem, self._checked_at = problem, time.monotonic()
+        return problem
+
+
 async def _respond(send: Send, answer: Answer) -> None:
     status, body, extra = answer
     headers = [_CONTENT_TYPE, (b"content-length", b"%d" % len(body)), *extra]
@@ -156,17 +191,22 @@ def create_app(relay: Relay) -> ASGIApp:
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    probe = WriteProbe(relay)
+
     async def readyz(_request: Request) -> Response:
+        """Ready = a webhook would be accepted now: the store commits a write, and mappings are loaded."""
         problems: dict[str, str] = {}
-        try:
-            await run_in_threadpool(relay.store.ping)
-        except StoreError as exc:
-            problems["store"] = str(exc)
+        store_problem = await probe.check()
+        if store_problem is not None:
+            problems["store"] = store_problem
         if relay.holder.current is None:
             problems["mappings"] = "no mappings loaded"
+        warnings: dict[str, object] = {}
+        if relay.holder.rejected is not None:
+            warnings["mappings_reload_rejected"] = relay.holder.rejected
         if problems:
-            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
-        return JSONResponse({"status": "ready", "store": "ok", "mappings": str(relay.holder.path)})
+            return JSONResponse({"status": "not ready", "problems": problems, **warnings}, status_code=503)
+        return JSONResponse({"status": "ready", "store": "ok", "mappings": str(relay.holder.path), **warnings})
 
     async def metrics(_request: Request) -> Response:
         data = await run_in_threadpool(generate_latest, relay.metrics.registry)

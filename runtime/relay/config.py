@@ -100,11 +100,17 @@ class RelaySettings(BaseSettings):
 
     # --- logs ----------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="PAYMAP_LOG_LEVEL")
+    log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias="PAYMAP_LOG_FORMAT")
 
     @field_validator("log_level", "db_synchronous", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("inngest_base_url", "inngest_event_api_base_url")
     @classmethod

@@ -151,6 +151,8 @@ class Store(Protocol):
 
     def ping(self) -> None: ...
 
+    def probe_write(self) -> None: ...
+
     def close(self) -> None: ...
 
     def unmapped(self, limit: int) -> list[StoredWebhook]: ...
@@ -627,6 +629,20 @@ class SQLiteStore:
 
     def ping(self) -> None:
         self._read(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall())
+
+    def probe_write(self) -> None:
+        """Commit a tiny write through the writer, as a webhook would: raises :class:`StoreUnavailable` if
+        it cannot (disk full, read-only file, database locked) or does not within ``accept_timeout``."""
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('ready.probe', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (f"{time.time():.3f}",))
+
+        fut = self._submit(op)
+        try:
+            fut.result(timeout=self.accept_timeout)
+        except TimeoutError:
+            fut.cancel()  # not started yet: the writer skips it
+            raise StoreUnavailable(f"the store did not commit a test write within {self.accept_timeout:g} s") from None
 
     # ------------------------------------------------------------------ receive
     def accept(self, webhook: IncomingWebhook) -> asyncio.Future[bool]:

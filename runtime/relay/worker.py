@@ -270,7 +270,7 @@ class Sender(_Loop):
 
     # --------------------------------------------------------------- loop
     def _run(self) -> None:
-        self._store.set_meta({TARGET_KEY: self._client.display_url})
+        self._store.set_meta({TARGET_KEY: self._client.target})
         if self._paused is None:  # paused before a restart: the first delivery must clear it (and say so)
             self._paused = self._store.stats().meta.get(PAUSE_KEY)
             if self._paused is not None:

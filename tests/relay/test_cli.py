@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 from pathlib import Path
 
 import pytest
+
+from runtime.cli.status import render
 
 from .harness import MAPPINGS, SECRET, Double, RelayProcess, free_port, relay_env, run_cli, wait_until
 
@@ -111,5 +114,40 @@ def test_status_shows_why_events_wait_when_inngest_is_down(tmp_path: Path) -> No
         text = wait_until(lambda: (out := run_cli("status", env=env).stdout) and "cannot reach" in out and out,
                           "status to show the reason")
         assert "pending 1" in text and "waiting because" in text
+        assert "no INNGEST_EVENT_KEY: sending to the dev server" in text and "NO_EVE" not in text
+        assert not re.search(r"\b0 due now", text) and "next attempt in 0s" not in text, text
+    finally:
+        relay.stop()
+
+
+def test_queue_line_never_contradicts_itself() -> None:
+    base = {"webhooks": dict.fromkeys(("mapped", "skipped", "dropped", "failed", "received"), 0),
+            "events": dict.fromkeys(("pending", "delivered", "dead", "superseded"), 0),
+            "queue_depth": 2, "oldest_pending_age_seconds": 3.0, "oldest_pending_reason": "HTTP 500",
+            "oldest_pending_attempts": 1, "mappings_reload_rejected": None,
+            "sender": {"target": None, "paused": None}, "dead_letters": [], "failed_webhooks": []}
+    waiting = render({**base, "ready_now": 0, "next_attempt_in_seconds": 0.2}, Path("x"))
+    assert "next attempt in 1s" in waiting and "due now" not in waiting
+    due = render({**base, "ready_now": 2, "next_attempt_in_seconds": 0.0}, Path("x"))
+    assert "2 due now" in due and "next attempt" not in due
+
+
+def test_text_logs_render_a_rejected_reload_as_paymap_check_does(tmp_path: Path, double: Double) -> None:
+    mappings = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, mappings)
+    env = relay_env(tmp_path / "relay.sqlite3", free_port(), double.url, PAYMAP_LOG_FORMAT="text")
+    relay = RelayProcess(mappings, env, tmp_path / "relay.log", "--no-watch")
+    try:
+        map_file = mappings / "relay.map"
+        map_file.write_text(map_file.read_text() + '\non "payment.succeeded"\nname = nonsense(\n')
+        relay.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "reload rejected" in relay.log_path.read_text(), "the rejected reload in the log")
+        log = relay.log_path.read_text()
+        check = run_cli("check", str(mappings), env={"NO_COLOR": "1"})
+        rendered = (check.stdout + check.stderr).strip()
+        first = next(line for line in rendered.splitlines() if "relay.map:" in line)
+        assert first in log, (first, log)
+        assert not log.lstrip().startswith("{")  # text, not JSON
+        assert "ERROR   mapping reload rejected" in log
     finally:
         relay.stop()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from runtime.relay.app import READY_PROBE_SECONDS
 
 from .harness import MAPPINGS, Double, RelayServer, run_cli, wait_until
 
@@ -163,6 +167,14 @@ def test_reload_keeps_working_set_when_new_one_has_errors(
     rejected = next(r for r in caplog.records if "reload rejected" in r.getMessage())
     assert "relay.map" in rejected.__dict__["diagnostics"]
     assert relay.relay.holder.generation == generation
+    # status and readiness say so until a good reload (the relay still accepts webhooks: still ready)
+    shown = _status(relay)["mappings_reload_rejected"]
+    assert shown["files"] == [str(map_file)] and "relay.map" in shown["diagnostics"]
+    text = run_cli("status", "--db", str(relay.settings.db_path)).stdout
+    assert "MAPPINGS RELOAD REJECTED at " in text and f"{map_file} — still running the previous set" in text
+    assert str(map_file) + ":" in text  # the diagnostics, with their file:line
+    ready = relay.http.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["mappings_reload_rejected"]["files"] == [str(map_file)]
     relay.send("payment.succeeded", "msg_old_set")
     wait_until(lambda: [e["name"] for e in double.events()] == ["payment.succeeded"], "mapped by the old set")
 
@@ -170,3 +182,25 @@ def test_reload_keeps_working_set_when_new_one_has_errors(
     wait_until(lambda: relay.relay.holder.generation > generation, "the good reload")
     relay.send("payment.succeeded", "msg_new_set")
     wait_until(lambda: "payment.paid" in [e["name"] for e in double.events()], "mapped by the new set")
+    assert _status(relay)["mappings_reload_rejected"] is None
+    assert "RELOAD REJECTED" not in run_cli("status", "--db", str(relay.settings.db_path)).stdout
+    assert "mappings_reload_rejected" not in relay.http.get("/readyz").json()
+
+
+def test_readyz_fails_while_the_store_cannot_commit(double: Double, make_relay: MakeRelay) -> None:
+    relay = make_relay(double.url, db_busy_timeout_ms=100, accept_timeout_seconds=2)
+    assert relay.http.get("/readyz").status_code == 200
+    locker = sqlite3.connect(relay.settings.db_path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        time.sleep(READY_PROBE_SECONDS)  # past the cached answer
+        ready = relay.http.get("/readyz")
+        assert ready.status_code == 503, ready.text
+        assert "the store cannot commit" in ready.json()["problems"]["store"]
+        assert "locked" in ready.json()["problems"]["store"]
+        assert relay.send("payment.succeeded", "msg_locked").status_code == 503  # what readiness predicted
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    wait_until(lambda: relay.http.get("/readyz").status_code == 200, "ready again once the lock is gone")
+    assert relay.send("payment.succeeded", "msg_unlocked").status_code == 200
