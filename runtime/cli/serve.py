@@ -41,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from runtime.errors import CompileError
-    from runtime.relay.app import create_app
     from runtime.relay.config import SettingsError, load_settings
     from runtime.relay.logs import setup_logging
+    from runtime.relay.server import server_config
     from runtime.relay.service import Relay
     from runtime.relay.store import StoreError
 
@@ -76,16 +76,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"paymap serve: cannot read the mappings: {exc}", file=sys.stderr)
         return 1
-    config = uvicorn.Config(
-        create_app(relay),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(relay))
     # everything built so far (compiler, mappings, libraries) lives as long as the process: take it out
     # of the cyclic collector's view, so its full passes stay short (without this one pass took ~50 ms
     # under load, every answer waiting meanwhile)

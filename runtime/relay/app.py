@@ -32,6 +32,7 @@ from runtime.relay.verify import VerificationFailed
 
 log = logging.getLogger("paymap.relay.http")
 WEBHOOK_PATHS = ("/webhooks/dodo", "/webhooks/dodo/")
+MAX_WEBHOOK_ID_CHARS = 256  # Standard Webhooks ids are short (Dodo's: msg_ + 27 characters)
 
 
 class _TooLarge(Exception):
@@ -91,16 +92,54 @@ def _reject(relay: Relay, status: int, error: str, reason: str, detail: str, web
     return status, json.dumps({"error": error, "reason": reason, "detail": detail}).encode(), []
 
 
-async def handle_webhook(relay: Relay, headers: dict[str, str], receive: Receive) -> Answer:
-    """The whole receive path; returns (status, JSON body, extra headers)."""
+def _header_problem(relay: Relay, headers: dict[str, str]) -> Answer | None:
+    """Headers over the size bounds (uvicorn's h11 bounds them too, its httptools does not)."""
+    limit = relay.settings.max_header_bytes
+    if sum(len(k) + len(v) for k, v in headers.items()) > limit:
+        return _reject(relay, 431, "headers_too_large", "headers_too_large",
+                       f"the request headers are over {limit} bytes (PAYMAP_MAX_HEADER_BYTES)", None)
+    webhook_id = headers.get("webhook-id")
+    if webhook_id is not None and len(webhook_id) > MAX_WEBHOOK_ID_CHARS:
+        return _reject(relay, 400, "invalid_webhook_id", "webhook_id_too_long",
+                       f"webhook-id is {len(webhook_id)} characters; Standard Webhooks ids are short "
+                       f"(at most {MAX_WEBHOOK_ID_CHARS} accepted)", webhook_id[:64] + "…")
+    return None
+
+
+async def handle_webhook(
+    relay: Relay, headers: dict[str, str], receive: Receive, bodies: asyncio.Semaphore | None = None
+) -> Answer:
+    """The whole receive path; returns (status, JSON body, extra headers).
+
+    Everything that can be refused on the headers alone is refused before the body is read; the body
+    must then arrive within PAYMAP_BODY_TIMEOUT, and at most ``bodies`` are read at once.
+    """
     settings = relay.settings
     received_at = time.time()
     webhook_id = headers.get("webhook-id")
+    problem = _header_problem(relay, headers)
+    if problem is not None:
+        return problem
+    if relay.verifier is not None:
+        try:
+            relay.verifier.precheck(headers)
+        except VerificationFailed as failure:
+            return _reject(relay, 401, "invalid_signature", failure.reason, failure.detail, webhook_id)
     try:
-        body = await _read_body(receive, settings.max_body_bytes, headers.get("content-length"))
+        async with asyncio.timeout(settings.body_timeout_seconds):
+            if bodies is None:
+                body = await _read_body(receive, settings.max_body_bytes, headers.get("content-length"))
+            else:
+                async with bodies:
+                    body = await _read_body(receive, settings.max_body_bytes, headers.get("content-length"))
     except _TooLarge:
         return _reject(relay, 413, "payload_too_large", "too_large",
                        f"the body is over {settings.max_body_bytes} bytes (PAYMAP_MAX_BODY_BYTES)", webhook_id)
+    except TimeoutError:
+        status, text, _extra = _reject(
+            relay, 408, "request_timeout", "body_timeout",
+            f"the body did not arrive within {settings.body_timeout_seconds:g} s (PAYMAP_BODY_TIMEOUT)", webhook_id)
+        return status, text, [(b"connection", b"close")]
     if relay.verifier is not None:
         try:
             relay.verifier.verify(body, headers)
@@ -112,9 +151,9 @@ async def handle_webhook(relay: Relay, headers: dict[str, str], receive: Receive
             "(set DODO_PAYMENTS_WEBHOOK_KEY and drop --insecure-dev in production)",
             extra={"webhook_id": webhook_id},
         )
-    problem = _json_error(body)
-    if problem is not None:
-        return _reject(relay, 400, "invalid_json", "invalid_json", f"the body is not valid JSON: {problem}", webhook_id)
+    why = _json_error(body)
+    if why is not None:
+        return _reject(relay, 400, "invalid_json", "invalid_json", f"the body is not valid JSON: {why}", webhook_id)
     if not webhook_id:  # only possible in insecure dev mode: derive a stable id from the body
         webhook_id = "sha256:" + hashlib.sha256(body).hexdigest()[:32]
     try:
@@ -244,6 +283,7 @@ def create_app(relay: Relay) -> ASGIApp:
 
     intake = relay.intake
     monotonic = time.monotonic
+    bodies = asyncio.Semaphore(relay.settings.max_concurrent_bodies)  # memory: at most this many bodies at once
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in WEBHOOK_PATHS:
@@ -251,7 +291,7 @@ def create_app(relay: Relay) -> ASGIApp:
             intake.in_flight += 1  # the mapper and sender stay out of the way while this is > 0
             intake.last_seen = monotonic()
             try:
-                answer = await handle_webhook(relay, headers, receive)
+                answer = await handle_webhook(relay, headers, receive, bodies)
             except Exception as exc:
                 log.error("internal error receiving a webhook", exc_info=exc,
                           extra={"webhook_id": headers.get("webhook-id")})

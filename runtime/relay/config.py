@@ -71,6 +71,12 @@ class RelaySettings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, validation_alias="PAYMAP_PORT")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias="PAYMAP_MAX_BODY_BYTES")
     accept_timeout_seconds: float = Field(10.0, gt=0, le=14, validation_alias="PAYMAP_ACCEPT_TIMEOUT")
+    # the relay faces the internet: bounds on what one client may hold (Dodo sends in well under these)
+    header_timeout_seconds: float = Field(5.0, gt=0, le=60, validation_alias="PAYMAP_HEADER_TIMEOUT")
+    body_timeout_seconds: float = Field(10.0, gt=0, le=60, validation_alias="PAYMAP_BODY_TIMEOUT")
+    max_connections: int = Field(1000, ge=1, validation_alias="PAYMAP_MAX_CONNECTIONS")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024, validation_alias="PAYMAP_MAX_HEADER_BYTES")
+    max_concurrent_bodies: int = Field(64, ge=1, validation_alias="PAYMAP_MAX_CONCURRENT_BODIES")
 
     # --- store ---------------------------------------------------------------------------------
     db_path: Path = Field(Path("paymap-data/relay.sqlite3"), validation_alias="PAYMAP_DB")

@@ -26,8 +26,8 @@ import httpx
 import uvicorn
 from standardwebhooks import Webhook
 
-from runtime.relay.app import create_app
 from runtime.relay.config import RelaySettings
+from runtime.relay.server import server_config
 from runtime.relay.service import Relay
 
 HERE = Path(__file__).parent
@@ -140,7 +140,7 @@ class RelayServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.relay), log_config=None, access_log=False, lifespan="on")
+        config = server_config(self.relay)  # the bounds of `paymap serve`; the socket is bound here
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
