@@ -168,7 +168,9 @@ class RelayServer:
         self.sock.close()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     """Run ``paymap`` as a user would: a separate process, output captured."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
     full_env.update(env or {})
@@ -177,7 +179,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         capture_output=True,
         text=True,
         env=full_env,
-        cwd=REPO,
+        cwd=cwd,
         timeout=timeout,
     )
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from runtime.cli.status import render
 
-from .harness import MAPPINGS, SECRET, Double, RelayProcess, free_port, relay_env, run_cli, wait_until
+from .harness import MAPPINGS, REPO, SECRET, Double, RelayProcess, free_port, relay_env, run_cli, wait_until
 
 
 def _assert_sentence(result_stderr: str, *needles: str) -> None:
@@ -151,3 +155,74 @@ def test_text_logs_render_a_rejected_reload_as_paymap_check_does(tmp_path: Path,
         assert "ERROR   mapping reload rejected" in log
     finally:
         relay.stop()
+
+
+def test_paymap_alone_prints_help_and_version_works() -> None:
+    alone = run_cli()
+    assert alone.returncode == 0, alone.stderr
+    assert "usage: paymap" in alone.stdout and "serve" in alone.stdout and "error" not in alone.stderr
+    version = run_cli("--version")
+    assert version.returncode == 0 and re.fullmatch(r"paymap \d+\.\d+\.\d+\S*\n", version.stdout), version.stdout
+
+
+def test_serve_help_names_every_environment_variable() -> None:
+    from runtime.relay.config import RelaySettings
+
+    text = run_cli("serve", "--help").stdout
+    names = [str(f.validation_alias) for f in RelaySettings.model_fields.values() if f.validation_alias]
+    assert len(names) > 20
+    missing = [n for n in names if n not in text]
+    assert not missing, f"`paymap serve --help` does not name {missing}"
+
+
+def test_send_sample_signs_with_the_secret_make_run_created(tmp_path: Path, double: Double) -> None:
+    secret_file = tmp_path / "paymap-data" / "dev-webhook-secret"
+    secret_file.parent.mkdir()
+    secret_file.write_text(SECRET + "\n")  # as `make run` writes it
+    env = relay_env(tmp_path / "relay.sqlite3", free_port(), double.url)
+    relay = RelayProcess(MAPPINGS, env, tmp_path / "relay.log")
+    try:
+        without_key = {k: v for k, v in env.items() if k != "DODO_PAYMENTS_WEBHOOK_KEY"}
+        sent = run_cli("send-sample", "payment.succeeded", env=without_key, cwd=tmp_path)
+        assert sent.returncode == 0, sent.stderr
+        assert "signing with the local secret in paymap-data/dev-webhook-secret" in sent.stderr
+        wait_until(double.events, "the sample delivered")
+    finally:
+        relay.stop()
+
+
+def _make_run(tmp_path: Path, double: Double) -> tuple[subprocess.Popen[str], int]:
+    """`make run` as a reader starts it (with a secret set, so nothing is written into the project)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
+    env.update(relay_env(tmp_path / "relay.sqlite3", port, double.url))
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "run", f"BIN={Path(sys.executable).parent}"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    wait_until(lambda: _answers(port) or proc.poll() is not None, "the relay started by make run", timeout=60)
+    assert proc.poll() is None, proc.communicate()[0]
+    return proc, port
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_stopped_cleanly_exits_without_an_error(tmp_path: Path, double: Double) -> None:
+    proc, _port = _make_run(tmp_path, double)
+    relay_pid = int(Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
+    os.kill(relay_pid, signal.SIGTERM)  # `kill <pid>` of the relay, as a supervisor or a user does
+    output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "***" not in output and "Error" not in output, output
+
+    proc, port = _make_run(tmp_path, double)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal: the whole foreground group
+    output, _ = proc.communicate(timeout=30)
+    assert "***" not in output and "Interrupt" not in output and "Traceback" not in output, output
+    assert not _answers(port)
