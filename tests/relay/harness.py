@@ -211,7 +211,7 @@ def relay_env(db: Path, port: int, event_api: str, **extra: str) -> dict[str, st
 class RelayProcess:
     """``paymap serve`` as its own process (for kill -9 and signals); its log goes to ``log_path``."""
 
-    def __init__(self, mappings: Path, env: dict[str, str], log_path: Path, *args: str) -> None:
+    def __init__(self, mappings: Path, env: dict[str, str], log_path: Path, *args: str, cwd: Path = REPO) -> None:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
         full_env.update(env)
         self.port = int(env["PAYMAP_PORT"])
@@ -224,7 +224,7 @@ class RelayProcess:
                 env=full_env,
                 stdout=log,
                 stderr=log,
-                cwd=REPO,
+                cwd=cwd,
             )
         wait_until(self._ready, f"the relay process to answer on {self.url} (log: {log_path})", timeout=60)
 
