@@ -5,7 +5,7 @@ The page's conventions, which this test defines (the tutorial's, plus two):
 
 * a ```` ```console ```` block holds commands, each after `$ `, followed by their output (standard
   output, then standard error); a line `...` stands for any number of lines, and `...` inside a line
-  for any text within it;
+  for any text within it (tests/console_docs.py);
 * a comment `<!-- runbook: NAME -->` is something that happens to the world at that point (Inngest
   stops answering, refuses the key, a mapping starts failing); :data:`SCENARIOS` makes it happen.
 
@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from console_docs import matches
 
 from .harness import (
     MAPPINGS,
@@ -87,19 +88,6 @@ def runbook_steps(markdown: str) -> list[Scenario | Command]:
                 i += 1
         i += 1
     return out
-
-
-def line_matches(expected: str, actual: str) -> bool:
-    pattern = ".*".join(re.escape(part) for part in expected.split("..."))
-    return re.fullmatch(pattern, actual) is not None
-
-
-def matches(expected: list[str], actual: list[str]) -> bool:
-    if not expected:
-        return not actual
-    if expected[0] == "...":
-        return any(matches(expected[1:], actual[k:]) for k in range(len(actual) + 1))
-    return bool(actual) and line_matches(expected[0], actual[0]) and matches(expected[1:], actual[1:])
 
 
 class World:
@@ -215,14 +203,4 @@ def test_every_runbook_command_prints_what_the_page_shows(world: World) -> None:
             pytest.fail(f"relay.md:{step.line}: `$ {step.command}` printed (exit {code}):\n" + "\n".join(actual)
                         + "\n\nbut the runbook shows:\n" + "\n".join(step.expected)
                         + f"\n\nrelay log:\n{world.relay.log_path.read_text()[-3000:]}")
-
-
-@pytest.mark.parametrize(("expected", "actual", "ok"), [
-    (["a ... z"], ["a b c z"], True),
-    (["a ..."], ["a"], False),
-    (["x", "...", "a...z"], ["x", "q", "abz"], True),
-    (["a"], ["a", "b"], False),
-])
-def test_the_wildcards(expected: list[str], actual: list[str], ok: bool) -> None:
-    assert matches(expected, actual) is ok
 
