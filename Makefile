@@ -24,9 +24,9 @@ run: $(STAMP)
 	  [ -s $(DEV_SECRET) ] || (umask 077; echo "whsec_$$(head -c 32 /dev/urandom | base64)" > $(DEV_SECRET)); \
 	  echo "paymap: DODO_PAYMENTS_WEBHOOK_KEY is not set; using the local secret in $(DEV_SECRET)"; \
 	  echo "        (try it: make sample; for Dodo, set DODO_PAYMENTS_WEBHOOK_KEY to your endpoint's secret)"; \
-	  DODO_PAYMENTS_WEBHOOK_KEY=$$(cat $(DEV_SECRET)) $(BIN)/paymap serve mappings/; \
+	  DODO_PAYMENTS_WEBHOOK_KEY=$$(cat $(DEV_SECRET)) exec $(BIN)/paymap serve mappings/; \
 	else \
-	  $(BIN)/paymap serve mappings/; \
+	  exec $(BIN)/paymap serve mappings/; \
 	fi
 
 # Sends a signed sample payment.succeeded webhook to the relay started by `make run`.

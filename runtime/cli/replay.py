@@ -10,9 +10,12 @@ import argparse
 import re
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+DEDUP_WINDOW = 24 * 3600  # Inngest drops an event whose id it saw this recently
+_REPLAY_SUFFIX = re.compile(r":r\d+$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -24,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Re-map stored webhooks with the mappings as they are now on disk and queue the resulting "
             "events for delivery (a running `paymap serve` sends them). Choose webhooks with at least "
-            "one selector; --since/--until narrow any selection (alone they select every webhook in range)."
+            "one selector; --since/--until narrow any selection (alone they select every webhook in range). "
+            "Events Inngest already accepted are left out unless --include-delivered."
         ),
     )
     p.add_argument("--failed", action="store_true", help="webhooks whose mapping failed")
@@ -38,11 +42,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--new-ids",
         action="store_true",
-        help="give the events new ids (dodo:<webhook-id>:r<n>) so Inngest runs functions again even "
-        "within its 24 h id dedup window (default: keep the ids, so nothing runs twice)",
+        help="give every event a new id (its id + ':r<n>', n counting the webhook's replays) so Inngest "
+        "runs functions again even within its 24 h id dedup window; the ids are printed (default: keep "
+        "the ids, and Inngest drops an event whose id it saw in the last 24 h)",
+    )
+    p.add_argument(
+        "--include-delivered",
+        action="store_true",
+        help="also send again events Inngest already accepted (default: leave them out, so a replay never "
+        "runs a function twice); past Inngest's 24 h dedup window their functions run again",
     )
     p.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     p.set_defaults(func=run)
+
+
+def _unsuffixed(event_id: str, suffix: str = "") -> str:
+    """The id an event had before any replay gave it a new one (``...:r<n>``)."""
+    return _REPLAY_SUFFIX.sub("", event_id.removesuffix(suffix) if suffix else event_id)
 
 
 def parse_when(text: str, *, now: float | None = None) -> float:
@@ -107,12 +123,34 @@ def run(args: argparse.Namespace) -> int:
         missing = sorted(set(args.ids) - {w.webhook_id for w in selected})
         for wid in missing:
             print(f"paymap replay: no stored webhook with id {wid!r}", file=sys.stderr)
+        delivered = store.delivered_events([w.seq for w in selected])
         counts = {MAPPED: 0, SKIPPED: 0, FAILED: 0, "dropped": 0}
-        queued = dead = 0
+        queued = dead = resent = 0
+        left_out: list[str] = []  # webhooks with nothing left to send
+        held_back = 0  # events left out because they were delivered
+        recent = old = 0  # delivered events sent again, within / past Inngest's 24 h dedup window
         failures: list[str] = []
+        new_ids: list[str] = []
+        now = time.time()
         for webhook in selected:
             suffix = f":r{webhook.generation + 1}" if args.new_ids else ""
             record = map_webhook(mappings, webhook, event_max_bytes=max_bytes, id_suffix=suffix)
+            sent_before = {_unsuffixed(i): at for i, at in delivered.get(webhook.seq, {}).items()}
+            keep = []
+            for event in record.events:
+                at = sent_before.get(_unsuffixed(event.event_id or "", suffix))
+                if at is None:
+                    keep.append(event)
+                elif args.include_delivered:
+                    keep.append(event)
+                    resent += 1
+                    recent, old = (recent + 1, old) if now - at < DEDUP_WINDOW else (recent, old + 1)
+                else:
+                    held_back += 1
+            if record.events and not keep:
+                left_out.append(webhook.webhook_id)
+                continue
+            record = replace(record, events=keep)
             counts[record.state] = counts.get(record.state, 0) + 1
             queued += sum(1 for e in record.events if not e.dead_reason)
             dead += sum(1 for e in record.events if e.dead_reason)
@@ -121,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
             for e in record.events:
                 if e.dead_reason:
                     failures.append(f"  {webhook.webhook_id} event {e.event_id}: {e.dead_reason}")
+                elif args.new_ids:
+                    new_ids.append(f"  {webhook.webhook_id} -> {e.event_id}")
             if not args.dry_run:
                 store.remap(webhook.seq, record)
     except StoreError as exc:
@@ -128,14 +168,33 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    verb = "would replay" if args.dry_run else "replayed"
+    dry = args.dry_run
     print(
-        f"{verb} {len(selected)} webhook(s): {counts[MAPPED]} mapped ({queued} event(s) queued"
+        f"{'would replay' if dry else 'replayed'} {len(selected) - len(left_out)} webhook(s): {counts[MAPPED]} mapped "
+        f"({queued} event(s) {'would be queued' if dry else 'queued'}"
         + (f", {dead} dead-lettered" if dead else "")
         + f"), {counts[SKIPPED]} skipped, {counts['dropped']} dropped, {counts[FAILED]} failed"
     )
+    if held_back:
+        print(f"left out {held_back} event(s) Inngest already accepted"
+              + (f" ({len(left_out)} webhook(s) with nothing else to send)" if left_out else "")
+              + "; add --include-delivered to send them again")
+    if new_ids:
+        print(("new event ids (would be):" if dry else "new event ids:") + "\n" + "\n".join(new_ids))
     if failures:
         print("still failing:\n" + "\n".join(failures))
-    if queued and not args.dry_run:
+    if queued and not args.new_ids:
+        print("note: the events keep their ids, and Inngest drops an event whose id it saw in the last 24 h "
+              "(add --new-ids to run its functions again)", file=sys.stderr)
+    if recent and not args.new_ids:
+        print(f"warning: {recent} event(s) were delivered less than 24 h ago: Inngest will drop them as duplicates",
+              file=sys.stderr)
+    if old and not args.new_ids:
+        print(f"warning: {old} event(s) were delivered more than 24 h ago: Inngest no longer remembers their ids, "
+              "so their functions run again", file=sys.stderr)
+    if resent and args.new_ids:
+        print(f"warning: {resent} event(s) Inngest already accepted are sent again under new ids: their "
+              "functions run again", file=sys.stderr)
+    if queued and not dry:
         print("the running `paymap serve` delivers the queued events; `paymap status` shows progress")
     return 1 if (missing and not selected) else 0

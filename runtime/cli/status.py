@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -37,12 +38,17 @@ def _age(seconds: float) -> str:
 
 
 def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
+    from runtime.relay.reload import REJECTED_KEY
     from runtime.relay.worker import LAST_ERROR_KEY, LAST_OK_KEY, PAUSE_KEY, PAUSE_SINCE_KEY, TARGET_KEY
 
     now = time.time()
     st = store.stats()
     oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
     paused_since = st.meta.get(PAUSE_SINCE_KEY)
+    try:
+        rejected = json.loads(st.meta[REJECTED_KEY]) if REJECTED_KEY in st.meta else None
+    except ValueError:
+        rejected = {"diagnostics": st.meta[REJECTED_KEY]}
     return {
         "webhooks": st.webhooks,
         "events": st.events,
@@ -52,6 +58,7 @@ def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
         "oldest_pending_reason": st.oldest_pending_error,
         "oldest_pending_attempts": st.oldest_pending_attempts,
         "next_attempt_in_seconds": round(max(0.0, st.next_attempt_at - now), 3) if st.next_attempt_at else None,
+        "mappings_reload_rejected": rejected,
         "sender": {
             "target": st.meta.get(TARGET_KEY),
             "paused": st.meta.get(PAUSE_KEY),
@@ -83,11 +90,19 @@ def render(info: dict[str, Any], db: Path) -> str:
         lines.append(f"target    {sender['target']}")
     if sender["paused"]:
         lines.append(f"SENDER PAUSED for {_age(sender['paused_for_seconds'] or 0)}: {sender['paused']}")
+    rejected = info["mappings_reload_rejected"]
+    if rejected:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(rejected.get("at") or 0)))
+        files = ", ".join(rejected.get("files") or []) or "?"
+        lines.append(f"MAPPINGS RELOAD REJECTED at {when} ({rejected.get('trigger', '?')}): {files} — "
+                     "still running the previous set; fix and save again (or send SIGHUP)")
+        lines += ["  " + line for line in str(rejected.get("diagnostics", "")).splitlines()]
     if info["queue_depth"]:
         nxt = info["next_attempt_in_seconds"]
+        due = (f"{info['ready_now']} due now" if info["ready_now"]
+               else f"next attempt in {_age(math.ceil(nxt))}" if nxt else "due now")
         lines.append(
-            f"queue     {info['queue_depth']} waiting, oldest {_age(info['oldest_pending_age_seconds'] or 0)}, "
-            f"{info['ready_now']} due now" + (f", next attempt in {_age(nxt)}" if nxt else "")
+            f"queue     {info['queue_depth']} waiting, oldest {_age(info['oldest_pending_age_seconds'] or 0)}, {due}"
         )
         if info["oldest_pending_reason"]:
             lines.append(

@@ -71,6 +71,12 @@ class RelaySettings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, validation_alias="PAYMAP_PORT")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias="PAYMAP_MAX_BODY_BYTES")
     accept_timeout_seconds: float = Field(10.0, gt=0, le=14, validation_alias="PAYMAP_ACCEPT_TIMEOUT")
+    # the relay faces the internet: bounds on what one client may hold (Dodo sends in well under these)
+    header_timeout_seconds: float = Field(5.0, gt=0, le=60, validation_alias="PAYMAP_HEADER_TIMEOUT")
+    body_timeout_seconds: float = Field(10.0, gt=0, le=60, validation_alias="PAYMAP_BODY_TIMEOUT")
+    max_connections: int = Field(1000, ge=1, validation_alias="PAYMAP_MAX_CONNECTIONS")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024, validation_alias="PAYMAP_MAX_HEADER_BYTES")
+    max_concurrent_bodies: int = Field(64, ge=1, validation_alias="PAYMAP_MAX_CONCURRENT_BODIES")
 
     # --- store ---------------------------------------------------------------------------------
     db_path: Path = Field(Path("paymap-data/relay.sqlite3"), validation_alias="PAYMAP_DB")
@@ -100,11 +106,17 @@ class RelaySettings(BaseSettings):
 
     # --- logs ----------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="PAYMAP_LOG_LEVEL")
+    log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias="PAYMAP_LOG_FORMAT")
 
     @field_validator("log_level", "db_synchronous", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("inngest_base_url", "inngest_event_api_base_url")
     @classmethod
@@ -114,6 +126,21 @@ class RelaySettings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"must be an http(s) URL such as {DEV_SERVER_URL}, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("inngest_event_key")
+    @classmethod
+    def _event_key(cls, value: str | None) -> str | None:
+        """The key goes into the URL path (``/e/{key}``): a stray newline or space is a copy mistake."""
+        if value is None or value == "":
+            return None
+        bad = next((c for c in value if not (c.isascii() and c.isprintable()) or c.isspace() or c in "/?#%"), None)
+        if bad is not None:
+            where = "at the end" if value.rstrip() != value else "at the start" if value.lstrip() != value else "inside"
+            raise ValueError(
+                f"contains {bad!r} {where}; an event key has no spaces, line breaks or control characters: copy it "
+                "from the Inngest dashboard without the line break (e.g. `export INNGEST_EVENT_KEY=$(cat key | tr -d '\\n')`)"
+            )
+        return value
 
     @field_validator("inngest_dev")
     @classmethod
@@ -183,6 +210,9 @@ class RelaySettings(BaseSettings):
             )
 
 
+_SECRET_SETTINGS = {"INNGEST_EVENT_KEY", "inngest_event_key", "DODO_PAYMENTS_WEBHOOK_KEY", "webhook_key"}
+
+
 def describe_settings_error(exc: ValidationError) -> str:
     """One line per wrong setting, naming the environment variable (or flag) and the problem."""
     lines = []
@@ -191,7 +221,8 @@ def describe_settings_error(exc: ValidationError) -> str:
         msg = str(err["msg"]).removeprefix("Value error, ")
         if loc:
             shown = err.get("input")
-            got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+            secret = loc in _SECRET_SETTINGS
+            got = f" (got {shown!r})" if isinstance(shown, str | int | float) and not secret else ""
             lines.append(f"setting {loc}: {msg}{got}")
         else:
             lines.append(msg)

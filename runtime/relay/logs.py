@@ -1,4 +1,5 @@
-"""JSON log lines: one object per line with the webhook id and other context as fields."""
+"""The relay's log: JSON lines (one object per line, context as fields) for collectors, or human text on
+a terminal, where multi-line fields (a rejected reload's diagnostics) print as ``paymap check`` shows them."""
 
 from __future__ import annotations
 
@@ -37,12 +38,41 @@ class JsonFormatter(logging.Formatter):
         return _ENCODER.encode(out)
 
 
-def setup_logging(level: str) -> None:
-    """Route every logger (ours and uvicorn's) to stderr as JSON."""
+_BLOCK_FIELDS = ("diagnostics",)  # multi-line text shown as is, below the line
+
+
+class TextFormatter(logging.Formatter):
+    """``HH:MM:SS LEVEL message  key=value ...`` for a person at a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        fields: list[str] = []
+        blocks: list[str] = []
+        for key, value in record.__dict__.items():
+            if key in _STANDARD or key.startswith("_"):
+                continue
+            if key in _BLOCK_FIELDS and isinstance(value, str):
+                blocks.append(value.rstrip("\n"))
+            else:
+                shown = value if isinstance(value, str) and value and " " not in value else _ENCODER.encode(value)
+                fields.append(f"{key}={shown}")
+        text = f"{stamp} {record.levelname:<7} {record.getMessage()}"
+        if fields:
+            text += "  " + " ".join(fields)
+        for block in blocks:
+            text += "\n" + block
+        if record.exc_info and record.exc_info[0] is not None:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+def setup_logging(level: str, fmt: str = "json") -> None:
+    """Route every logger (ours and uvicorn's) to stderr: ``fmt`` json, text, or auto (text on a terminal)."""
     # the JSON lines carry neither process nor thread: spare every record the getpid() call
     logging.logProcesses = logging.logThreads = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    text = fmt == "text" or (fmt == "auto" and sys.stderr.isatty())
+    handler.setFormatter(TextFormatter() if text else JsonFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -17,8 +17,8 @@ from runtime.relay.filemodes import data_paths, exposed
 from runtime.relay.inngest import InngestSender
 from runtime.relay.mapping import Loader, default_loader
 from runtime.relay.metrics import RelayMetrics
-from runtime.relay.reload import FileWatcher, MappingHolder
-from runtime.relay.store import SQLiteStore, Store
+from runtime.relay.reload import REJECTED_KEY, FileWatcher, MappingHolder
+from runtime.relay.store import SQLiteStore, Store, StoreError
 from runtime.relay.verify import Verifier
 from runtime.relay.worker import Intake, Mapper, Sender
 
@@ -43,12 +43,14 @@ class Relay:
         )
         self.metrics.watch_store(self.store.stats)
         self.client = InngestSender(
-            settings.event_api_base, settings.event_key, timeout=settings.http_timeout_seconds, env=settings.inngest_env
+            settings.event_api_base, settings.event_key, timeout=settings.http_timeout_seconds, env=settings.inngest_env,
+            placeholder_key=not settings.inngest_event_key,
         )
         self.intake = Intake()  # the HTTP side counts webhooks in flight; mapper and sender yield to them
         self.sender = Sender(self.store, self.client, settings, self.metrics, self.intake)
         self.mapper = Mapper(self.store, self.holder, settings, self.metrics, self.sender, self.intake)
         self.watcher = FileWatcher(self.holder) if settings.watch else None
+        self.holder.on_change = lambda info: self.store.set_meta({REJECTED_KEY: MappingHolder.encode(info)})
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -71,6 +73,10 @@ class Relay:
             extra={"db": str(s.db_path), "mappings": str(s.mappings), "event_api": self.client.display_url,
                    "secrets": len(s.secrets)},
         )
+        try:  # the set just loaded works: a rejection recorded by an earlier run is over
+            self.store.set_meta({REJECTED_KEY: None})
+        except StoreError as exc:
+            log.error("store unavailable at start", extra={"error": str(exc)})
         self.sender.start()
         self.mapper.start()
         if self.watcher is not None:

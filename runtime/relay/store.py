@@ -151,6 +151,8 @@ class Store(Protocol):
 
     def ping(self) -> None: ...
 
+    def probe_write(self) -> None: ...
+
     def close(self) -> None: ...
 
     def unmapped(self, limit: int) -> list[StoredWebhook]: ...
@@ -628,6 +630,20 @@ class SQLiteStore:
     def ping(self) -> None:
         self._read(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall())
 
+    def probe_write(self) -> None:
+        """Commit a tiny write through the writer, as a webhook would: raises :class:`StoreUnavailable` if
+        it cannot (disk full, read-only file, database locked) or does not within ``accept_timeout``."""
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('ready.probe', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (f"{time.time():.3f}",))
+
+        fut = self._submit(op)
+        try:
+            fut.result(timeout=self.accept_timeout)
+        except TimeoutError:
+            fut.cancel()  # not started yet: the writer skips it
+            raise StoreUnavailable(f"the store did not commit a test write within {self.accept_timeout:g} s") from None
+
     # ------------------------------------------------------------------ receive
     def accept(self, webhook: IncomingWebhook) -> asyncio.Future[bool]:
         """Queue ``webhook`` for the next group commit; the future says whether it was new.
@@ -974,3 +990,21 @@ class SQLiteStore:
         sql += " ORDER BY seq"
         rows = self._read(lambda c: c.execute(sql, params).fetchall())
         return [self._webhook(r) for r in rows]
+
+    def delivered_events(self, webhook_seqs: Sequence[int]) -> dict[int, dict[str, float]]:
+        """For each webhook, the ids of its events Inngest accepted and when (replay leaves them out)."""
+        found: dict[int, dict[str, float]] = {}
+        seqs = list(webhook_seqs)
+
+        def fetch(chunk: list[int]) -> Callable[[sqlite3.Connection], list[Any]]:
+            return lambda c: c.execute(
+                "SELECT webhook_seq, event_id, delivered_at FROM events WHERE state = 'delivered' "
+                f"AND event_id IS NOT NULL AND webhook_seq IN ({_placeholders(len(chunk))})",
+                chunk,
+            ).fetchall()
+
+        for start in range(0, len(seqs), 500):
+            for seq, event_id, delivered_at in self._read(fetch(seqs[start:start + 500])):
+                ids = found.setdefault(seq, {})
+                ids[event_id] = max(delivered_at or 0.0, ids.get(event_id, 0.0))
+        return found

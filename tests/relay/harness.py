@@ -26,8 +26,8 @@ import httpx
 import uvicorn
 from standardwebhooks import Webhook
 
-from runtime.relay.app import create_app
 from runtime.relay.config import RelaySettings
+from runtime.relay.server import server_config
 from runtime.relay.service import Relay
 
 HERE = Path(__file__).parent
@@ -140,7 +140,7 @@ class RelayServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.relay), log_config=None, access_log=False, lifespan="on")
+        config = server_config(self.relay)  # the bounds of `paymap serve`; the socket is bound here
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
@@ -168,7 +168,9 @@ class RelayServer:
         self.sock.close()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     """Run ``paymap`` as a user would: a separate process, output captured."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
     full_env.update(env or {})
@@ -177,7 +179,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         capture_output=True,
         text=True,
         env=full_env,
-        cwd=REPO,
+        cwd=cwd,
         timeout=timeout,
     )
 
@@ -209,7 +211,7 @@ def relay_env(db: Path, port: int, event_api: str, **extra: str) -> dict[str, st
 class RelayProcess:
     """``paymap serve`` as its own process (for kill -9 and signals); its log goes to ``log_path``."""
 
-    def __init__(self, mappings: Path, env: dict[str, str], log_path: Path, *args: str) -> None:
+    def __init__(self, mappings: Path, env: dict[str, str], log_path: Path, *args: str, cwd: Path = REPO) -> None:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
         full_env.update(env)
         self.port = int(env["PAYMAP_PORT"])
@@ -222,7 +224,7 @@ class RelayProcess:
                 env=full_env,
                 stdout=log,
                 stderr=log,
-                cwd=REPO,
+                cwd=cwd,
             )
         wait_until(self._ready, f"the relay process to answer on {self.url} (log: {log_path})", timeout=60)
 

@@ -103,7 +103,6 @@ def test_retry_after_seconds_and_dates() -> None:
 def test_default_ids_are_stable_and_indexed() -> None:
     assert default_event_id("msg_1", 0, 1) == "dodo:msg_1"
     assert [default_event_id("msg_1", i, 2) for i in range(2)] == ["dodo:msg_1:0", "dodo:msg_1:1"]
-    assert default_event_id("msg_1", 0, 1, ":r2") == "dodo:msg_1:r2"
 
 
 def test_store_is_created_migrated_and_refuses_a_newer_schema(tmp_path: Path) -> None:
