@@ -143,6 +143,7 @@ class _RuleDiags(Diagnostics):
         super().__init__()
         self.items = target.items
         self._seen: set[tuple[str, str, Span | None]] = set()
+        self.via: str | None = None  # on a shared line: which rule it was checked for
 
     def _add(self, code: str, severity: Severity, span: Span, message: str,
              help: str | None, label: str | None) -> None:
@@ -150,6 +151,8 @@ class _RuleDiags(Diagnostics):
         if key in self._seen:
             return
         self._seen.add(key)
+        if self.via is not None:
+            label = f"{label} ({self.via})" if label else self.via
         super()._add(code, severity, span, message, help, label)
 
 
@@ -215,6 +218,10 @@ class Checker:
             self.diags.warning("M503", rule.span, f"the rule for {rule.label} has no statements",
                                help="add assignments such as `name = \"...\"`, or `drop` to ignore these events")
         for stmt in rule.body:
+            if isinstance(self.diags, _RuleDiags):
+                self.diags.via = None if stmt.origin is None else \
+                    f"in the rule at {rule.span.file}:{rule.span.line}, from " + \
+                    ("its file's defaults" if stmt.origin.group is None else f"group {stmt.origin.group}")
             if isinstance(stmt, n.Let):
                 ty, alias = self._expr_alias(stmt.value)
                 if stmt.name in scope.lets:
@@ -239,6 +246,8 @@ class Checker:
                     unconditional_drop = True
                 else:
                     self._condition(stmt.cond, "the `drop if` condition")
+        if isinstance(self.diags, _RuleDiags):
+            self.diags.via = None
         for name, (let, _ty, _alias) in scope.lets.items():
             if name not in scope.used:
                 self.diags.warning("M600", let.name_span, f"`{name}` is defined but never used",
