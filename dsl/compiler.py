@@ -41,6 +41,7 @@ class CompileResult:
     diagnostics: list[Diagnostic]
     # files read only for their `const`s and groups (beside a file compiled on its own)
     extra_sources: dict[str, SourceFile] = field(default_factory=dict)
+    constants: dict[str, n.Expr] = field(default_factory=dict)  # every `const`, other constants inlined
 
     @property
     def ok(self) -> bool:
@@ -233,7 +234,7 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
     compiled = [p if isinstance(p, CompiledFile) else _check_file(p, diags, routes, generate=generate, allow=allowed)
                 for p in slots]
     check_routing(compiled, diags, schema)
-    return CompileResult(compiled, diags.sorted(), {path: src for path, (_, src) in extra.items()})
+    return CompileResult(compiled, diags.sorted(), {path: src for path, (_, src) in extra.items()}, decl.values)
 
 
 def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) -> dict[str, tuple[n.Module, SourceFile]]:

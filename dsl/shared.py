@@ -281,3 +281,24 @@ def _inline_consts(stmt: n.Stmt, decl: Declarations, diags: Diagnostics) -> n.St
     if seen:
         stmt.consts = tuple((name, decl.consts[name].span) for name in dict.fromkeys(seen))
     return stmt
+
+
+def constant_value(value: n.Expr) -> object:
+    """A constant's value when it is made of literals, lists, objects and ``&`` (e.g. for the test
+    runner's ``name_prefix``); :data:`NOT_LITERAL` for anything that needs the runtime."""
+    if isinstance(value, n.Literal):
+        return value.value
+    if isinstance(value, n.Binary) and value.op == "&":
+        left, right = constant_value(value.left), constant_value(value.right)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+    if isinstance(value, n.ListExpr):
+        items = [constant_value(x) for x in value.items]
+        return NOT_LITERAL if any(x is NOT_LITERAL for x in items) else items
+    if isinstance(value, n.ObjectExpr):
+        entries = {e.key: constant_value(e.value) for e in value.entries}
+        return NOT_LITERAL if any(x is NOT_LITERAL for x in entries.values()) else entries
+    return NOT_LITERAL
+
+
+NOT_LITERAL = object()

@@ -22,6 +22,7 @@ from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.render import render_text, summary
 from dsl.routing import select
 from dsl.schema import InputSchema
+from dsl.shared import NOT_LITERAL, constant_value
 from dsl.source import SourceFile, Span
 from runtime.errors import CompileError, MappingError
 from runtime.values import Fault, show
@@ -91,6 +92,14 @@ class MappingSet:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return self.result.diagnostics
+
+    def constant(self, name: str) -> object:
+        """The value of the ``const`` called ``name`` when it is made of literals; KeyError when
+        there is no such constant, ValueError when its value is computed."""
+        value = constant_value(self.result.constants[name])
+        if value is NOT_LITERAL:
+            raise ValueError(f"the constant `{name}` is computed, not a literal value")
+        return value
 
     @property
     def files(self) -> list[str]:
