@@ -821,6 +821,9 @@ class Checker:
         if fn.lambda_param is not None and nargs > fn.lambda_param and not isinstance(e.args[fn.lambda_param], n.Lambda):
             self.diags.error("M205", e.args[fn.lambda_param].span,
                              f"`{fn.name}` needs a function of each item here, e.g. `{fn.name}(list, x -> x.id)`")
+        if fn.name == "required" and e.args and id(e.args[0]) in self.facts.input_paths:
+            # `money(required(data.total_amount), ...)` still names its input in run-time errors
+            self.facts.input_paths[id(e)] = self.facts.input_paths[id(e.args[0])]
         return self._call_type(fn, arg_types)
 
     def _lambda_arg(self, fn: Builtin, call: n.Call, arg: n.Expr) -> T.Ty:
