@@ -560,7 +560,7 @@ class Checker:
             help = f"did you mean `{guess}`?"
         else:
             help = "input fields start at " + ", ".join(f"`{r}`" for r in sorted(roots)) + \
-                   "; names come from `let`"
+                   "; names come from `let`, or from a `const` in a .map file compiled with this one"
         if e.name in ("True", "False", "None", "undefined", "nil", "NULL"):
             help = "write `true`, `false` or `null`"
         self.diags.error("M200", e.span, f"unknown name `{e.name}`", help=help)
