@@ -6,6 +6,7 @@ Never raises for bad input: every problem is a diagnostic in the result.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -237,6 +238,9 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
     return CompileResult(compiled, diags.sorted(), {path: src for path, (_, src) in extra.items()}, decl.values)
 
 
+_DECLARES = re.compile(r"^[ \t]*(?:const|group)\b", re.M)  # worth parsing for its declarations
+
+
 def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) -> dict[str, tuple[n.Module, SourceFile]]:
     """The other ``.map`` files beside each file named on its own, parsed for their constants and
     groups only: a directory's files share them, also when one of them is checked or run alone."""
@@ -252,7 +256,7 @@ def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) 
                 text, bad = decode_source(name, other.read_bytes())
             except OSError:
                 continue
-            if bad is None:
+            if bad is None and _DECLARES.search(text):
                 module = parse(text, name, Diagnostics())  # its own mistakes show when it is checked
                 if module.consts or module.groups:
                     out[name] = (module, SourceFile(name, text))
