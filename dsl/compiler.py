@@ -235,7 +235,19 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
     compiled = [p if isinstance(p, CompiledFile) else _check_file(p, diags, routes, generate=generate, allow=allowed)
                 for p in slots]
     check_routing(compiled, diags, schema)
-    return CompileResult(compiled, diags.sorted(), {path: src for path, (_, src) in extra.items()}, decl.values)
+    return CompileResult(compiled, _once(diags.sorted()), {path: src for path, (_, src) in extra.items()}, decl.values)
+
+
+def _once(items: list[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic once: a shared line checked for several rules reports one mistake once."""
+    seen: set[tuple[str, Severity, Span, str]] = set()
+    out = []
+    for d in items:
+        key = (d.code, d.severity, d.span, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 _DECLARES = re.compile(r"^[ \t]*(?:const|group)\b", re.M)  # worth parsing for its declarations

@@ -147,6 +147,22 @@ name = "d"
     assert d.label == f"not a field of `data` for dunning.started (in the rule at {tmp_path}/m.map:8, from group customer)"
 
 
+def test_a_mistake_in_a_shared_line_is_reported_once(tmp_path: Path) -> None:
+    write(tmp_path, {"m.map": '''group customer
+user.email = data.customer.emial
+
+on "payment.succeeded"
+use customer
+name = "a"
+
+on "payment.failed"
+use customer
+name = "b"
+'''})
+    result = compile_paths([str(tmp_path)])
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("M201", 2)]
+
+
 def test_explain_names_the_group_and_the_constant(library: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(library), "--sample", "payment.failed", "--explain"]) == 0
     out = capsys.readouterr().out
