@@ -227,3 +227,13 @@ def test_formatter_lays_out_headers_and_constants() -> None:
     source = 'const a = 1\nconst long_name = 2\ngroup g\nv = "1"\non "x"\nuse g,h\nname = "n"\n'
     assert format_source(source).text == (
         'const a         = 1\nconst long_name = 2\ngroup g\n\nv = "1"\n\n\non "x"\n\nuse g, h\nname = "n"\n')
+
+
+def test_the_explain_excerpt_in_the_language_reference_is_real(capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "language.md").read_text(encoding="utf-8")
+    block = doc.split("$ paymap run mappings/ --sample payment.failed --explain\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(root)
+    assert main(["run", "mappings/", "--sample", "payment.failed", "--explain"]) == 0
+    assert capsys.readouterr().out.startswith(block)
