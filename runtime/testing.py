@@ -199,6 +199,9 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
             found.append(p)
         elif p.is_file() and p.suffix == ".map":
             t = p.with_name(_test_name(p))
+            if not t.is_file() and not _has_rules(p):
+                raise UsageError(f"{p} declares constants and groups only: test the files whose rules use them "
+                                 f"(e.g. paymap test {p.parent})")
             if not t.is_file():
                 raise UsageError(f"{p} has no tests: create {t} (see docs/testing.md)")
             found.append(t)

@@ -367,6 +367,9 @@ def test_cli_exit_codes_and_paths(project: Path, capsys: pytest.CaptureFixture[s
     write(project, "other.map", 'on "dispute.won"\nname = "x"\n')
     code, _, err = run_cli(capsys, str(project / "other.map"))
     assert code == 2 and "has no tests: create" in err
+    write(project, "_settings.map", 'const prefix = ""\n')
+    code, _, err = run_cli(capsys, str(project / "_settings.map"))
+    assert code == 2 and "declares constants and groups only" in err
     code, out, err = run_cli(capsys, str(project))
     assert code == 0 and "note: no tests for" in err and "other.map" in err
     code, _, err = run_cli(capsys, str(project), "-k", "zzz")
