@@ -250,12 +250,13 @@ def _once(items: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-_DECLARES = re.compile(r"^[ \t]*(?:const|group)\b", re.M)  # worth parsing for its declarations
+_DECLARES = re.compile(r"^[ \t]*(?:const|group|use)\b", re.M)  # worth parsing: declares or uses a group
 
 
 def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) -> dict[str, tuple[n.Module, SourceFile]]:
     """The other ``.map`` files beside each file named on its own, parsed for their constants and
-    groups only: a directory's files share them, also when one of them is checked or run alone."""
+    groups (and their `use` lines, so a group is not reported unused): a directory's files share
+    them, also when one of them is checked or run alone."""
     named = {Path(p) for p in paths if Path(p).is_file()}
     taken = {str(f) for f in files}
     out: dict[str, tuple[n.Module, SourceFile]] = {}
@@ -270,8 +271,7 @@ def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) 
                 continue
             if bad is None and _DECLARES.search(text):
                 module = parse(text, name, Diagnostics())  # its own mistakes show when it is checked
-                if module.consts or module.groups:
-                    out[name] = (module, SourceFile(name, text))
+                out[name] = (module, SourceFile(name, text))
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import runtime
+from dsl.compiler import compile_paths
 from runtime import testing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,3 +300,11 @@ def test_the_prefix_is_one_setting_and_the_examples_follow_it(tmp_path: Path) ->
     results = [c.run(runner) for c in testing.collect([str(copy_dir)])]
     assert [r.report() for r in results if r.status != "passed"] == []
     assert len(results) == len(CASES)
+
+
+@pytest.mark.parametrize("path", sorted(MAPPINGS.glob("*.map")), ids=lambda p: p.name)
+def test_every_file_checked_alone_is_clean(path: Path) -> None:
+    """`paymap check mappings/payment.map` reads the prefix and the groups from the files beside it,
+    and `_settings.map` alone sees the rules that use its groups."""
+    result = compile_paths([str(path)])
+    assert [f"{d.code} {d.span}: {d.message}" for d in result.diagnostics] == []
