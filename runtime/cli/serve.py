@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import socket
 import sys
 from pathlib import Path
 
@@ -32,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="accept webhooks without a signature check when no secret is set (local testing only; "
         "PAYMAP_INSECURE_DEV=1)",
     )
+    p.add_argument(
+        "--retarget",
+        action="store_true",
+        default=None,
+        help="send the store's queue to the Inngest environment/key configured now, although it was "
+        "queued for another (PAYMAP_RETARGET=1)",
+    )
     p.add_argument("--no-watch", action="store_true", help="do not reload on .map file changes (SIGHUP still works)")
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (PAYMAP_LOG_LEVEL)")
     p.set_defaults(func=run)
@@ -54,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             db_path=args.db,
             insecure_dev=args.insecure_dev,
+            retarget=args.retarget,
             watch=False if args.no_watch else None,
             log_level=args.log_level,
         )
@@ -76,10 +85,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"paymap serve: cannot read the mappings: {exc}", file=sys.stderr)
         return 1
+    try:
+        sockets = [_listen(settings.host, settings.port), _listen(settings.ops_host, settings.ops_port)]
+    except OSError as exc:
+        relay.store.close()
+        print(f"paymap serve: {exc}", file=sys.stderr)
+        return 1
     config = uvicorn.Config(
-        create_app(relay),
-        host=settings.host,
-        port=settings.port,
+        create_app(relay, ops_port=sockets[1].getsockname()[1]),
         log_config=None,
         access_log=False,
         lifespan="on",
@@ -91,5 +104,14 @@ def run(args: argparse.Namespace) -> int:
     # under load, every answer waiting meanwhile)
     gc.collect()
     gc.freeze()
-    server.run()
+    server.run(sockets=sockets)
     return 0 if server.started else 1
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket; the error names the address (the webhook and the operations listener)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -71,6 +71,8 @@ def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
 
 
 def render(info: dict[str, Any], db: Path) -> str:
+    from runtime.relay.redact import mask_personal, printable
+
     w, e = info["webhooks"], info["events"]
     lines = [
         f"store     {db}",
@@ -105,7 +107,8 @@ def render(info: dict[str, Any], db: Path) -> str:
         lines.append(f"failed webhooks (newest {len(info['failed_webhooks'])}; `paymap replay --failed` after fixing):")
         for f in info["failed_webhooks"]:
             lines.append(f"  {f['webhook_id']}  {f['type']}: {f['error']}")
-    return "\n".join(lines)
+    # stored text comes from customers and unauthenticated senders: one record stays one line
+    return "\n".join(printable(mask_personal(line)) for line in lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"paymap status: no store at {db}; has `paymap serve` run here? (use --db or PAYMAP_DB)", file=sys.stderr)
         return 1
     try:
-        store = SQLiteStore(db)
+        store = SQLiteStore(db, read_only=True)  # never convert or extend a file given by mistake
     except StoreError as exc:
         print(f"paymap status: {exc}", file=sys.stderr)
         return 1

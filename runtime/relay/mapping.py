@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -17,6 +18,7 @@ import orjson
 
 from runtime.errors import MappingError
 from runtime.relay.inngest import encode_event, validate_event
+from runtime.relay.redact import mask_personal
 from runtime.relay.store import DROPPED, FAILED, MAPPED, SKIPPED, MappingRecord, NewEvent, StoredWebhook
 
 
@@ -58,7 +60,24 @@ def default_event_id(webhook_id: str, index: int, count: int, suffix: str = "") 
 def map_webhook(
     mappings: MappingSetLike, webhook: StoredWebhook, *, event_max_bytes: int, id_suffix: str = ""
 ) -> MappingRecord:
-    """Never raises for bad input or a failing mapping: those become FAILED records."""
+    """Never raises for bad input or a failing mapping: those become FAILED records.
+
+    Error text is stored, logged and shown by ``paymap status``: a failing mapping quotes the value
+    it failed on, so emails and phone numbers in it are masked.
+    """
+    record = _map_webhook(mappings, webhook, event_max_bytes=event_max_bytes, id_suffix=id_suffix)
+    if record.error is None and not any(e.dead_reason for e in record.events):
+        return record
+    return replace(
+        record,
+        error=mask_personal(record.error) if record.error is not None else None,
+        events=[replace(e, dead_reason=mask_personal(e.dead_reason)) if e.dead_reason else e for e in record.events],
+    )
+
+
+def _map_webhook(
+    mappings: MappingSetLike, webhook: StoredWebhook, *, event_max_bytes: int, id_suffix: str = ""
+) -> MappingRecord:
     try:
         payload = _load_json(webhook.body)
     except (ValueError, UnicodeDecodeError) as exc:

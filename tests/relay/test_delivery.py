@@ -86,11 +86,11 @@ def test_401_pauses_keeps_everything_and_resumes(double: Double, make_relay: Mak
     assert "INNGEST_EVENT_KEY" in status["sender"]["paused"]
     assert status["queue_depth"] == 3 and status["events"]["dead"] == 0
     assert all(attempts == 0 for _id, attempts, _err in _pending_rows(relay))  # a pause is not an attempt
-    assert "paymap_sender_paused 1.0" in relay.http.get("/metrics").text
+    assert "paymap_sender_paused 1.0" in relay.ops.get("/metrics").text
     double.config(keys=["old-key"])  # the key is (re)enabled in Inngest
     wait_until(lambda: len(double.ids()) == 3, "delivery after the key works again")
     wait_until(lambda: not _status(relay)["sender"]["paused"], "the pause to clear")
-    assert "paymap_sender_paused 0.0" in relay.http.get("/metrics").text
+    assert "paymap_sender_paused 0.0" in relay.ops.get("/metrics").text
 
 
 def test_413_splits_the_batch_and_dead_letters_a_single_oversize_event(double: Double, make_relay: MakeRelay) -> None:

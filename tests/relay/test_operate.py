@@ -45,7 +45,7 @@ def test_skipped_dropped_and_failed_are_recorded(double: Double, make_relay: Mak
     text = run_cli("status", "--db", str(relay.settings.db_path)).stdout
     assert "failed webhooks" in text and "msg_fail" in text and "paymap replay --failed" in text
     assert double.ids() == []
-    metrics = relay.http.get("/metrics").text
+    metrics = relay.ops.get("/metrics").text
     for name in ("skipped", "dropped", "failed"):
         assert f"paymap_webhooks_{name}_total 1.0" in metrics
 
