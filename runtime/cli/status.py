@@ -37,13 +37,21 @@ def _age(seconds: float) -> str:
 
 
 def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
-    from runtime.relay.worker import LAST_ERROR_KEY, LAST_OK_KEY, PAUSE_KEY, PAUSE_SINCE_KEY, TARGET_KEY
+    from runtime.relay.worker import (
+        INSECURE_KEY,
+        LAST_ERROR_KEY,
+        LAST_OK_KEY,
+        PAUSE_KEY,
+        PAUSE_SINCE_KEY,
+        TARGET_KEY,
+    )
 
     now = time.time()
     st = store.stats()
     oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
     paused_since = st.meta.get(PAUSE_SINCE_KEY)
     return {
+        "insecure_dev": st.meta.get(INSECURE_KEY) == "1",
         "webhooks": st.webhooks,
         "events": st.events,
         "queue_depth": st.queue_depth,
@@ -80,6 +88,8 @@ def render(info: dict[str, Any], db: Path) -> str:
         f"dropped {w['dropped']}, failed {w['failed']}, awaiting mapping {w['received']}",
         f"events    pending {e['pending']}, delivered {e['delivered']}, dead {e['dead']}, superseded {e['superseded']}",
     ]
+    if info["insecure_dev"]:
+        lines.append("INSECURE DEV MODE: the relay accepts webhooks WITHOUT checking their signatures")
     sender = info["sender"]
     if sender["target"]:
         lines.append(f"target    {sender['target']}")

@@ -40,10 +40,10 @@ def _escape(char: str) -> str:
 
 
 def printable(text: str) -> str:
-    """``text`` for a terminal: each non-printable character as ``\\xNN``/``\\uNNNN`` (backslashes doubled)."""
-    if text.isprintable() and "\\" not in text:
+    """``text`` for a terminal: each non-printable character as ``\\xNN``/``\\uNNNN``."""
+    if text.isprintable():
         return text
-    return "".join(c if c.isprintable() and c != "\\" else ("\\\\" if c == "\\" else _escape(c)) for c in text)
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
 
 
 def _json_escape(char: str) -> str:
