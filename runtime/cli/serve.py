@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import socket
 import sys
 from pathlib import Path
@@ -18,8 +19,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the relay: Dodo webhooks in, Inngest events out",
         description=(
             "Receive Dodo Payments webhooks on POST /webhooks/dodo, verify their signatures, store "
-            "them durably, map them with the .map files and deliver the events to Inngest. Settings "
-            "come from the environment (see docs/relay.md); flags override them."
+            "them durably, map them with the .map files and deliver the events to Inngest. Readiness "
+            "and metrics are on their own listener (PAYMAP_OPS_HOST:PAYMAP_OPS_PORT, default 127.0.0.1:8001). "
+            "Settings come from the environment (see docs/relay.md); flags override them."
         ),
     )
     p.add_argument("mappings", nargs="?", type=Path, help="a .map file or a directory of them (default: mappings/)")
@@ -114,4 +116,5 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
     except OSError as exc:
-        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise OSError(f"cannot listen on {host}:{port}: {reason}") from None
