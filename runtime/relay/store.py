@@ -1067,8 +1067,11 @@ class SQLiteStore:
         """
 
         def op(conn: sqlite3.Connection) -> int:
+            # oldest first along received_at: the planner would rather take the state index and sort it all
             seqs = [r[0] for r in conn.execute(
-                f"SELECT seq FROM webhooks WHERE {self._FINISHED} ORDER BY received_at LIMIT ?", (before, limit)
+                f"SELECT seq FROM webhooks INDEXED BY webhooks_received_at WHERE {self._FINISHED} "
+                "ORDER BY received_at LIMIT ?",
+                (before, limit),
             )]
             return self._delete(conn, seqs)[0] if seqs else 0
 

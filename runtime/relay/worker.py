@@ -302,10 +302,10 @@ class Sender(_Loop):
         """Retention: delete finished webhooks older than PAYMAP_RETENTION_DAYS, a small batch at a time,
         stopping as soon as webhooks arrive (the rest goes next time)."""
         total = 0
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not (self._intake is not None and self._intake.busy()):
             done = self._store.prune(before, PRUNE_BATCH)
             total += done
-            if done < PRUNE_BATCH or (self._intake is not None and self._intake.busy()):
+            if done < PRUNE_BATCH:
                 break
         if total:
             self._metrics.pruned.inc(total)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import sqlite3
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from runtime.relay.config import RelaySettings, SettingsError, load_settings
-from runtime.relay.logs import JsonFormatter
+from runtime.relay.logs import JsonFormatter, LogSampler
 from runtime.relay.service import Relay, TargetMismatch
 
 from .harness import (
@@ -65,12 +66,24 @@ def test_rejection_logs_are_clipped_and_rate_limited_with_a_count(
     time.sleep(1.1)  # a new second: the next rejection is logged with what was held back
     relay.post(body, {"webhook-id": "msg_last"})
     [last] = [r for r in caplog.records if getattr(r, "webhook_id", None) == "msg_last"]
-    assert int(last.suppressed) > 0  # type: ignore[attr-defined]
     held = sum(int(getattr(r, "suppressed", 0)) for r in [*rejected, last])
     metrics = relay.ops.get("/metrics").text
     assert f"paymap_log_lines_suppressed_total {float(held)}" in metrics
     assert held + len(rejected) == 150  # each rejection either logged or counted in a later line
     assert 'paymap_webhooks_rejected_total{reason="missing_headers"} 1.0' in metrics  # every one still counted
+
+
+def test_log_sampler_counts_what_it_holds_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    counted: list[int] = []
+    sampler = LogSampler(3, lambda: counted.append(1))
+    assert [sampler.allow() for _ in range(5)] == [0, 0, 0, None, None]
+    now[0] = 100.5
+    assert sampler.allow() is None  # the same second
+    now[0] = 101.0
+    assert [sampler.allow() for _ in range(4)] == [3, 0, 0, None]  # the first line of a new second reports 3
+    assert len(counted) == 4
 
 
 def test_log_lines_escape_control_characters_and_mask_personal_data() -> None:
@@ -218,4 +231,17 @@ def test_store_is_bound_to_its_inngest_environment(tmp_path: Path, double: Doubl
            "PAYMAP_DB": str(tmp_path / "relay.sqlite3"), "INNGEST_DEV": "1"}
     served = run_cli("serve", str(Path(__file__).parent / "mappings"), "--port", "0", env=env)
     assert served.returncode == 1 and "this relay sends to the Inngest dev server" in served.stderr
+    assert "Traceback" not in served.stderr
+
+
+def test_serve_names_the_address_it_cannot_listen_on(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, "PAYMAP_DB": str(tmp_path / "relay.sqlite3"),
+               "PAYMAP_OPS_PORT": str(port)}
+        served = run_cli("serve", str(Path(__file__).parent / "mappings"), "--port", "0", env=env)
+    assert served.returncode == 1
+    assert f"paymap serve: cannot listen on 127.0.0.1:{port}: Address already in use" in served.stderr
     assert "Traceback" not in served.stderr
