@@ -406,6 +406,8 @@ class SQLiteStore:
         self.busy_timeout_ms = busy_timeout_ms
         self.synchronous = synchronous
         self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Job | _Accept | None] = queue.SimpleQueue()
         self._closed = False
         self._checkpoint_due = False  # set by the checkpointer thread, done by the writer
@@ -414,6 +416,7 @@ class SQLiteStore:
             self._open_read_only()
             return
         try:
+            self._refuse_foreign()
             private_dir(self.path.parent)
             private_file(self.path)
             conn = self._connect()
@@ -429,11 +432,10 @@ class SQLiteStore:
         self._checkpointer.start()
 
     # ------------------------------------------------------------------ plumbing
-    def _open_read_only(self) -> None:
-        """For ``paymap status --db ANY.sqlite3``: change nothing, not even the journal mode, and
-        refuse a file that is not a paymap store instead of adding tables to it."""
+    def _inspect(self) -> tuple[int, set[str]]:
+        """Schema version and tables of the file, read without changing anything."""
         try:
-            conn = self._connect()
+            conn = self._connect_read_only()
             try:
                 version = int(conn.execute("PRAGMA user_version").fetchone()[0])
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -441,6 +443,22 @@ class SQLiteStore:
                 conn.close()
         except sqlite3.Error as exc:
             raise NotAStore(f"cannot read {self.path} as a paymap store: {exc}") from None
+        return version, tables
+
+    def _refuse_foreign(self) -> None:
+        """A file given by mistake (``--db other.sqlite3``) must not get our tables or WAL mode."""
+        if self.path.exists() and self.path.stat().st_size > 0:
+            version, tables = self._inspect()
+            if version == 0 and tables:
+                raise NotAStore(
+                    f"{self.path} is not a paymap store (it has other tables: {', '.join(sorted(tables))}); "
+                    "nothing was changed"
+                )
+
+    def _open_read_only(self) -> None:
+        """For ``paymap status --db ANY.sqlite3``: change nothing, not even the journal mode, and
+        refuse a file that is not a paymap store instead of adding tables to it."""
+        version, tables = self._inspect()
         if version > SCHEMA_VERSION:
             raise SchemaTooNew(
                 f"the store {self.path} has schema version {version}, newer than this paymap "
@@ -452,16 +470,19 @@ class SQLiteStore:
                 f"{', '.join(sorted(tables)) or 'none'}); nothing was changed"
             )
 
+    def _connect_read_only(self) -> sqlite3.Connection:
+        # mode=ro: SQLite refuses every write; no journal_mode change (that is a write too)
+        conn = sqlite3.connect(
+            f"{self.path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None,
+            check_same_thread=False, timeout=0,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
     def _connect(self) -> sqlite3.Connection:
         if self.read_only:
-            # mode=ro: SQLite refuses every write; no journal_mode change (that is a write too)
-            conn = sqlite3.connect(
-                f"{self.path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                check_same_thread=False, timeout=0,
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute("PRAGMA query_only = ON")
-            return conn
+            return self._connect_read_only()
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         conn.execute("PRAGMA journal_mode = WAL")
@@ -501,7 +522,17 @@ class SQLiteStore:
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
         return conn
+
+    def _close_readers(self) -> None:
+        """Every thread's read connection: the last one closed checkpoints and removes the WAL."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -684,17 +715,13 @@ class SQLiteStore:
             return
         self._closed = True
         if self.read_only:  # no writer, no checkpointer
-            conn = getattr(self._local, "conn", None)
-            if conn is not None:
-                conn.close()
+            self._close_readers()
             return
         self._stop_checkpoints.set()
         self._checkpointer.join(timeout=10)
         self._queue.put(None)
         self._writer.join(timeout=10)
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
+        self._close_readers()
 
     def ping(self) -> None:
         self._read(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall())
@@ -1142,9 +1169,16 @@ class SQLiteStore:
             finally:
                 conn.close()
             how = "store rebuilt (VACUUM)"
+        # the WAL still holds the pages as they were before the deletion: truncate it. A running relay's
+        # reads or its own checkpoint can make one attempt fail (busy); they are short, so try again
         conn = self._connect()
         try:
-            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            conn.execute("PRAGMA busy_timeout = 1000")
+            for _attempt in range(10):
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    break
+                time.sleep(0.2)
         finally:
             conn.close()
         if busy:

@@ -81,6 +81,7 @@ def test_purge_by_email_removes_the_person_from_the_file_and_keeps_the_others(
     done = run_cli("purge", "--email", SOFIA_EMAIL, "--db", str(db))  # while the relay runs
     assert done.returncode == 0, done.stderr
     assert "deleted 2 webhook(s)" in done.stdout and "1 event(s)" in done.stdout
+    assert "write-ahead log emptied" in done.stdout  # the pages as they were before are gone too
     assert _stored_ids(db) == {"msg_otto"}
     _post(relay, _otto_body(), "msg_after")  # the relay keeps working on the purged store
     wait_until(lambda: "dodo:msg_after" in double.ids(), "delivery after the purge")

@@ -138,6 +138,11 @@ def test_status_opens_a_foreign_database_read_only_and_refuses_it(tmp_path: Path
     assert f"{other} is not a paymap store (schema version 0, tables: invoices); nothing was changed" in result.stderr
     assert other.read_bytes() == before  # no WAL conversion, no tables added
     assert not Path(f"{other}-wal").exists()
+    for command in (["purge", "--before", "1d"], ["replay", "--failed", "--mappings", str(Path(__file__).parent / "mappings")]):
+        refused = run_cli(*command, "--db", str(other))  # the commands that write refuse it too
+        assert refused.returncode == 1, refused.stderr
+        assert "is not a paymap store (it has other tables: invoices); nothing was changed" in refused.stderr
+    assert other.read_bytes() == before and not Path(f"{other}-wal").exists()
     empty = tmp_path / "empty.sqlite3"
     empty.write_bytes(b"")
     result = run_cli("status", "--db", str(empty))
