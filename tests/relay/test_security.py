@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime.cli import main
 from runtime.relay.config import RelaySettings, SettingsError, load_settings
 from runtime.relay.logs import JsonFormatter, LogSampler
 from runtime.relay.service import Relay, TargetMismatch
@@ -29,6 +30,16 @@ from .harness import (
 )
 
 MakeRelay = Callable[..., RelayServer]
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``paymap ARGS`` in this process (the same code as the command, without a Python start-up)."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse's usage errors
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def test_only_signature_headers_and_content_type_are_stored(double: Double, make_relay: MakeRelay) -> None:
@@ -55,7 +66,7 @@ def test_rejection_logs_are_clipped_and_rate_limited_with_a_count(
     body = b'{"type": "x"}'
     huge_id = "msg_" + "A" * 6000
     started = time.monotonic()
-    for _ in range(150):
+    for _ in range(100):
         response = relay.post(body, {"webhook-id": huge_id, "webhook-timestamp": "1", "webhook-signature": "v1,x"})
         assert response.status_code == 401
     elapsed = time.monotonic() - started
@@ -69,7 +80,7 @@ def test_rejection_logs_are_clipped_and_rate_limited_with_a_count(
     held = sum(int(getattr(r, "suppressed", 0)) for r in [*rejected, last])
     metrics = relay.ops.get("/metrics").text
     assert f"paymap_log_lines_suppressed_total {float(held)}" in metrics
-    assert held + len(rejected) == 150  # each rejection either logged or counted in a later line
+    assert held + len(rejected) == 100  # each rejection either logged or counted in a later line
     assert 'paymap_webhooks_rejected_total{reason="missing_headers"} 1.0' in metrics  # every one still counted
 
 
@@ -126,31 +137,33 @@ def test_stored_errors_are_masked_and_status_escapes_what_it_prints(
     assert "Evil\\u2028Name\\x85\\u001b[2J\\u202eRight" in line  # the runtime escapes C0 itself
 
 
-def test_status_opens_a_foreign_database_read_only_and_refuses_it(tmp_path: Path) -> None:
+def test_status_opens_a_foreign_database_read_only_and_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     other = tmp_path / "accounting.sqlite3"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
         conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
     conn.close()
     before = other.read_bytes()
-    result = run_cli("status", "--db", str(other))
-    assert result.returncode == 1
-    assert f"{other} is not a paymap store (schema version 0, tables: invoices); nothing was changed" in result.stderr
+    code, _, err = cli(capsys, "status", "--db", str(other))
+    assert code == 1
+    assert f"{other} is not a paymap store (schema version 0, tables: invoices); nothing was changed" in err
     assert other.read_bytes() == before  # no WAL conversion, no tables added
     assert not Path(f"{other}-wal").exists()
     for command in (["purge", "--before", "1d"], ["replay", "--failed", "--mappings", str(Path(__file__).parent / "mappings")]):
-        refused = run_cli(*command, "--db", str(other))  # the commands that write refuse it too
-        assert refused.returncode == 1, refused.stderr
-        assert "is not a paymap store (it has other tables: invoices); nothing was changed" in refused.stderr
+        code, _, err = cli(capsys, *command, "--db", str(other))  # the commands that write refuse it too
+        assert code == 1, err
+        assert "is not a paymap store (it has other tables: invoices); nothing was changed" in err
     assert other.read_bytes() == before and not Path(f"{other}-wal").exists()
     empty = tmp_path / "empty.sqlite3"
     empty.write_bytes(b"")
-    result = run_cli("status", "--db", str(empty))
-    assert result.returncode == 1 and "is not a paymap store" in result.stderr and empty.read_bytes() == b""
+    code, _, err = cli(capsys, "status", "--db", str(empty))
+    assert code == 1 and "is not a paymap store" in err and empty.read_bytes() == b""
     junk = tmp_path / "notes.txt"
     junk.write_text("not a database at all, just some text that is long enough to have a header " * 4)
-    result = run_cli("status", "--db", str(junk))
-    assert result.returncode == 1 and "cannot read" in result.stderr and "Traceback" not in result.stderr
+    code, _, err = cli(capsys, "status", "--db", str(junk))
+    assert code == 1 and "cannot read" in err
 
 
 @pytest.mark.parametrize("value", ["yes", "on", "2", "enable"])
@@ -168,13 +181,14 @@ def test_insecure_dev_is_refused_off_loopback_or_towards_inngest_cloud() -> None
     load_settings(insecure_dev=True, host="::1").require_startable()  # loopback and the dev server: allowed
 
 
-def test_insecure_dev_shows_in_readiness_metrics_and_status(double: Double, make_relay: MakeRelay) -> None:
+def test_insecure_dev_shows_in_readiness_metrics_and_status(
+    double: Double, make_relay: MakeRelay, capsys: pytest.CaptureFixture[str]
+) -> None:
     relay = make_relay(double.url, webhook_key=None, insecure_dev=True)
     assert relay.ops.get("/readyz").json()["signatures"] == "NOT VERIFIED (insecure dev mode)"
     assert "paymap_insecure_dev_mode 1.0" in relay.ops.get("/metrics").text
-    status = run_cli("status", "--db", str(relay.settings.db_path))
-    assert "INSECURE DEV MODE" in status.stdout
-    assert json.loads(run_cli("status", "--json", "--db", str(relay.settings.db_path)).stdout)["insecure_dev"] is True
+    assert "INSECURE DEV MODE" in cli(capsys, "status", "--db", str(relay.settings.db_path))[1]
+    assert json.loads(cli(capsys, "status", "--json", "--db", str(relay.settings.db_path))[1])["insecure_dev"] is True
 
 
 def test_signed_relay_reports_verified(double: Double, make_relay: MakeRelay) -> None:
