@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     from runtime.cli.replay import parse_when
     from runtime.relay.config import db_path_from
+    from runtime.relay.redact import printable
     from runtime.relay.store import SQLiteStore, StoreError
 
     for flag, value in (("--customer", args.customer), ("--email", args.email)):
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             seqs = matching(store.bodies_containing(wanted), wanted, fold=args.email is not None)
             what = f"naming customer {wanted}" if args.customer else f"naming {wanted}"
         plan = store.purge_plan(seqs)
-        shown = ", ".join(plan.sample_ids) + (", …" if plan.webhooks > len(plan.sample_ids) else "")
+        shown = printable(", ".join(plan.sample_ids) + (", …" if plan.webhooks > len(plan.sample_ids) else ""))
         verb = "would delete" if args.dry_run else "deleted"
         summary = f"{verb} {plan.webhooks} webhook(s) {what} and {plan.events} event(s) mapped from them"
         if args.dry_run or not seqs:
