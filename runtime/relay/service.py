@@ -83,7 +83,11 @@ class Relay:
         )
         self.stats = self.metrics.watch_store(self.store.stats)  # cached: a scrape never scans the store twice
         self.metrics.insecure_dev.set(1 if self.verifier is None else 0)
-        bind_target(self.store, settings)
+        try:
+            bind_target(self.store, settings)
+        except StoreError:
+            self.store.close()
+            raise
         self.client = InngestSender(
             settings.event_api_base, settings.event_key, timeout=settings.http_timeout_seconds, env=settings.inngest_env
         )
