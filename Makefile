@@ -8,10 +8,11 @@ DEV_SECRET := paymap-data/dev-webhook-secret
 
 .PHONY: setup run sample test lint bench clean
 
-$(STAMP): pyproject.toml
+# Installs the exact versions in constraints.txt (what CI tested); see docs/relay.md "Dependencies".
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -22,7 +24,8 @@ environment (flags override; docs/relay.md has the details):
   PAYMAP_LOG_LEVEL, PAYMAP_LOG_FORMAT (auto, json, text)
   receiving:  PAYMAP_MAX_BODY_BYTES, PAYMAP_ACCEPT_TIMEOUT, PAYMAP_HEADER_TIMEOUT, PAYMAP_BODY_TIMEOUT,
               PAYMAP_MAX_CONNECTIONS, PAYMAP_MAX_HEADER_BYTES, PAYMAP_MAX_CONCURRENT_BODIES
-  store:      PAYMAP_DB_SYNCHRONOUS, PAYMAP_DB_BUSY_TIMEOUT_MS
+  operations: PAYMAP_OPS_HOST, PAYMAP_OPS_PORT, PAYMAP_OPS_TOKEN (readiness and metrics listener)
+  store:      PAYMAP_DB_SYNCHRONOUS, PAYMAP_DB_BUSY_TIMEOUT_MS, PAYMAP_RETENTION_DAYS, PAYMAP_RETARGET
   delivering: PAYMAP_BATCH_MAX_EVENTS, PAYMAP_BATCH_MAX_BYTES, PAYMAP_EVENT_MAX_BYTES, PAYMAP_HTTP_TIMEOUT,
               PAYMAP_LEASE_SECONDS, PAYMAP_RETRY_BASE_SECONDS, PAYMAP_RETRY_MAX_SECONDS,
               PAYMAP_AUTH_PAUSE_SECONDS, PAYMAP_POLL_SECONDS, PAYMAP_ALERT_PENDING_AGE
@@ -35,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the relay: Dodo webhooks in, Inngest events out",
         description=(
             "Receive Dodo Payments webhooks on POST /webhooks/dodo, verify their signatures, store "
-            "them durably, map them with the .map files and deliver the events to Inngest. Settings "
-            "come from the environment (below); flags override them."
+            "them durably, map them with the .map files and deliver the events to Inngest. Readiness "
+            "and metrics are on their own listener (PAYMAP_OPS_HOST:PAYMAP_OPS_PORT, default 127.0.0.1:8001). "
+            "Settings come from the environment (below); flags override them."
         ),
         epilog=ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -51,6 +55,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="accept webhooks without a signature check when no secret is set (local testing only; "
         "PAYMAP_INSECURE_DEV=1)",
+    )
+    p.add_argument(
+        "--retarget",
+        action="store_true",
+        default=None,
+        help="send the store's queue to the Inngest environment/key configured now, although it was "
+        "queued for another (PAYMAP_RETARGET=1)",
     )
     p.add_argument("--no-watch", action="store_true", help="do not reload on .map file changes (SIGHUP still works)")
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (PAYMAP_LOG_LEVEL)")
@@ -76,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             db_path=args.db,
             insecure_dev=args.insecure_dev,
+            retarget=args.retarget,
             watch=False if args.no_watch else None,
             log_level=args.log_level,
             log_format=args.log_format,
@@ -99,14 +111,20 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"paymap serve: cannot read the mappings: {exc}", file=sys.stderr)
         return 1
-    server = uvicorn.Server(server_config(relay))
+    try:
+        sockets = [_listen(settings.host, settings.port), _listen(settings.ops_host, settings.ops_port)]
+    except OSError as exc:
+        relay.store.close()
+        print(f"paymap serve: {exc}", file=sys.stderr)
+        return 1
+    server = uvicorn.Server(server_config(relay, ops_port=sockets[1].getsockname()[1]))
     # everything built so far (compiler, mappings, libraries) lives as long as the process: take it out
     # of the cyclic collector's view, so its full passes stay short (without this one pass took ~50 ms
     # under load, every answer waiting meanwhile)
     gc.collect()
     gc.freeze()
     _stop_cleanly_on_signals()
-    server.run()
+    server.run(sockets=sockets)
     return 0 if server.started else 1
 
 
@@ -116,3 +134,13 @@ def _stop_cleanly_on_signals() -> None:
     `make run` stopped with Ctrl-C or SIGTERM does not end with "Error 143"."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda _sig, _frame: None)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket; the error names the address (the webhook and the operations listener)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise OSError(f"cannot listen on {host}:{port}: {reason}") from None

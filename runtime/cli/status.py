@@ -39,7 +39,14 @@ def _age(seconds: float) -> str:
 
 def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
     from runtime.relay.reload import REJECTED_KEY
-    from runtime.relay.worker import LAST_ERROR_KEY, LAST_OK_KEY, PAUSE_KEY, PAUSE_SINCE_KEY, TARGET_KEY
+    from runtime.relay.worker import (
+        INSECURE_KEY,
+        LAST_ERROR_KEY,
+        LAST_OK_KEY,
+        PAUSE_KEY,
+        PAUSE_SINCE_KEY,
+        TARGET_KEY,
+    )
 
     now = time.time()
     st = store.stats()
@@ -50,6 +57,7 @@ def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
     except ValueError:
         rejected = {"diagnostics": st.meta[REJECTED_KEY]}
     return {
+        "insecure_dev": st.meta.get(INSECURE_KEY) == "1",
         "webhooks": st.webhooks,
         "events": st.events,
         "queue_depth": st.queue_depth,
@@ -78,6 +86,8 @@ def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
 
 
 def render(info: dict[str, Any], db: Path) -> str:
+    from runtime.relay.redact import mask_personal, printable
+
     w, e = info["webhooks"], info["events"]
     lines = [
         f"store     {db}",
@@ -85,6 +95,8 @@ def render(info: dict[str, Any], db: Path) -> str:
         f"dropped {w['dropped']}, failed {w['failed']}, awaiting mapping {w['received']}",
         f"events    pending {e['pending']}, delivered {e['delivered']}, dead {e['dead']}, superseded {e['superseded']}",
     ]
+    if info["insecure_dev"]:
+        lines.append("INSECURE DEV MODE: the relay accepts webhooks WITHOUT checking their signatures")
     sender = info["sender"]
     if sender["target"]:
         lines.append(f"target    {sender['target']}")
@@ -120,7 +132,8 @@ def render(info: dict[str, Any], db: Path) -> str:
         lines.append(f"failed webhooks (newest {len(info['failed_webhooks'])}; `paymap replay --failed` after fixing):")
         for f in info["failed_webhooks"]:
             lines.append(f"  {f['webhook_id']}  {f['type']}: {f['error']}")
-    return "\n".join(lines)
+    # stored text comes from customers and unauthenticated senders: one record stays one line
+    return "\n".join(printable(mask_personal(line)) for line in lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"paymap status: no store at {db}; has `paymap serve` run here? (use --db or PAYMAP_DB)", file=sys.stderr)
         return 1
     try:
-        store = SQLiteStore(db)
+        store = SQLiteStore(db, read_only=True)  # never convert or extend a file given by mistake
     except StoreError as exc:
         print(f"paymap status: {exc}", file=sys.stderr)
         return 1

@@ -1,5 +1,10 @@
 """The relay's HTTP face: ``POST /webhooks/dodo``, ``/healthz``, ``/readyz``, ``/metrics``.
 
+Two listeners share the app: the webhook port (``POST /webhooks/dodo``, ``/healthz``) faces the
+internet; the operations port (``/readyz``, ``/metrics``, ``/healthz``; loopback by default,
+``PAYMAP_OPS_TOKEN`` when it is not) tells who is asking by the local port of the connection, so
+business volume is never public and a scraper never competes with Dodo on the webhook port.
+
 Status codes are chosen for Dodo's retry logic: 200 only once the raw body and headers are
 committed (and for a ``webhook-id`` already stored); 401 with a JSON reason for any signature
 problem; 400 for a body that is not JSON; 413 over the size limit; 503 when the store cannot
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import json
 import logging
 import time
@@ -28,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from runtime.relay.redact import clip
 from runtime.relay.service import Relay
 from runtime.relay.store import IncomingWebhook, StoreError
 from runtime.relay.verify import VerificationFailed
@@ -42,6 +49,12 @@ class _TooLarge(Exception):
 
 
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
+OPS_PATHS = ("/readyz", "/metrics")
+_NOT_FOUND: Answer = (404, b'{"error": "Not Found"}', [])
+_TOKEN_NEEDED: Answer = (
+    401, b'{"error": "this listener needs Authorization: Bearer <PAYMAP_OPS_TOKEN>"}', [(b"www-authenticate", b"Bearer")]
+)
+
 _CONTENT_TYPE = (b"content-type", b"application/json")
 _ACCEPTED = b'{"status": "accepted", "webhook_id": '
 _DUPLICATE = b'{"status": "duplicate", "webhook_id": '
@@ -72,6 +85,15 @@ async def _read_body(receive: Receive, limit: int, declared: str | None) -> byte
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def stored_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers worth keeping: the signature's (``webhook-*``) and ``content-type``.
+
+    Never ``authorization``, cookies or a proxy's ``x-forwarded-for``: the store keeps only what a
+    replay or an audit of the signature needs.
+    """
+    return {k: v for k, v in headers.items() if k.startswith("webhook-") or k == "content-type"}
+
+
 def _json_error(body: bytes) -> str | None:
     """Why ``body`` is not JSON as the mapper's ``json.loads`` reads it, or None if it is."""
     try:
@@ -90,7 +112,12 @@ def _json_error(body: bytes) -> str | None:
 
 def _reject(relay: Relay, status: int, error: str, reason: str, detail: str, webhook_id: str | None) -> Answer:
     relay.metrics.rejected.labels(reason).inc()
-    log.warning("webhook rejected: " + detail, extra={"status": status, "reason": reason, "webhook_id": webhook_id})
+    held = relay.rejection_log.allow()  # the sender may be anyone: bound the lines and their size
+    if held is not None:
+        extra: dict[str, object] = {"status": status, "reason": reason, "webhook_id": clip(webhook_id)}
+        if held:
+            extra["suppressed"] = held
+        log.warning("webhook rejected: " + detail, extra=extra)
     return status, json.dumps({"error": error, "reason": reason, "detail": detail}).encode(), []
 
 
@@ -213,7 +240,7 @@ async def handle_webhook(
         log.warning(
             "INSECURE DEV MODE: webhook accepted WITHOUT signature verification "
             "(set DODO_PAYMENTS_WEBHOOK_KEY and drop --insecure-dev in production)",
-            extra={"webhook_id": webhook_id},
+            extra={"webhook_id": clip(webhook_id)},
         )
     why = _json_error(body)
     if why is not None:
@@ -222,7 +249,7 @@ async def handle_webhook(
         webhook_id = "sha256:" + hashlib.sha256(body).hexdigest()[:32]
     try:
         # the store answers within PAYMAP_ACCEPT_TIMEOUT (StoreUnavailable otherwise): no timer per request
-        fresh = await relay.store.accept(IncomingWebhook(webhook_id, headers, body, received_at))
+        fresh = await relay.store.accept(IncomingWebhook(webhook_id, stored_headers(headers), body, received_at))
     except (StoreError, TimeoutError) as exc:
         detail = str(exc) or f"the store did not commit within {settings.accept_timeout_seconds:g} s"
         relay.metrics.rejected.labels("storage_unavailable").inc()
@@ -281,12 +308,28 @@ async def _respond(send: Send, answer: Answer) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(relay: Relay) -> ASGIApp:
+def _listener_port(scope: Scope) -> int | None:
+    server = scope.get("server")
+    return int(server[1]) if server and len(server) > 1 and server[1] is not None else None
+
+
+def _has_token(scope: Scope, expected: bytes) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return hmac.compare_digest(value, expected)
+    return False
+
+
+def create_app(relay: Relay, *, ops_port: int | None = None) -> ASGIApp:
     """Build the ASGI app; the lifespan starts and stops the relay's background work.
 
     ``POST /webhooks/dodo`` is served by a plain ASGI function (it is the hot path: Dodo's whole
-    traffic); everything else goes through Starlette.
+    traffic); everything else goes through Starlette. Connections to ``ops_port`` (default
+    PAYMAP_OPS_PORT) get readiness and metrics and nothing else; the others never get them.
     """
+    ops_port = relay.settings.ops_port if ops_port is None else ops_port
+    token = relay.settings.ops_token
+    expected = f"Bearer {token}".encode() if token else None
 
     async def unreachable(_request: Request) -> Response:  # POSTs are taken by the hot path
         raise HTTPException(500)
@@ -307,9 +350,13 @@ def create_app(relay: Relay) -> ASGIApp:
         warnings: dict[str, object] = {}
         if relay.holder.rejected is not None:
             warnings["mappings_reload_rejected"] = relay.holder.rejected
+        signatures = "verified" if relay.verifier is not None else "NOT VERIFIED (insecure dev mode)"
         if problems:
-            return JSONResponse({"status": "not ready", "problems": problems, **warnings}, status_code=503)
-        return JSONResponse({"status": "ready", "store": "ok", "mappings": str(relay.holder.path), **warnings})
+            return JSONResponse({"status": "not ready", "problems": problems, "signatures": signatures, **warnings},
+                                status_code=503)
+        return JSONResponse(
+            {"status": "ready", "store": "ok", "mappings": str(relay.holder.path), "signatures": signatures, **warnings}
+        )
 
     async def metrics(_request: Request) -> Response:
         data = await run_in_threadpool(generate_latest, relay.metrics.registry)
@@ -351,6 +398,18 @@ def create_app(relay: Relay) -> ASGIApp:
     deadlines = BodyDeadlines(relay.settings.body_timeout_seconds)
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _listener_port(scope) == ops_port:
+            if scope["path"] not in (*OPS_PATHS, "/healthz"):
+                await _respond(send, _NOT_FOUND)
+                return
+            if expected is not None and not _has_token(scope, expected):
+                await _respond(send, _TOKEN_NEEDED)
+                return
+            await app(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["path"] in OPS_PATHS:
+            await _respond(send, _NOT_FOUND)  # never on the webhook port
+            return
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in WEBHOOK_PATHS:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             intake.in_flight += 1  # the mapper and sender stay out of the way while this is > 0
@@ -359,7 +418,7 @@ def create_app(relay: Relay) -> ASGIApp:
                 answer = await handle_webhook(relay, headers, receive, bodies, deadlines)
             except Exception as exc:
                 log.error("internal error receiving a webhook", exc_info=exc,
-                          extra={"webhook_id": headers.get("webhook-id")})
+                          extra={"webhook_id": clip(headers.get("webhook-id"))})
                 answer = _INTERNAL
             finally:
                 intake.in_flight -= 1

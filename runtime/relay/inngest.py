@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from runtime.relay.redact import mask_personal
+
 TS_MIN_MS = 315532800000  # 1980-01-01T00:00:00Z
 TS_MAX_MS = 4102444800000  # 2100-01-01T00:00:00Z
 
@@ -105,6 +107,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 def _error_text(response: httpx.Response) -> str:
+    """Inngest's reason, stored as the event's error and logged: it may quote the event, so it is masked."""
+    return mask_personal(_raw_error_text(response))
+
+
+def _raw_error_text(response: httpx.Response) -> str:
     text = response.text[:500]
     try:
         body = response.json()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -17,6 +18,7 @@ import orjson
 
 from runtime.errors import MappingError
 from runtime.relay.inngest import encode_event, validate_event
+from runtime.relay.redact import mask_personal
 from runtime.relay.store import DROPPED, FAILED, MAPPED, SKIPPED, MappingRecord, NewEvent, StoredWebhook
 
 
@@ -61,7 +63,23 @@ def map_webhook(
 
     ``id_suffix`` (a replay asking for new ids) is appended to every event's id, the mapping's own
     ``id`` included: Inngest must see ids it has not seen, and a resend of that replay keeps them.
+
+    Error text is stored, logged and shown by ``paymap status``: a failing mapping quotes the value
+    it failed on, so emails and phone numbers in it are masked.
     """
+    record = _map_webhook(mappings, webhook, event_max_bytes=event_max_bytes, id_suffix=id_suffix)
+    if record.error is None and not any(e.dead_reason for e in record.events):
+        return record
+    return replace(
+        record,
+        error=mask_personal(record.error) if record.error is not None else None,
+        events=[replace(e, dead_reason=mask_personal(e.dead_reason)) if e.dead_reason else e for e in record.events],
+    )
+
+
+def _map_webhook(
+    mappings: MappingSetLike, webhook: StoredWebhook, *, event_max_bytes: int, id_suffix: str = ""
+) -> MappingRecord:
     try:
         payload = _load_json(webhook.body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -81,8 +81,9 @@ def raise_open_files_limit(connections: int) -> None:
             )
 
 
-def server_config(relay: Relay, **overrides: Any) -> uvicorn.Config:
-    """The uvicorn configuration of ``paymap serve`` (the tests run the same)."""
+def server_config(relay: Relay, *, ops_port: int | None = None, **overrides: Any) -> uvicorn.Config:
+    """The uvicorn configuration of ``paymap serve`` (the tests run the same); ``ops_port`` is the
+    operations listener's actual port (readiness and metrics) when it was bound to port 0."""
     s = relay.settings
     raise_open_files_limit(s.max_connections)
     values: dict[str, Any] = {
@@ -97,4 +98,4 @@ def server_config(relay: Relay, **overrides: Any) -> uvicorn.Config:
         "h11_max_incomplete_event_size": s.max_header_bytes,
     }
     values.update(overrides)
-    return uvicorn.Config(create_app(relay), **values)
+    return uvicorn.Config(create_app(relay, ops_port=ops_port), **values)

@@ -42,6 +42,8 @@ PAUSE_SINCE_KEY = "sender.paused_since"
 LAST_ERROR_KEY = "sender.last_error"
 LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
+INSECURE_KEY = "relay.insecure_dev"
+PRUNE_BATCH = 200  # webhooks deleted per transaction: ~20 ms with its fsync, so an answer never waits long behind one
 LINGER_SECONDS = 0.01
 SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
 # Accept first, map later: while webhooks are arriving, the background loops wait for a quiet moment
@@ -260,6 +262,7 @@ class Sender(_Loop):
         self._hold_reason = ""
         self._paused: str | None = None
         self._last_reap = 0.0
+        self._last_prune = 0.0
         self._last_alert = 0.0
         self._last_ok_written = 0.0
         self._error_shown = False
@@ -298,6 +301,10 @@ class Sender(_Loop):
         if reaped:
             self._metrics.leases_reaped.inc(reaped)
             log.warning("reclaimed expired delivery leases", extra={"events": reaped})
+        retention = self._s.retention_seconds
+        if retention is not None and now - self._last_prune >= min(60.0, max(self._s.poll_seconds, retention / 10)):
+            self._last_prune = now
+            self._prune(time.time() - retention)
         if now - self._last_alert >= 60:
             st = self._store.stats()
             if st.oldest_pending_received_at is not None:
@@ -309,6 +316,20 @@ class Sender(_Loop):
                         extra={"oldest_pending_age_s": round(age), "queue_depth": st.queue_depth,
                                "reason": st.oldest_pending_error},
                     )
+
+    def _prune(self, before: float) -> None:
+        """Retention: delete finished webhooks older than PAYMAP_RETENTION_DAYS, a small batch at a time,
+        stopping as soon as webhooks arrive (the rest goes next time)."""
+        total = 0
+        while not self._stop.is_set() and not (self._intake is not None and self._intake.busy()):
+            done = self._store.prune(before, PRUNE_BATCH)
+            total += done
+            if done < PRUNE_BATCH:
+                break
+        if total:
+            self._metrics.pruned.inc(total)
+            log.info("deleted webhooks past the retention period", extra={"webhooks": total,
+                     "retention_days": self._s.retention_days})
 
     def _backoff(self) -> float:
         step: float = self._s.retry_base_seconds * float(2 ** min(self._failures - 1, 30))

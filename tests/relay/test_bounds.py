@@ -123,7 +123,7 @@ def test_a_body_sent_slowly_gets_408_and_is_not_stored(double: Double, make_rela
     finally:
         sock.close()
     assert _stored(relay) == 0
-    assert 'paymap_webhooks_rejected_total{reason="body_timeout"} 1.0' in relay.http.get("/metrics").text
+    assert 'paymap_webhooks_rejected_total{reason="body_timeout"} 1.0' in relay.ops.get("/metrics").text
 
 
 def test_connections_beyond_the_bound_get_503(double: Double, make_relay: MakeRelay) -> None:

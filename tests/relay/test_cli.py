@@ -125,7 +125,7 @@ def test_status_shows_why_events_wait_when_inngest_is_down(tmp_path: Path) -> No
 
 
 def test_queue_line_never_contradicts_itself() -> None:
-    base = {"webhooks": dict.fromkeys(("mapped", "skipped", "dropped", "failed", "received"), 0),
+    base = {"insecure_dev": False, "webhooks": dict.fromkeys(("mapped", "skipped", "dropped", "failed", "received"), 0),
             "events": dict.fromkeys(("pending", "delivered", "dead", "superseded"), 0),
             "queue_depth": 2, "oldest_pending_age_seconds": 3.0, "oldest_pending_reason": "HTTP 500",
             "oldest_pending_attempts": 1, "mappings_reload_rejected": None,

@@ -97,11 +97,11 @@ def test_401_pauses_keeps_everything_and_resumes(double: Double, make_relay: Mak
     assert "INNGEST_EVENT_KEY" in status["sender"]["paused"]
     assert status["queue_depth"] == 3 and status["events"]["dead"] == 0
     assert all(attempts == 0 for _id, attempts, _err in _pending_rows(relay))  # a pause is not an attempt
-    assert "paymap_sender_paused 1.0" in relay.http.get("/metrics").text
+    assert "paymap_sender_paused 1.0" in relay.ops.get("/metrics").text
     double.config(keys=["old-key"])  # the key is (re)enabled in Inngest
     wait_until(lambda: len(double.ids()) == 3, "delivery after the key works again")
     wait_until(lambda: not _status(relay)["sender"]["paused"], "the pause to clear")
-    assert "paymap_sender_paused 0.0" in relay.http.get("/metrics").text
+    assert "paymap_sender_paused 0.0" in relay.ops.get("/metrics").text
 
 
 def test_413_splits_the_batch_and_dead_letters_a_single_oversize_event(double: Double, make_relay: MakeRelay) -> None:
@@ -181,7 +181,7 @@ def test_a_pause_from_before_a_restart_clears_on_the_first_delivery(
     wait_until(lambda: not _status(fixed)["sender"]["paused"], "the stored pause to clear")
     assert "SENDER PAUSED" not in run_cli("status", "--db", str(fixed.settings.db_path)).stdout
     assert any("delivery resumed" in r.getMessage() for r in caplog.records)
-    assert "paymap_sender_paused 0.0" in fixed.http.get("/metrics").text
+    assert "paymap_sender_paused 0.0" in fixed.ops.get("/metrics").text
 
 
 def test_a_failing_inngest_logs_a_line_when_it_starts_a_summary_and_one_when_it_recovers(

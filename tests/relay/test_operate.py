@@ -49,7 +49,7 @@ def test_skipped_dropped_and_failed_are_recorded(double: Double, make_relay: Mak
     text = run_cli("status", "--db", str(relay.settings.db_path)).stdout
     assert "failed webhooks" in text and "msg_fail" in text and "paymap replay --failed" in text
     assert double.ids() == []
-    metrics = relay.http.get("/metrics").text
+    metrics = relay.ops.get("/metrics").text
     for name in ("skipped", "dropped", "failed"):
         assert f"paymap_webhooks_{name}_total 1.0" in metrics
 
@@ -173,7 +173,7 @@ def test_reload_keeps_working_set_when_new_one_has_errors(
     text = run_cli("status", "--db", str(relay.settings.db_path)).stdout
     assert "MAPPINGS RELOAD REJECTED at " in text and f"{map_file} — still running the previous set" in text
     assert str(map_file) + ":" in text  # the diagnostics, with their file:line
-    ready = relay.http.get("/readyz")
+    ready = relay.ops.get("/readyz")
     assert ready.status_code == 200 and ready.json()["mappings_reload_rejected"]["files"] == [str(map_file)]
     relay.send("payment.succeeded", "msg_old_set")
     wait_until(lambda: [e["name"] for e in double.events()] == ["payment.succeeded"], "mapped by the old set")
@@ -184,17 +184,17 @@ def test_reload_keeps_working_set_when_new_one_has_errors(
     wait_until(lambda: "payment.paid" in [e["name"] for e in double.events()], "mapped by the new set")
     assert _status(relay)["mappings_reload_rejected"] is None
     assert "RELOAD REJECTED" not in run_cli("status", "--db", str(relay.settings.db_path)).stdout
-    assert "mappings_reload_rejected" not in relay.http.get("/readyz").json()
+    assert "mappings_reload_rejected" not in relay.ops.get("/readyz").json()
 
 
 def test_readyz_fails_while_the_store_cannot_commit(double: Double, make_relay: MakeRelay) -> None:
     relay = make_relay(double.url, db_busy_timeout_ms=100, accept_timeout_seconds=2)
-    assert relay.http.get("/readyz").status_code == 200
+    assert relay.ops.get("/readyz").status_code == 200
     locker = sqlite3.connect(relay.settings.db_path, isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
         time.sleep(READY_PROBE_SECONDS)  # past the cached answer
-        ready = relay.http.get("/readyz")
+        ready = relay.ops.get("/readyz")
         assert ready.status_code == 503, ready.text
         assert "the store cannot commit" in ready.json()["problems"]["store"]
         assert "locked" in ready.json()["problems"]["store"]
@@ -202,5 +202,5 @@ def test_readyz_fails_while_the_store_cannot_commit(double: Double, make_relay: 
     finally:
         locker.execute("ROLLBACK")
         locker.close()
-    wait_until(lambda: relay.http.get("/readyz").status_code == 200, "ready again once the lock is gone")
+    wait_until(lambda: relay.ops.get("/readyz").status_code == 200, "ready again once the lock is gone")
     assert relay.send("payment.succeeded", "msg_unlocked").status_code == 200
