@@ -63,4 +63,8 @@ CODES: dict[str, Code] = {
     "M602": Code("unreachable match arm", "warning"),
     "M603": Code("value may be missing or null where one is needed", "warning"),
     "M604": Code("comparison with a value the field never has", "warning"),
+    # M7xx: `paymap export` / `paymap check --target`: what the JavaScript targets cannot take
+    "M700": Code("cannot be exported to JavaScript", "error"),
+    "M701": Code("several events from one body", "error"),
+    "M702": Code("export too large, or empty", "error"),
 }
