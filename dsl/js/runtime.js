@@ -124,7 +124,14 @@ function _dparse(s) {
 function _toD(v) {
   // a number (JS or _D) as a decimal; integers keep exponent 0, as Decimal(int) does
   if (v instanceof _D) return v;
-  return _dparse(String(v));
+  return _dparse(String(_n53(v)));
+}
+
+//# _n53
+function _n53(v) {
+  // a number from the body: an integer beyond 2^53 was rounded by JSON.parse, so it fails here
+  if (typeof v === "number" && v % 1 === 0 && !_safe(v)) _big(v);
+  return v;
 }
 
 //# _isint
@@ -243,8 +250,8 @@ function _dintstr(d) {
 
 //# _big
 function _big(x) {
-  _fail("the integer " + String(x) + " is beyond 2^53: JavaScript numbers cannot hold it exactly " +
-        "(the platform's JSON parser has already rounded it)");
+  _fail("the integer " + String(x) + " is beyond 2^53: a JavaScript number cannot hold it exactly " +
+        "(in a webhook body, JSON.parse has already rounded it)");
 }
 
 //# _j
@@ -319,7 +326,7 @@ function _absent(a, b) { return a === undefined || b === undefined ? undefined :
 
 //# _num
 function _num(v, op, side) {
-  if (_isnum(v)) return v;
+  if (_isnum(v)) return _n53(v);
   return _fail("`" + op + "` expected numbers, but its " + side + " side is " + _show(v));
 }
 
@@ -373,7 +380,7 @@ function _eq(a, b) {
   if (b === undefined) b = null;
   var i, k;
   if (typeof a === "boolean" || typeof b === "boolean") return a === b;
-  if (_isnum(a) && _isnum(b)) return typeof a === "number" && typeof b === "number" ? a === b : _dcmp(_toD(a), _toD(b)) === 0;
+  if (_isnum(a) && _isnum(b)) return typeof a === "number" && typeof b === "number" ? _n53(a) === _n53(b) : _dcmp(_toD(a), _toD(b)) === 0;
   if (typeof a === "string" || typeof b === "string" || a === null || b === null) return a === b;
   if (a instanceof Array || b instanceof Array) {
     if (!(a instanceof Array && b instanceof Array) || a.length !== b.length) return false;
@@ -405,7 +412,7 @@ function _scmp(a, b) {
 function _cmp(op, a, b) {
   // < <= > >=: numbers with numbers, text with text
   var k;
-  if (_isnum(a) && _isnum(b)) k = typeof a === "number" && typeof b === "number" ? (a < b ? -1 : a > b ? 1 : 0) : _dcmp(_toD(a), _toD(b));
+  if (_isnum(a) && _isnum(b)) k = typeof a === "number" && typeof b === "number" ? (_n53(a) < _n53(b) ? -1 : a > b ? 1 : 0) : _dcmp(_toD(a), _toD(b));
   else if (typeof a === "string" && typeof b === "string") k = _scmp(a, b);
   else _fail("`" + op + "` cannot compare " + _show(a) + " with " + _show(b));
   return op === "<" ? k < 0 : op === "<=" ? k <= 0 : op === ">" ? k > 0 : k >= 0;
@@ -577,7 +584,7 @@ function _pyjson(v) {
   // json.dumps(v, ensure_ascii=False, separators=(",", ":")) with decimals as floats
   var i, k, parts = [];
   if (v === null || v === undefined) return "null";
-  if (typeof v === "number") return v % 1 === 0 ? String(v) : _pyfloat(v);
+  if (typeof v === "number") return v % 1 === 0 ? String(_n53(v)) : _pyfloat(v);
   if (v instanceof _D) return v.i ? _dstr(v) : _pyfloat(Number(_dstr(v)));
   if (typeof v !== "object") return JSON.stringify(v);
   if (v instanceof Array) {
@@ -592,7 +599,7 @@ function _pyjson(v) {
 function _f_string(v) {
   if (typeof v === "string") return v;
   if (typeof v === "boolean") return v ? "true" : "false";
-  if (typeof v === "number" && v % 1 === 0) return String(v);
+  if (typeof v === "number" && v % 1 === 0) return String(_n53(v));
   if (v instanceof _D && v.i) return _dstr(v);
   if (_isnum(v)) return _dstr(_toD(v));
   return _pyjson(v);
