@@ -435,8 +435,12 @@ def _header(target: Target, files: Sequence[CompiledFile], on: str | None) -> li
 
 
 def export_result(result: CompileResult, target: str, on: str | None = None, *,
-                  max_size: int | None = None) -> Export:
-    """Export compiled mappings; every problem is a diagnostic (M700-M702), nothing raises."""
+                  max_size: int | None = None, also: str = "include") -> Export:
+    """Export compiled mappings; every problem is a diagnostic (M700-M702), nothing raises.
+
+    ``on``: only rules that can receive an event type matching this pattern, and only such types
+    (others are cancelled). ``also``: "include" the `also on` rules, "skip" them or export "only"
+    them: a second endpoint for the events they add."""
     tgt = TARGETS[target]
     diags = Diagnostics()
     if not result.ok:
@@ -445,7 +449,8 @@ def export_result(result: CompileResult, target: str, on: str | None = None, *,
     for f in result.files:
         for cr in f.rules:
             pats = [p.text for p in cr.rule.patterns]
-            if on is None or _overlaps(pats, [on]):
+            wanted = also == "include" or (also == "only") == cr.rule.also
+            if wanted and (on is None or _overlaps(pats, [on])):
                 chosen.append((f, cr))
     for _, cr in chosen:
         if not cr.rule.also:
@@ -457,8 +462,8 @@ def export_result(result: CompileResult, target: str, on: str | None = None, *,
             diags.error("M701", cr.rule.span,
                         f"this `also on` rule makes a second event from bodies the rule at {where} receives; "
                         f"the {tgt.title} sends one event per webhook",
-                        help="export it separately with `--on` (one more Dodo endpoint), so that no other "
-                             "exported rule receives its event types")
+                        help="export the `also on` rules for a second endpoint: `paymap export --also only`, "
+                             "and the others with `--also skip`")
     sites: list[str] = []
     site_files: list[str] = []
     body: list[str] = []
@@ -477,8 +482,9 @@ def export_result(result: CompileResult, target: str, on: str | None = None, *,
         body.extend(gen.lines)
     if not chosen:
         span = Span(result.files[0].source.path, 1, 1, 1, 1) if result.files else Span("<export>", 1, 1, 1, 1)
-        diags.error("M702", span, "nothing to export: no rule receives " + (f"event types matching `{on}`" if on else "any event type"),
-                    help="check the PATH and the --on pattern")
+        diags.error("M702", span, "nothing to export: no rule receives " + (f"event types matching `{on}`" if on else "any event type")
+                    + ("" if also == "include" else f" (with --also {also})"),
+                    help="check the PATH, --on and --also")
     if diags.has_errors:
         return Export(None, sorted([*result.diagnostics, *diags.sorted()], key=_order), tgt)
     code = _assemble(tgt, files, body, table, sites, site_files, on)
@@ -570,7 +576,7 @@ def _assemble(tgt: Target, files: list[CompiledFile], body: list[str], table: li
 
 
 def export_js(mappings: Any, target: str, on: str | None = None, *,
-              max_size: int | None = None) -> tuple[str | None, list[Diagnostic]]:
+              max_size: int | None = None, also: str = "include") -> tuple[str | None, list[Diagnostic]]:
     """The playground's entry point: a ``MappingSet``, a ``CompileResult`` or paths → (code, diagnostics).
 
     ``code`` is None when an error diagnostic refused the export."""
@@ -581,5 +587,5 @@ def export_js(mappings: Any, target: str, on: str | None = None, *,
     else:
         paths = [mappings] if isinstance(mappings, str) else list(mappings)
         result = compile_paths(paths)
-    out = export_result(result, target, on, max_size=max_size)
+    out = export_result(result, target, on, max_size=max_size, also=also)
     return out.code, out.diagnostics

@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     p.add_argument("--on", metavar="PATTERN",
                    help="only event types matching PATTERN (e.g. \"payment.*\"); others are cancelled/skipped. "
                         "Splits a library too large for one endpoint")
+    p.add_argument("--also", choices=("include", "skip", "only"), default="include",
+                   help="the `also on` rules: include them (default), skip them, or export only them "
+                        "(for a second endpoint: a dashboard sends one event per webhook)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the code to FILE instead of standard output")
     p.add_argument("--max-size", type=int, metavar="CHARS",
                    help="the size limit to enforce (default: 51200 for dodo, 2048 for inngest)")
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     result = compile_paths(args.paths)
     if args.sizes:
         return _sizes(args, result)
-    out = export_result(result, args.target, args.on, max_size=args.max_size)
+    out = export_result(result, args.target, args.on, max_size=args.max_size, also=args.also)
     color = use_color(sys.stderr)
     if out.diagnostics:
         print(render_text(out.diagnostics, result.sources, color=color), file=sys.stderr)
@@ -94,9 +97,9 @@ def _sizes(args: argparse.Namespace, result: Any) -> int:
     rows: list[tuple[str, int | None, str]] = []
     for f in result.files:
         alone = type(result)([f], [])
-        one = export_result(alone, args.target, args.on, max_size=10**9)
+        one = export_result(alone, args.target, args.on, max_size=10**9, also=args.also)
         rows.append((f.source.path, one.size if one.code else None, _why(one)))
-    whole = export_result(result, args.target, args.on, max_size=10**9)
+    whole = export_result(result, args.target, args.on, max_size=10**9, also=args.also)
     rows.append(("all together", whole.size if whole.code else None, _why(whole)))
     width = max(len(r[0]) for r in rows)
     print(f"{'':<{width}}  characters  (limit {limit:,} for the {target.title})")
