@@ -67,4 +67,5 @@ CODES: dict[str, Code] = {
     "M700": Code("cannot be exported to JavaScript", "error"),
     "M701": Code("several events from one body", "error"),
     "M702": Code("export too large, or empty", "error"),
+    "M703": Code("no event `id` for Dodo's retries", "warning"),
 }

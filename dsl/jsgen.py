@@ -464,6 +464,14 @@ def export_result(result: CompileResult, target: str, on: str | None = None, *,
                         f"the {tgt.title} sends one event per webhook",
                         help="export the `also on` rules for a second endpoint: `paymap export --also only`, "
                              "and the others with `--also skip`")
+    if tgt.name == "dodo":
+        for _, cr in chosen:
+            if not cr.drops and cr.rule.body and ("id",) not in cr.targets:
+                diags.warning("M703", cr.rule.span,
+                              f"the rule for {cr.rule.label} sets no event `id`: in Dodo's dashboard each retry "
+                              "of a webhook becomes one more Inngest event",
+                              help='set one from the body, e.g. `id = "dodo:" & type & ":" & data.payment_id & ":" '
+                                   '& timestamp` (the relay and the Inngest target use the webhook id instead)')
     sites: list[str] = []
     site_files: list[str] = []
     body: list[str] = []

@@ -330,5 +330,6 @@ def test_seed_literal_translations_equal_python_and_the_seeds_javascript(
 def test_the_literal_translations_export_with_their_warnings() -> None:
     result = compile_paths([str(SEED / "literal")], allow={"M405"})
     out = export_result(result, "dodo")
-    assert out.code is not None and {d.code for d in out.diagnostics} <= {"M405", "M305", "M602"}
+    # the seed sets no event `id` (M703: Dodo's retries would be separate events)
+    assert out.code is not None and {d.code for d in out.diagnostics} <= {"M405", "M305", "M602", "M703"}
     assert V8  # both engines are imported by the harness
