@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -593,7 +594,7 @@ def export_js(mappings: Any, target: str, on: str | None = None, *,
     elif hasattr(mappings, "result") and isinstance(mappings.result, CompileResult):
         result = mappings.result
     else:
-        paths = [mappings] if isinstance(mappings, str) else list(mappings)
+        paths = [mappings] if isinstance(mappings, str | os.PathLike) else list(mappings)
         result = compile_paths(paths)
     out = export_result(result, target, on, max_size=max_size, also=also)
     return out.code, out.diagnostics

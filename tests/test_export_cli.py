@@ -20,7 +20,7 @@ from runtime.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden_export"
 UPDATE = bool(os.environ.get("PAYMAP_UPDATE_GOLDEN"))
-QUERY = 'on "payment.succeeded"\nname = "payment.succeeded"\ndata.ids = query(data, "product_cart[*].product_id")\n'
+QUERY = 'on "payment.succeeded"\nname = "payment.succeeded"\nid = data.payment_id\ndata.ids = query(data, "product_cart[*].product_id")\n'
 
 
 def export(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -173,6 +173,7 @@ def test_export_js_takes_a_mapping_set_a_result_or_paths() -> None:
     assert by_path is not None
     assert export_js(runtime.load(path), "dodo")[0] == by_path
     assert export_js(compile_paths([path]), "dodo")[0] == by_path
+    assert export_js(Path(path), "dodo")[0] == export_js([path], "dodo")[0] == by_path
     code, diags = export_js(path, "inngest")
     assert code is None and [d.code for d in diags] == ["M702"]
 
