@@ -163,8 +163,7 @@ class JsGen:
     def site(self, span: Span, label: str | None) -> None:
         if span.file not in self.files:
             self.files.append(span.file)
-        self.sites.append(f"[{self.files.index(span.file)},{span.line},{span.column}"
-                          + (f",{js_string(label)}]" if label else "]"))
+        self.sites.append(js_string(f"{self.files.index(span.file)}:{span.line}:{span.column}:{label or ''}"))
         self.pending = f"_s = {len(self.sites) - 1}; "
 
     def refuse(self, span: Span, what: str, help: str) -> str:
@@ -558,8 +557,8 @@ def _assemble(tgt: Target, files: list[CompiledFile], body: list[str], table: li
         "  if (rule === null) return null;",
         "  var ev;",
         "  try { ev = rule(body); } catch (e) {",
-        "    var w = _S[_s];",
-        "    throw new Error(_F[w[0]] + \":\" + w[1] + \":\" + w[2] + \":\" + (w[3] ? \" in `\" + w[3] + \"`:\" : \"\") + \" \" +",
+        "    var w = /^(\\d+):(\\d+:\\d+):([\\s\\S]*)$/.exec(_S[_s]);",
+        "    throw new Error(_F[+w[1]] + \":\" + w[2] + \":\" + (w[3] ? \" in `\" + w[3] + \"`:\" : \"\") + \" \" +",
         "                    (e && e.message ? e.message : String(e)) + \" [event type \" + JSON.stringify(type) + \"]\");",
         "  }",
         "  if (ev !== null && (ev.data === undefined || ev.data === null)) ev.data = {};",

@@ -418,7 +418,7 @@ for (var i = 0; i < lst.length; i++) if (f(lst[i])) out.push(lst[i]);
 return out;
 }
 var _F = ["language.map"];
-var _s = 0, _S = [[0,2,1], [0,3,1,"let plan"], [0,4,1,"name"], [0,8,1,"drop"], [0,9,1,"data.plan"], [0,10,1,"data.trial"], [0,11,1,"data.addons"], [0,12,1,"data.first_addon"], [0,13,1,"data.tags"], [0,14,1,"data.price"]];
+var _s = 0, _S = ["0:2:1:", "0:3:1:let plan", "0:4:1:name", "0:8:1:drop", "0:9:1:data.plan", "0:10:1:data.trial", "0:11:1:data.addons", "0:12:1:data.first_addon", "0:13:1:data.tags", "0:14:1:data.price"];
 function _r0(_in) {
 _s = 0; var _o = {};
 _s = 1; var _t1;
@@ -446,8 +446,8 @@ var rule = _route(_rules, type);
 if (rule === null) return null;
 var ev;
 try { ev = rule(body); } catch (e) {
-var w = _S[_s];
-throw new Error(_F[w[0]] + ":" + w[1] + ":" + w[2] + ":" + (w[3] ? " in `" + w[3] + "`:" : "") + " " +
+var w = /^(\d+):(\d+:\d+):([\s\S]*)$/.exec(_S[_s]);
+throw new Error(_F[+w[1]] + ":" + w[2] + ":" + (w[3] ? " in `" + w[3] + "`:" : "") + " " +
 (e && e.message ? e.message : String(e)) + " [event type " + JSON.stringify(type) + "]");
 }
 if (ev !== null && (ev.data === undefined || ev.data === null)) ev.data = {};

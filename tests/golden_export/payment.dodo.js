@@ -252,7 +252,7 @@ function handler(webhook) {
     return acc;
   }
   var _F = ["payment.map"];
-  var _s = 0, _S = [[0,2,1], [0,3,1,"name"], [0,4,1,"id"], [0,5,1,"data.amount"], [0,6,1,"data.email"], [0,7,1,"ts"]];
+  var _s = 0, _S = ["0:2:1:", "0:3:1:name", "0:4:1:id", "0:5:1:data.amount", "0:6:1:data.email", "0:7:1:ts"];
   function _r0(_in) {
     _s = 0; var _o = {};
     _s = 1; _set(_o, "name", "payment.succeeded");
@@ -274,8 +274,8 @@ function handler(webhook) {
     if (rule === null) return null;
     var ev;
     try { ev = rule(body); } catch (e) {
-      var w = _S[_s];
-      throw new Error(_F[w[0]] + ":" + w[1] + ":" + w[2] + ":" + (w[3] ? " in `" + w[3] + "`:" : "") + " " +
+      var w = /^(\d+):(\d+:\d+):([\s\S]*)$/.exec(_S[_s]);
+      throw new Error(_F[+w[1]] + ":" + w[2] + ":" + (w[3] ? " in `" + w[3] + "`:" : "") + " " +
                       (e && e.message ? e.message : String(e)) + " [event type " + JSON.stringify(type) + "]");
     }
     if (ev !== null && (ev.data === undefined || ev.data === null)) ev.data = {};
