@@ -332,3 +332,11 @@ def test_the_literal_translations_export_with_their_warnings() -> None:
     out = export_result(result, "dodo")
     # the seed sets no event `id` (M703: Dodo's retries would be separate events)
     assert out.code is not None and {d.code for d in out.diagnostics} <= {"M405", "M305", "M602", "M703"}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@settings(HYPOTHESIS, max_examples=30)
+@given(body=mutated_samples())
+def test_seed_literal_translations_on_generated_bodies(seed: dict[str, tuple[Exported, MiniRacer]], family: str,
+                                                       body: dict[str, Any]) -> None:
+    seed[family][0].check(body)
