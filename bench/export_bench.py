@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -88,8 +89,9 @@ def report(size_rows: list[tuple[str, dict[str, int]]], times: dict[str, list[fl
         "## Export to JavaScript (`bench/export_bench.py`)",
         "",
         f"Measured {date.today().isoformat()} on {platform.machine()}, Python {platform.python_version()}, "
-        f"mini-racer {version('mini-racer')}, quickjs {version('quickjs')}. `python -m bench export --write` "
-        "regenerates this section.",
+        f"mini-racer {version('mini-racer')}, quickjs {version('quickjs')}, load average (1 min) "
+        f"{os.getloadavg()[0]:.1f} at the end on {os.cpu_count()} CPUs: the machine is shared, so absolute "
+        "figures vary; ratios within one run are the figure. `python -m bench export --write` regenerates this section.",
         "",
         "### Size of `paymap export` for the shipped mappings (characters)",
         "",

@@ -185,3 +185,23 @@ def test_pattern_overlap() -> None:
     assert not globs_overlap("payment.*", "refund.*")
     assert not globs_overlap("payment.succeeded", "payment.failed")
     assert globs_overlap("a*b*c", "*bc")
+
+
+def test_the_size_table_in_the_docs_is_current(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/dashboard.md quotes `paymap export --sizes` for the shipped library (PAYMAP_UPDATE_GOLDEN=1 rewrites it)."""
+    monkeypatch.chdir(ROOT)
+    sizes: dict[str, dict[str, str]] = {}
+    for target in sorted(TARGETS):
+        status, out, _ = export(["mappings", "--target", target, "--sizes"], capsys)
+        assert status == 0
+        for line in out.splitlines()[1:]:
+            name, size = re.split(r"\s{2,}", line.strip())[:2]
+            sizes.setdefault(name.rsplit("/", 1)[-1], {})[target] = size
+    doc = ROOT / "docs" / "dashboard.md"
+    text = doc.read_text(encoding="utf-8")
+    table = "\n".join(f"| {name} | {s['dodo']} | {s['inngest']} |" for name, s in sizes.items())
+    current = "\n".join(re.findall(r"^\| (?:[a-z_]+\.map|all together) \| [\d,]+ \| [\d,]+ \|$", text, re.M))
+    if UPDATE and current != table:
+        doc.write_text(text.replace(current, table), encoding="utf-8")
+        return
+    assert current == table, "docs/dashboard.md quotes stale sizes: run with PAYMAP_UPDATE_GOLDEN=1"
