@@ -92,20 +92,20 @@ def runtime_for(code: str) -> list[str]:
 
 
 def exponent_table() -> str:
-    """ISO 4217 exponents in the runtime's packed form (``2AEDAFN… 0BIFCLP…``), from the same table
-    as the Python runtime."""
+    """ISO 4217 exponents in the runtime's packed form (``2|AED|AFN|…| 0|BIF|CLP|…|``), from the same
+    table as the Python runtime."""
     from runtime.functions import _EXPONENTS  # the one source of exponents
 
     groups: dict[int, list[str]] = {}
     for code, exp in sorted(_EXPONENTS.items()):
         if len(code) == 3 and code.isalpha():
             groups.setdefault(exp, []).append(code)
-    return " ".join(f"{exp}{''.join(codes)}" for exp, codes in sorted(groups.items()))
+    return " ".join(f"{exp}|{'|'.join(codes)}|" for exp, codes in sorted(groups.items()))
 
 
 def _js_block(name: str, compact: bool) -> str:
     text = runtime_blocks()[name]
-    if name == "_CUR":
+    if name == "_exp":
         text = text.replace("/*EXPONENTS*/", exponent_table())
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("//")]
     if compact:

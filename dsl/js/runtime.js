@@ -472,23 +472,12 @@ function _integral(v, what) {
   return w.charAt(0) === "-" ? [true, w.slice(1)] : [false, w];
 }
 
-//# _CUR
-function _CUR() {
-  // ISO 4217 minor-unit exponents (from the iso4217 package, as the Python runtime), read once
-  if (_CUR.t) return _CUR.t;
-  var t = {}, g = "/*EXPONENTS*/".split(" ");
-  for (var i = 0; i < g.length; i++)
-    for (var j = 1; j < g[i].length; j += 3) t[g[i].slice(j, j + 3)] = Number(g[i].charAt(0));
-  _CUR.t = t;
-  return t;
-}
-
 //# _exp
 function _exp(code, what) {
+  // ISO 4217 minor-unit exponents (from the iso4217 package, as the Python runtime): "2|AED|AFN|…| 0|BIF|…|"
   if (typeof code !== "string") _fail(what + " expected a currency code string, got " + _show(code));
-  var t = _CUR(), u = code.toUpperCase();
-  if (_own(t, code)) return t[code];
-  if (_own(t, u)) return t[u];
+  var g = "/*EXPONENTS*/".split(" "), c = /^[A-Z]{3}$/.test(code) ? code : code.toUpperCase();
+  if (/^[A-Z]{3}$/.test(c)) for (var i = 0; i < g.length; i++) if (g[i].indexOf("|" + c + "|") > 0) return +g[i].charAt(0);
   return _fail("unknown currency code " + JSON.stringify(code) + "; use an ISO 4217 code such as \"USD\", \"JPY\" or \"KWD\"");
 }
 
