@@ -66,4 +66,9 @@ CODES: dict[str, Code] = {
     "M603": Code("value may be missing or null where one is needed", "warning"),
     "M604": Code("comparison with a value the field never has", "warning"),
     "M605": Code("group never used", "warning"),
+    # M7xx: `paymap export` / `paymap check --target`: what the JavaScript targets cannot take
+    "M700": Code("cannot be exported to JavaScript", "error"),
+    "M701": Code("several events from one body", "error"),
+    "M702": Code("export too large, or empty", "error"),
+    "M703": Code("no event `id` for Dodo's retries", "warning"),
 }

@@ -24,6 +24,7 @@ _COMMANDS = (
     "status",
     "replay",
     "purge",
+    "export",
 )
 
 
