@@ -117,6 +117,7 @@ class Workspace:
         if not self.root.is_dir():
             raise PlaygroundError(f"{root}: not a directory", 404)
         self._cache: dict[str, _Cached] = {}
+        self._tested: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
         self.last: Compiled | None = None
 
     # --- paths ---------------------------------------------------------------------------
@@ -377,11 +378,20 @@ class Workspace:
         return {"types": rows, "files": files}
 
     def _tested_types(self) -> set[str]:
+        """The event types of every test body under the root (each file read again only when it changes)."""
         found: set[str] = set()
         for p in walk_files(self.root, (testing.TEST_SUFFIX,)):
-            for c in testing.load_file(p).cases:
-                if isinstance(c.body, dict) and isinstance(c.body.get("type"), str):
-                    found.add(c.body["type"])
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            stamp = (st.st_mtime_ns, st.st_size)
+            hit = self._tested.get(p)
+            if hit is None or hit[0] != stamp:
+                types = {c.body["type"] for c in testing.load_file(p).cases
+                         if isinstance(c.body, dict) and isinstance(c.body.get("type"), str)}
+                hit = self._tested[p] = (stamp, frozenset(types))
+            found |= hit[1]
         return found
 
 

@@ -429,6 +429,17 @@ $("examples").addEventListener("change", (e) => {
 $("sample-filter").addEventListener("input", renderSamples);
 $("body").addEventListener("input", () => { S.sample = null; schedule(); });
 const bodyBox = $("body");
+// a huge paste never reaches the text box (a browser crawls with 50 MB in it)
+bodyBox.addEventListener("paste", (e) => {
+  const text = e.clipboardData ? e.clipboardData.getData("text") : "";
+  if (text.length > S.meta.max_body) {
+    e.preventDefault();
+    clearTimeout(S.timer);
+    S.seq++;
+    showOutputError(`the pasted body is ${sizeText(text.length)}; the playground accepts up to ${sizeText(S.meta.max_body)} (a Dodo webhook is a few KB); nothing was pasted`, "input");
+    document.body.dataset.busy = "no";
+  }
+});
 bodyBox.addEventListener("dragover", (e) => { e.preventDefault(); bodyBox.classList.add("drop"); });
 bodyBox.addEventListener("dragleave", () => bodyBox.classList.remove("drop"));
 bodyBox.addEventListener("drop", async (e) => {
