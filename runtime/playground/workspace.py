@@ -248,8 +248,9 @@ class Workspace:
         return {"diagnostics": own, "others": others}
 
     # --- applying ------------------------------------------------------------------------
-    def apply(self, body_text: str) -> dict[str, Any]:
-        """The last compiled mappings applied to a body: events, dropped, skipped or an error."""
+    def apply(self, body_text: str, *, explain: bool = True) -> dict[str, Any]:
+        """The last compiled mappings applied to a body: events, dropped, skipped or an error (and,
+        with ``explain``, every statement's value: a second, traced run)."""
         compiled = self.last
         if compiled is None:
             raise PlaygroundError("nothing compiled yet")
@@ -259,7 +260,7 @@ class Workspace:
             return {"kind": "not_compiled",
                     "message": f"the mapping has {k} error{'s' if k != 1 else ''}: fix {'them' if k != 1 else 'it'} "
                                "to see the event"}
-        out = outcome_json(compiled.mappings, payload, self.rel)
+        out = outcome_json(compiled.mappings, payload, self.rel, explain=explain)
         skipped = [self.rel(f.source.path) for f in compiled.result.files
                    if f.generated is None and f.module.rules and f.source.path != compiled.name]
         if skipped:
@@ -442,7 +443,7 @@ def diagnostic_json(d: Diagnostic, source: SourceFile | None) -> dict[str, Any]:
     return out
 
 
-def outcome_json(ms: MappingSet, payload: dict[str, Any], rel: Any = str) -> dict[str, Any]:
+def outcome_json(ms: MappingSet, payload: dict[str, Any], rel: Any = str, *, explain: bool = True) -> dict[str, Any]:
     """What ``paymap run`` and ``paymap run --explain`` print, as data."""
     actual = testing.execute(ms, payload)
     out: dict[str, Any] = {"kind": actual.kind, "events": actual.events,
@@ -452,9 +453,10 @@ def outcome_json(ms: MappingSet, payload: dict[str, Any], rel: Any = str) -> dic
     if actual.error is not None:
         out["error"] = error_json(actual.error, rel)
     try:
-        explanations = ms.explain(payload)
+        explanations = ms.explain(payload) if explain else []
     except MappingError:
         explanations = []
+    out["explained"] = explain
     out["explain"] = [{
         "rule": f"{rel(ex.rule.file)}:{ex.rule.line}",
         "file": rel(ex.rule.file),

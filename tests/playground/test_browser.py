@@ -135,6 +135,7 @@ def test_a_newcomer_maps_a_payment_and_saves_it(page: Any, site: Playground, sho
     page.screenshot(path=str(shots / "playground-event.png"))
     # the explain view: each assignment with its value, and the rule that received the body
     page.click("button[data-page=explain-page]")
+    page.wait_for_selector("[data-testid=explain-step]")
     explain = page.inner_text("[data-testid=explain]")
     assert 'on "payment.succeeded" at payment.map:1 received the body' in explain
     assert '"4500"' in explain and "data.amount = money(data.total_amount, data.currency)" in explain

@@ -220,7 +220,7 @@ async function evaluate() {
     return finish(seq);
   }
   try {
-    const out = await call("apply", { path, text, body });
+    const out = await call("apply", { path, text, body, explain: !$("explain-page").hidden });
     if (seq !== S.seq) return;
     showOutput(out);
   } catch (err) {
@@ -364,6 +364,10 @@ function value(v, missing) {
 function showExplain(out) {
   const box = $("explain");
   box.replaceChildren();
+  if (!out.explained) {
+    box.append(el("p", { class: "hint" }, "…"));
+    return;
+  }
   if (!out.explain || !out.explain.length) {
     box.append(el("p", { class: "hint" }, out.kind === "skipped" ? `no rule receives ${out.event_type}` : "nothing to explain"));
     return;
@@ -565,6 +569,7 @@ for (const tab of document.querySelectorAll(".tabs button")) {
   tab.addEventListener("click", () => {
     for (const t of document.querySelectorAll(".tabs button")) t.classList.toggle("active", t === tab);
     for (const p of document.querySelectorAll(".tab-page")) p.hidden = p.id !== tab.dataset.page;
+    if (tab.dataset.page === "explain-page" && S.lastOutput && !S.lastOutput.explained) schedule();
   });
 }
 
