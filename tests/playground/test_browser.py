@@ -47,7 +47,17 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playground]:
     root = copy_mappings(tmp_path_factory.mktemp("browser") / "mappings")
-    yield from serve(root)
+    # started from the directory above, as `paymap playground mappings/` is (the page shows "mappings")
+    here = os.getcwd()
+    os.chdir(root.parent)
+    try:
+        running = serve(Path("mappings"))
+        site = next(running)
+    finally:
+        os.chdir(here)
+    site.root = root
+    yield site
+    next(running, None)
 
 
 @pytest.fixture
@@ -79,9 +89,9 @@ def idle(page: Any) -> None:
 def type_lines(page: Any, lines: list[str]) -> None:
     for i, line in enumerate(lines):
         page.keyboard.type(line)
-        page.keyboard.press("Escape")  # close a completion list, so Enter is a new line
+        page.keyboard.press("Escape")
         if i < len(lines) - 1:
-            page.keyboard.press("Enter")
+            page.keyboard.press("Shift+Enter")  # a new line even if a completion list is open
 
 
 def editor_text(page: Any) -> str:
@@ -110,14 +120,15 @@ def test_a_newcomer_maps_a_payment_and_saves_it(page: Any, site: Playground, sho
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
     type_lines(page, MAPPING)
-    diag = page.wait_for_selector("[data-testid=diagnostic][data-code=M201]")
-    assert diag.get_attribute("data-line") == "4"
+    assert editor_text(page) == "\n".join(MAPPING)
+    idle(page)
+    [diag] = page.query_selector_all("[data-testid=diagnostic]")
+    assert (diag.get_attribute("data-code"), diag.get_attribute("data-line")) == ("M201", "4")
     assert "unknown input field `data.curency`" in diag.inner_text()
     assert "help: did you mean `data.currency`?" in diag.inner_text()
     assert "docs/errors/M201.md" in diag.inner_text()
     assert page.locator(".cm-lintRange-error").count() == 1
     assert page.inner_text(".cm-lintRange-error") == "curency"
-    idle(page)
     assert "fix it to see the event" in page.inner_text("[data-testid=output]")
     page.screenshot(path=str(shots / "playground-diagnostic.png"))
     # one click applies the fix; the event appears
