@@ -202,6 +202,8 @@ def test_completion_and_hover_come_from_the_schema_and_the_registry(page: Any) -
     page.keyboard.type("data.x = data.customer.em")
     option = page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('data.customer.email')")
     assert "text" in option.inner_text()
+    info = page.wait_for_selector(".cm-completionInfo")
+    assert "Email address of the customer" in info.inner_text()
     page.keyboard.press("Enter")
     assert editor_text(page).rstrip().endswith("data.x = data.customer.email")
     page.keyboard.type(" & mon")

@@ -79,7 +79,7 @@ function pathInfo(p) {
   const bits = [p.type];
   if (p.optional) bits.push("may be missing");
   if (p.nullable) bits.push("may be null");
-  return bits.join("; ") + (p.note ? `\n${p.note}` : "");
+  return bits.join("; ") + (p.doc ? `\n${p.doc}` : "") + (p.note ? `\n${p.note}` : "");
 }
 
 async function complete(ctx) {
@@ -140,6 +140,7 @@ const hover = hoverTooltip(async (v, pos) => {
     dom = el("div", { class: "hover", "data-testid": "hover" },
       el("code", { class: "sig" }, word), el("p", {}, `${found.type} (${S.eventType})`),
       found.optional || found.nullable ? el("p", {}, [found.optional && "may be missing", found.nullable && "may be null"].filter(Boolean).join("; ")) : null,
+      found.doc ? el("p", { class: "doc" }, found.doc) : null,
       found.note ? el("p", {}, found.note) : null);
   }
   if (!dom) return null;
