@@ -252,3 +252,18 @@ def test_a_call_past_its_deadline_is_stopped_and_the_worker_restarted(tmp_path: 
         assert status == "ok" and result["diagnostics"] == []
     finally:
         worker.close()
+
+
+def test_a_new_file_is_routed_where_paymap_check_will_find_it(tmp_path: Path) -> None:
+    root = copy_mappings(tmp_path / "m")
+    (root / "sub").mkdir()
+    ws = Workspace(root)
+    rule = 'on "payment.succeeded"\nname = "mine"\n'
+    for rel in ("a_first.map", "sub/z.map", "zz_last.map"):
+        unsaved = ws.compile(rel, rule)
+        (root / rel).write_text(rule)
+        saved = compile_paths([str(root)])
+        (root / rel).unlink()
+        assert [f.source.path for f in unsaved.result.files] == [f.source.path for f in saved.files]
+        assert [(d.code, d.span.file, d.span.line) for d in unsaved.result.diagnostics] == \
+            [(d.code, d.span.file, d.span.line) for d in saved.diagnostics]
