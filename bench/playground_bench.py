@@ -126,17 +126,23 @@ def report(rows: list[dict[str, Any]], rounds: int, info: dict[str, Any]) -> str
         "| baseline ms, median | ratio to baseline |",
         "|---|---|---|---|---|---|",
     ]
-    worst = 0.0
+    worst = worst_median = 0.0
     for r in rows:
         med, hi = statistics.median(r["api"]), p95(r["api"])
         base = statistics.median(r["baseline"])
         worst = max(worst, hi + DEBOUNCE_MS / 1000)
+        worst_median = max(worst_median, med + DEBOUNCE_MS / 1000)
         lines.append(f"| `{r['file']}` | {r['event_type']} ({'/'.join(r['kinds'])}) | {ms(med)} / {ms(hi)} | "
                      f"{ms(med + DEBOUNCE_MS / 1000)} / {ms(hi + DEBOUNCE_MS / 1000)} | {ms(base)} | "
                      f"{med / base:.0%} |")
-    verdict = "met" if worst * 1000 <= TARGET_MS else "NOT met"
+    def verdict(seconds: float) -> str:
+        return "met" if seconds * 1000 <= TARGET_MS else "NOT met"
+
     lines += ["", f"Target (issue 8): ≤ {TARGET_MS} ms from keystroke to updated diagnostics and output for the "
-              f"shipped files — {verdict} (worst p95 {ms(worst)} ms, debounce included)."]
+              f"shipped files, debounce included — at the median {verdict(worst_median)} (worst file "
+              f"{ms(worst_median)} ms); at the 95th percentile {verdict(worst)} (worst file {ms(worst)} ms). "
+              "Parsing the edited file is most of the cost (Lark, ~25 ms for `payment.map` on a quiet machine); "
+              "the slow tail follows the machine's load."]
     return "\n".join([START, *lines, END])
 
 
