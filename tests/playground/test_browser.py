@@ -193,6 +193,16 @@ def test_hostile_bodies_and_mappings_get_clear_errors(page: Any, shots: Path) ->
     page.fill("[data-testid=body]", "[1, 2, 3]")
     idle(page)
     assert "must be a JSON object" in page.inner_text("[data-testid=output]")
+    # a dropped .json file: used when small, refused by its size when not
+    drop = ("([name, text]) => { const dt = new DataTransfer(); dt.items.add(new File([text], name));"
+            " document.getElementById('body').dispatchEvent(new DragEvent('drop', {dataTransfer: dt,"
+            " bubbles: true, cancelable: true})); }")
+    page.evaluate(drop, ["refund.json", json.dumps({"type": "refund.failed", "data": {}})])
+    page.wait_for_function("document.getElementById('body').value.includes('refund.failed')")
+    idle(page)
+    page.evaluate(drop, ["huge.json", "x" * (2 * 1024 * 1024)])
+    page.wait_for_selector("#status:has-text('huge.json is 2.0 MB; the playground accepts bodies up to 1.0 MB')")
+    assert "refund.failed" in page.input_value("[data-testid=body]")
     # pathological mapping text: diagnostics, not a hung page
     set_editor_text(page, 'on "payment.succeeded"\nname = "x"\ndata.a = ' + "(" * 20000 + "1" + ")" * 20000)
     page.wait_for_selector("[data-testid=diagnostic][data-code^=M1]")
