@@ -207,6 +207,7 @@ class Rule:
     span: Span  # the `on` line
     body: list[Stmt] = field(default_factory=list)
     index: int = 0  # position within its file
+    written: list[Stmt] | None = None  # the body before dsl.shared wrote shared lines into it
 
     @property
     def label(self) -> str:

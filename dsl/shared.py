@@ -138,11 +138,16 @@ def _substitute(e: n.Expr, replace: Callable[[n.Name], n.Expr], bound: frozenset
     def sub(x: n.Expr) -> n.Expr:
         return _substitute(x, replace, bound, seen)
 
+    # copy on write: the parsed tree stays as written, so a module can be expanded again (the
+    # playground re-expands cached files when a constant or a group changes)
+    e = copy.copy(e)
     if isinstance(e, n.ListExpr):
         e.items = [sub(x) for x in e.items]
     elif isinstance(e, n.ObjectExpr):
-        for entry in e.entries:
+        entries = [copy.copy(entry) for entry in e.entries]
+        for entry in entries:
             entry.value = sub(entry.value)
+        e.entries = entries
     elif isinstance(e, n.Field | n.Index):
         e.obj = sub(e.obj)
     elif isinstance(e, n.Project):
@@ -157,10 +162,12 @@ def _substitute(e: n.Expr, replace: Callable[[n.Name], n.Expr], bound: frozenset
     elif isinstance(e, n.Match):
         if e.subject is not None:
             e.subject = sub(e.subject)
-        for arm in e.arms:
+        arms = [copy.copy(arm) for arm in e.arms]
+        for arm in arms:
             if arm.pattern is not None:
                 arm.pattern = sub(arm.pattern)
             arm.value = sub(arm.value)
+        e.arms = arms
     elif isinstance(e, n.Lambda):
         e.body = _substitute(e.body, replace, bound | {e.param}, seen)
     elif isinstance(e, n.Call):
@@ -233,10 +240,12 @@ def expand_module(module: n.Module, decl: Declarations, diags: Diagnostics) -> N
             diags.warning("M503", group.span, f"the {group.label} has no statements",
                           help="write the shared lines under it, or remove it")
     for rule in module.rules:
+        if rule.written is None:
+            rule.written = rule.body  # expanding again starts from the rule as written
         ex = _Expander(decl, diags)
-        if defaults is not None and not any(isinstance(s, n.Drop) and s.cond is None for s in rule.body):
+        if defaults is not None and not any(isinstance(s, n.Drop) and s.cond is None for s in rule.written):
             ex.block(defaults.body, defaults=True, depth=1, origin=n.Origin(None, defaults.span), stack=())
-        ex.block(rule.body, defaults=False, depth=0, origin=None, stack=())
+        ex.block(rule.written, defaults=False, depth=0, origin=None, stack=())
         rule.body = [_inline_consts(e.stmt, decl, diags) for e in _winners(ex.entries)]
 
 
@@ -268,6 +277,7 @@ def _inline_consts(stmt: n.Stmt, decl: Declarations, diags: Diagnostics) -> n.St
         value = decl.values.get(e.name)
         return e if value is None else copy.deepcopy(value)
 
+    stmt = copy.copy(stmt)  # the rule's own statement stays as written
     if isinstance(stmt, n.Let):
         if stmt.name in decl.consts:
             diags.error("M204", stmt.name_span,

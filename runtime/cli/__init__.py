@@ -25,6 +25,7 @@ _COMMANDS = (
     "replay",
     "purge",
     "export",
+    "playground",
 )
 
 
