@@ -22,7 +22,7 @@ from decimal import Decimal
 from dsl import nodes as n
 from dsl import types as T
 from dsl.builtins import BUILTINS, Builtin, Param
-from dsl.diagnostics import Diagnostics, Fix, Severity, suggest
+from dsl.diagnostics import SPLIT_HELP, Diagnostics, Fix, Severity, suggest
 from dsl.routing import best_specificity
 from dsl.schema import (
     EnvelopeSchema,
@@ -96,6 +96,19 @@ def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, fr
     receive `credit.balance_low` when `on "credit.balance_low"` exists), and ties go to the first
     loaded, as at run time. Rules whose schema knows no event types are left out."""
     mains = [(r, [p.text for p in r.patterns]) for r, _ in rules if not r.also]
+    owners: dict[str, n.Rule | None] = {}  # each event type's owner, worked out once: linear in rules
+
+    def owner(event_type: str) -> n.Rule | None:
+        if event_type not in owners:
+            best: n.Rule | None = None
+            best_s: tuple[int, int] | None = None
+            for other, patterns in mains:
+                sp = best_specificity(patterns, event_type)
+                if sp is not None and (best_s is None or sp > best_s):
+                    best, best_s = other, sp
+            owners[event_type] = best
+        return owners[event_type]
+
     out: dict[int, frozenset[str]] = {}
     for rule, schema in rules:
         matched = schema.event_types([p.text for p in rule.patterns])
@@ -104,16 +117,7 @@ def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, fr
         if rule.also:
             out[id(rule)] = matched
             continue
-        mine = []
-        for t in matched:
-            best: n.Rule | None = None
-            best_s: tuple[int, int] | None = None
-            for other, patterns in mains:
-                sp = best_specificity(patterns, t)
-                if sp is not None and (best_s is None or sp > best_s):
-                    best, best_s = other, sp
-            if best is rule:
-                mine.append(t)
+        mine = [t for t in matched if owner(t) is rule]
         # a rule every known type of which is taken may still receive types the schema does not
         # know yet: check it against what its patterns match rather than against nothing
         out[id(rule)] = frozenset(mine) if mine else matched
@@ -151,6 +155,30 @@ class _RuleDiags(Diagnostics):
             return
         self._seen.add(key)
         super()._add(code, severity, span, message, help, label, fix)
+
+
+class _Targets:
+    """The fields a rule assigns, indexed so that each new assignment is checked against all the
+    earlier ones in time proportional to its own length (a 50,000-line file stays linear)."""
+
+    def __init__(self) -> None:
+        self.order: list[n.Assign] = []
+        self.first: dict[tuple[str, ...], tuple[int, n.Assign]] = {}  # a target's first assignment
+        self.under: dict[tuple[str, ...], tuple[int, n.Assign]] = {}  # first assignment below a prefix
+
+    def add(self, stmt: n.Assign) -> None:
+        entry = (len(self.order), stmt)
+        self.order.append(stmt)
+        self.first.setdefault(stmt.target, entry)
+        for k in range(1, len(stmt.target)):
+            self.under.setdefault(stmt.target[:k], entry)
+
+    def earlier(self, target: tuple[str, ...]) -> n.Assign | None:
+        """The earliest assignment to ``target``, to a field above it or to one below it."""
+        hits = [self.first.get(target[:k]) for k in range(1, len(target) + 1)]
+        hits.append(self.under.get(target))
+        found = [h for h in hits if h is not None]
+        return min(found, key=lambda h: h[0])[1] if found else None
 
 
 class _Scope:
@@ -209,48 +237,60 @@ class Checker:
         self._wildcard = any("*" in p.text for p in rule.patterns)
         scope = _Scope()
         self._scope = scope
-        targets: list[tuple[tuple[str, ...], n.Assign]] = []
+        targets = _Targets()
         unconditional_drop = False
         if not rule.body:
             self.diags.warning("M503", rule.span, f"the rule for {rule.label} has no statements",
                                help="add assignments such as `name = \"...\"`, or `drop` to ignore these events")
         for stmt in rule.body:
-            if isinstance(stmt, n.Let):
-                ty, alias = self._expr_alias(stmt.value)
-                if stmt.name in scope.lets:
-                    self.diags.error("M204", stmt.name_span, f"`{stmt.name}` is already defined in this rule",
-                                     help="choose another name")
-                elif stmt.name in self.schema.roots():
-                    self.diags.error("M204", stmt.name_span,
-                                     f"`{stmt.name}` is an input field; a `let` may not hide it",
-                                     help="choose another name")
-                elif stmt.name in BUILTINS:
-                    self.diags.warning("M204", stmt.name_span, f"`{stmt.name}` is also the name of a function")
-                scope.lets[stmt.name] = (stmt, ty, alias)
-            elif isinstance(stmt, n.Assign):
-                ty, alias = self._expr_alias(stmt.value)
-                self._check_target(stmt, ty, alias, targets)
-                if stmt.target == ("name",) and checked.name_span is None:
-                    checked.name_span = stmt.value.span
-                    checked.names = self._static_strings(stmt.value)
-                targets.append((stmt.target, stmt))
-            elif isinstance(stmt, n.Drop):
-                if stmt.cond is None:
-                    unconditional_drop = True
-                else:
-                    self._condition(stmt.cond, "the `drop if` condition")
+            try:
+                unconditional_drop |= self._check_stmt(stmt, checked, scope, targets)
+            except RecursionError:
+                self.diags.error("M105", stmt.span, "this statement is nested too deeply to check",
+                                 help=SPLIT_HELP)
+        self._finish_rule(rule, checked, scope, targets, unconditional_drop)
+        return checked
+
+    def _check_stmt(self, stmt: n.Stmt, checked: CheckedRule, scope: _Scope, targets: _Targets) -> bool:
+        """Check one statement; True for an unconditional `drop`."""
+        if isinstance(stmt, n.Let):
+            ty, alias = self._expr_alias(stmt.value)
+            if stmt.name in scope.lets:
+                self.diags.error("M204", stmt.name_span, f"`{stmt.name}` is already defined in this rule",
+                                 help="choose another name")
+            elif stmt.name in self.schema.roots():
+                self.diags.error("M204", stmt.name_span,
+                                 f"`{stmt.name}` is an input field; a `let` may not hide it",
+                                 help="choose another name")
+            elif stmt.name in BUILTINS:
+                self.diags.warning("M204", stmt.name_span, f"`{stmt.name}` is also the name of a function")
+            scope.lets[stmt.name] = (stmt, ty, alias)
+        elif isinstance(stmt, n.Assign):
+            ty, alias = self._expr_alias(stmt.value)
+            self._check_target(stmt, ty, alias, targets)
+            if stmt.target == ("name",) and checked.name_span is None:
+                checked.name_span = stmt.value.span
+                checked.names = self._static_strings(stmt.value)
+            targets.add(stmt)
+        elif isinstance(stmt, n.Drop):
+            if stmt.cond is None:
+                return True
+            self._condition(stmt.cond, "the `drop if` condition")
+        return False
+
+    def _finish_rule(self, rule: n.Rule, checked: CheckedRule, scope: _Scope, targets: _Targets,
+                     unconditional_drop: bool) -> None:
         for name, (let, _ty, _alias) in scope.lets.items():
             if name not in scope.used:
                 self.diags.warning("M600", let.name_span, f"`{name}` is defined but never used",
                                    help=f"remove the `let {name}` line, or use `{name}` in an assignment")
-        if not unconditional_drop and rule.body and not any(t[0] == ("name",) for t in targets):
+        if not unconditional_drop and rule.body and ("name",) not in targets.first:
             self.diags.error("M403", rule.span, f"the rule for {rule.label} does not set the event `name`",
                              help='add a line such as `name = "payment.succeeded"`; Inngest refuses events without one')
-        checked.targets = [t for t, _ in targets]
+        checked.targets = [a.target for a in targets.order]
         checked.drops = unconditional_drop
         if unconditional_drop:
             checked.names = frozenset()
-        return checked
 
     def _check_pattern(self, p: n.Pattern) -> str | None:
         """Report a bad pattern; return the pattern it most likely meant, if one is close."""
@@ -282,7 +322,7 @@ class Checker:
         return None
 
     def _check_target(self, stmt: n.Assign, ty: T.Ty, alias: _Alias | None,
-                      seen: list[tuple[tuple[str, ...], n.Assign]]) -> None:
+                      seen: _Targets) -> None:
         target = stmt.target
         head = target[0]
         text = stmt.target_text
@@ -298,18 +338,18 @@ class Checker:
             self.diags.error("M402", stmt.target_span, f"`{head}` is a single value and has no fields",
                              help=f"assign `{head} = ...` directly, or put the value under `data.`")
             return
-        for prev, prev_stmt in seen:
+        prev_stmt = seen.earlier(target)
+        if prev_stmt is not None:
+            prev = prev_stmt.target
             if prev == target:
                 self.diags.error("M400", stmt.target_span,
                                  f"`{text}` is already assigned on line {prev_stmt.span.line}",
                                  help="each field is assigned once; combine the values with `??` or `if ... then ... else ...`")
-                return
-            short, long_ = (prev, target) if len(prev) < len(target) else (target, prev)
-            if long_[: len(short)] == short:
+            else:
                 self.diags.error("M401", stmt.target_span,
                                  f"`{text}` overlaps `{'.'.join(prev)}` assigned on line {prev_stmt.span.line}",
                                  help="assign either the whole object or its fields, not both")
-                return
+            return
         present = T.present(ty)
         value = stmt.value
         if target == ("name",):
@@ -505,8 +545,7 @@ class Checker:
         if isinstance(e, n.Binary):
             return self._binary(e), None
         if isinstance(e, n.IfExpr):
-            self._condition(e.cond, "the `if` condition")
-            return self.expr(e.then) | self.expr(e.otherwise), None
+            return self._if_chain(e), None
         if isinstance(e, n.Match):
             return self._match(e), None
         if isinstance(e, n.Call):
@@ -529,6 +568,21 @@ class Checker:
             self.diags.error("M205", e.span, "`x -> ...` can only be the last argument of `map` or `filter`")
             return T.ANY, None
         raise AssertionError(type(e))
+
+    def _if_chain(self, e: n.IfExpr) -> T.Ty:
+        """An `else if` chain, walked in a loop however long; each inner `if` gets its own type."""
+        chain: list[tuple[n.IfExpr, T.Ty]] = []
+        node: n.Expr = e
+        while isinstance(node, n.IfExpr):
+            self._condition(node.cond, "the `if` condition")
+            chain.append((node, self.expr(node.then)))
+            node = node.otherwise
+        ty = self.expr(node)
+        for inner, then_ty in reversed(chain):
+            ty |= then_ty
+            if inner is not e:
+                self.facts.types[id(inner)] = ty
+        return ty
 
     def _name(self, e: n.Name) -> tuple[T.Ty, _Alias | None]:
         scope = self._scope
@@ -719,7 +773,7 @@ class Checker:
         result: T.Ty = T.NOTHING
         default_seen: n.Arm | None = None
         always_seen: n.Arm | None = None
-        seen_values: list[object] = []
+        seen_values: set[tuple[str, object]] = set()  # a set: a 10,000-arm match stays linear
         for arm in e.arms:
             if default_seen is not None:
                 self.diags.warning("M602", arm.span, "this arm can never be reached: the default arm `_` comes before it",
@@ -755,7 +809,7 @@ class Checker:
                         if st and pt != T.NULL and not (st & pt or (st & T.NUMBER and pt & T.NUMBER)):
                             self.diags.warning("M602", pat.span,
                                                f"this arm can never match: the value is {T.describe(st)}")
-                    seen_values.append(key)
+                    seen_values.add(key)
             else:
                 if isinstance(arm.pattern, n.Literal) and arm.pattern.value is True and always_seen is None:
                     always_seen = arm
@@ -928,7 +982,7 @@ class Checker:
         if isinstance(e, n.Binary) and e.op == "??":
             parts = [e.left, e.right]
         elif isinstance(e, n.IfExpr):
-            parts = [e.then, e.otherwise]
+            parts = n.if_branches(e)
         elif isinstance(e, n.Match):
             parts = [a.value for a in e.arms]
         elif isinstance(e, n.Call) and e.func in ("required", "coalesce") and e.args:

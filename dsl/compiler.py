@@ -14,7 +14,7 @@ from typing import Any
 from dsl import nodes as n
 from dsl.checker import CheckedRule, Checker, Facts, effective_types
 from dsl.codegen import CodeGen, GeneratedModule
-from dsl.diagnostics import Diagnostic, Diagnostics, Severity
+from dsl.diagnostics import SPLIT_HELP, Diagnostic, Diagnostics, Severity
 from dsl.parser import parse
 from dsl.routing import best_specificity, select
 from dsl.schema import EnvelopeSchema, InputSchema, SchemaLoadError, dodo_schema, load_input_schema
@@ -141,8 +141,7 @@ def _check_file(parsed: _Parsed, diags: Diagnostics, routes: dict[int, frozenset
         if allow:
             _downgrade(own, allow)
     except RecursionError:
-        own.error("M105", Span(path, 1, 1, 1, 2), "mapping is too deeply nested to check",
-                  help="use `let` to name intermediate values")
+        own.error("M105", Span(path, 1, 1, 1, 2), "this file is nested too deeply to check", help=SPLIT_HELP)
         diags.extend(own)
         return CompiledFile(source, n.Module(path, []), [], checker.facts, schema=used)
     if not module.rules and not own.has_errors:
@@ -157,17 +156,20 @@ def _check_file(parsed: _Parsed, diags: Diagnostics, routes: dict[int, frozenset
 
 def _generate(compiled: CompiledFile, diags: Diagnostics, *, trace: bool = False) -> None:
     path = compiled.source.path
+    gen = CodeGen(compiled.facts, path, trace=trace)
     try:
-        gen = CodeGen(compiled.facts, path, trace=trace).module(compiled.rules)
-        code = compile(gen.source, gen.filename, "exec")
-    except (RecursionError, SyntaxError, MemoryError) as exc:  # e.g. Python's nesting limits
-        diags.error("M105", Span(path, 1, 1, 1, 2), f"mapping is too complex to compile ({type(exc).__name__})",
-                    help="split long expressions with `let`")
+        out = gen.module(compiled.rules)
+        code = compile(out.source, out.filename, "exec")
+    except (RecursionError, SyntaxError, MemoryError) as exc:  # Python's own limits on nesting and size
+        lineno = exc.lineno if isinstance(exc, SyntaxError) else None
+        site = gen.sites[lineno - 1] if lineno and 0 < lineno <= len(gen.sites) else getattr(gen, "site", None)
+        span = site.span if site is not None else Span(path, 1, 1, 1, 2)
+        diags.error("M105", span, "this is too complex to compile", help=SPLIT_HELP)
         return
-    namespace = dict(gen.namespace)
+    namespace = dict(out.namespace)
     exec(code, namespace)  # the generated source holds no user text except repr() literals
-    compiled.generated = gen
-    compiled.functions = [namespace[name] for name in gen.functions]
+    compiled.generated = out
+    compiled.functions = [namespace[name] for name in out.functions]
 
 
 def generate_trace(compiled: CompiledFile) -> CompiledFile:

@@ -207,3 +207,14 @@ def path_text(expr: Expr) -> str | None:
             return None
         return f"{base}[*]" + (f".{each}" if each and not each.startswith("[") else each)
     return None
+
+
+def if_branches(e: IfExpr) -> list[Expr]:
+    """The values of an `if ... else if ... else` chain, in order (walked without recursion)."""
+    out: list[Expr] = []
+    node: Expr = e
+    while isinstance(node, IfExpr):
+        out.append(node.then)
+        node = node.otherwise
+    out.append(node)
+    return out

@@ -16,10 +16,11 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from dsl import nodes as n
-from dsl.diagnostics import Diagnostics
+from dsl.diagnostics import SPLIT_HELP, Diagnostics
 from dsl.source import Span
 
-MAX_SOURCE_BYTES = 1 << 20
+MAX_SOURCE_BYTES = 8 << 20  # about 300,000 lines; checking stays linear in size
+MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits
 MAX_NESTING = 64
 MAX_SYNTAX_ERRORS = 20
 _INPUT_KINDS = ("schema", "samples")
@@ -333,6 +334,15 @@ class _Builder:
 
         return _ESCAPE_RE.sub(repl, raw) if "\\" in raw else raw
 
+    def integer(self, tok: Token) -> int:
+        digits = str(tok).lstrip("-")
+        if len(digits) > MAX_INT_DIGITS:  # Python's own limit (int("9" * 5000) raises): 0 stands in
+            self.diags.error("M105", self.span(tok), f"this number has {len(digits):,} digits; "
+                             f"a number may have at most {MAX_INT_DIGITS:,}",
+                             help="write a shorter number; if it is an identifier, write it as text in quotes")
+            return 0
+        return int(str(tok))
+
     def module(self, tree: Tree[Token]) -> n.Module:
         rules: list[n.Rule] = []
         inputs: list[n.InputDecl] = []
@@ -350,7 +360,12 @@ class _Builder:
                 elif decl.kind in _INPUT_KINDS:
                     inputs.append(decl)
                 continue
-            stmt = self.stmt(stmt_tree)
+            try:
+                stmt = self.stmt(stmt_tree)
+            except RecursionError:
+                self.diags.error("M105", self.span(stmt_tree), "this statement is nested too deeply to read",
+                                 help=SPLIT_HELP)
+                continue
             if not rules:
                 self.diags.error("M104", stmt.span, "this statement is not inside a rule",
                                  help='start the rule with a line such as `on "payment.succeeded"`')
@@ -438,7 +453,8 @@ class _Builder:
             return _push(self.expr(obj), lambda base: n.Field(sp, base, name, self.span(name_tok)))
         if kind == "index":
             obj, idx = ch
-            i = int(str(idx))
+            assert isinstance(idx, Token)
+            i = self.integer(idx)
             return _push(self.expr(obj), lambda base: n.Index(sp, base, i))
         if kind == "project":
             base = self.expr(ch[0])
@@ -458,9 +474,17 @@ class _Builder:
             op_span = Span(self.file, lsp.span.end_line, lsp.span.end_column,
                            rsp.span.line, rsp.span.column)
             return n.Binary(sp, op_text, lsp, rsp, op_span)
-        if kind == "if_expr":
-            c, a, b = ch
-            return n.IfExpr(sp, self.expr(c), self.expr(a), self.expr(b))
+        if kind == "if_expr":  # an `else if` chain is built in a loop, however long
+            chain: list[tuple[Span, Tree[Token] | Token, Tree[Token] | Token]] = []
+            node: Tree[Token] | Token = t
+            while isinstance(node, Tree) and node.data == "if_expr":
+                c, a, rest = node.children
+                chain.append((self.span(node), c, a))
+                node = rest
+            out = self.expr(node)
+            for span, c, a in reversed(chain):
+                out = n.IfExpr(span, self.expr(c), self.expr(a), out)
+            return out
         if kind == "match_expr":
             subject: n.Expr | None = None
             arms: list[n.Arm] = []
@@ -484,7 +508,7 @@ class _Builder:
         if ty == "DECIMAL":
             return n.Literal(sp, Decimal(str(tok)))
         if ty in ("INT", "NEG_INT"):
-            return n.Literal(sp, int(str(tok)))
+            return n.Literal(sp, self.integer(tok))
         if ty == "TRUE":
             return n.Literal(sp, True)
         if ty == "FALSE":
