@@ -23,6 +23,7 @@ from dsl import nodes as n
 from dsl import types as T
 from dsl.builtins import BUILTINS, Builtin, Param
 from dsl.diagnostics import SPLIT_HELP, Diagnostics, Fix, Severity, suggest
+from dsl.habits import JS_FUNCTIONS, JS_ROOTS
 from dsl.routing import best_specificity
 from dsl.schema import (
     EnvelopeSchema,
@@ -189,8 +190,9 @@ class _Scope:
 
 
 class Checker:
-    def __init__(self, diags: Diagnostics, schema: InputSchema | None = None) -> None:
+    def __init__(self, diags: Diagnostics, schema: InputSchema | None = None, source: str | None = None) -> None:
         self.diags = diags
+        self.source = source  # the file's text, for the replacement text of fixes
         self.schema: InputSchema = schema or EnvelopeSchema()
         self.facts = Facts()
         self._event_types: frozenset[str] | None = None
@@ -239,7 +241,7 @@ class Checker:
         self._scope = scope
         targets = _Targets()
         unconditional_drop = False
-        if not rule.body:
+        if not rule.body and not rule.partial:
             self.diags.warning("M503", rule.span, f"the rule for {rule.label} has no statements",
                                help="add assignments such as `name = \"...\"`, or `drop` to ignore these events")
         for stmt in rule.body:
@@ -281,10 +283,10 @@ class Checker:
     def _finish_rule(self, rule: n.Rule, checked: CheckedRule, scope: _Scope, targets: _Targets,
                      unconditional_drop: bool) -> None:
         for name, (let, _ty, _alias) in scope.lets.items():
-            if name not in scope.used:
+            if name not in scope.used and not rule.partial:
                 self.diags.warning("M600", let.name_span, f"`{name}` is defined but never used",
                                    help=f"remove the `let {name}` line, or use `{name}` in an assignment")
-        if not unconditional_drop and rule.body and ("name",) not in targets.first:
+        if not unconditional_drop and rule.body and ("name",) not in targets.first and not rule.partial:
             self.diags.error("M403", rule.span, f"the rule for {rule.label} does not set the event `name`",
                              help='add a line such as `name = "payment.succeeded"`; Inngest refuses events without one')
         checked.targets = [a.target for a in targets.order]
@@ -510,6 +512,8 @@ class Checker:
             if param is None:
                 return T.ANY, None
             return param[1], param[2]
+        if isinstance(e, n.Field) and isinstance(e.obj, n.Name) and self._unknown(e.obj.name):
+            return self._unknown_root(e, e.obj)
         if isinstance(e, n.Field | n.Index):
             base_ty, alias = self._expr_alias(e.obj)
             seg: Segment = e.name if isinstance(e, n.Field) else e.index
@@ -584,6 +588,33 @@ class Checker:
                 self.facts.types[id(inner)] = ty
         return ty
 
+    def _unknown(self, name: str) -> bool:
+        scope = self._scope
+        return not (name in scope.lets or any(p[0] == name for p in scope.params) or name in self.schema.roots())
+
+    def _unknown_root(self, e: n.Field, root: n.Name) -> tuple[T.Ty, _Alias | None]:
+        """`payload.data.x` (the dashboard's JavaScript) or `payment.succeeded` (text without quotes)."""
+        if root.name in JS_ROOTS:
+            span = Span(root.span.file, root.span.line, root.span.column, e.name_span.line, e.name_span.column)
+            self.diags.error("M200", root.span, f"`{root.name}.{e.name}` is written `{e.name}` here: the "
+                                                "webhook's fields are read by their own names",
+                             help=f"remove `{root.name}.`", fix=Fix(span, "", f"remove {root.name}."))
+            self.facts.names[id(root)] = Resolution("input", root.name)
+            return self._expr_alias(n.Name(e.name_span, e.name))
+        dotted = n.path_text(e)
+        if dotted and re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", dotted) and not suggest(root.name, self._candidates()):
+            self.facts.names[id(root)] = Resolution("input", root.name)
+            quoted = f'"{dotted}"'
+            self.diags.error("M200", e.span, f"`{dotted}` is not a field: text is written in quotes",
+                             help=f"write `{quoted}`", fix=Fix(e.span, quoted, "put the text in quotes"))
+            return T.STRING, None
+        self._expr_alias(root)  # an unknown name: reported once, at the name
+        return T.ANY, None
+
+    def _candidates(self) -> list[str]:
+        scope = self._scope
+        return [*self.schema.roots(), *scope.lets, *(p[0] for p in scope.params if p[0])]
+
     def _name(self, e: n.Name) -> tuple[T.Ty, _Alias | None]:
         scope = self._scope
         for pname, pty, palias in reversed(scope.params):
@@ -610,10 +641,30 @@ class Checker:
         else:
             help = "input fields start at " + ", ".join(f"`{r}`" for r in sorted(roots)) + \
                    "; names come from `let`"
+        fix = Fix(e.span, guess, f"replace with {guess}") if guess and e.name not in BUILTINS else None
+        message = f"unknown name `{e.name}`"
         if e.name in ("True", "False", "None", "undefined", "nil", "NULL"):
             help = "write `true`, `false` or `null`"
-        self.diags.error("M200", e.span, f"unknown name `{e.name}`", help=help)
+            word = "null" if e.name in ("None", "undefined", "nil", "NULL") else e.name.lower()
+            fix = Fix(e.span, word, f"replace with {word}")
+        elif not guess and e.name not in BUILTINS and "data" in roots and self._data_field(e):
+            message = f"`{e.name}` is not a top-level field; the webhook has `data.{e.name}`"
+            help = f"write `data.{e.name}`"
+            fix = Fix(e.span, f"data.{e.name}", f"replace with data.{e.name}")
+        elif not guess and e.name not in BUILTINS:
+            help = (f"to write the text {e.name}, put it in quotes: `\"{e.name}\"`; input fields start at "
+                    + ", ".join(f"`{r}`" for r in sorted(roots)))
+            fix = Fix(e.span, f'"{e.name}"', "put the text in quotes")
+        self.diags.error("M200", e.span, message, help=help, fix=fix)
         return T.ANY, None
+
+    def _data_field(self, e: n.Name) -> bool:
+        """Whether the rule's input has a field `data.<name>` (for a name written without `data.`)."""
+        if not getattr(self.schema, "known_types", ()):
+            return False
+        scratch = Diagnostics()
+        self.schema.path_type(self._event_types, "data", [e.name], [e.span], scratch)
+        return not scratch.has_errors
 
     def _path(self, e: n.Expr, alias: _Alias) -> T.Ty:
         ty = self.schema.path_type(self._event_types, alias.root, alias.segments, alias.spans, self.diags)
@@ -711,6 +762,13 @@ class Checker:
                 self._maybe_absent(e.right, ra, rt, f"`{op}` then fails the event")
             return T.BOOL
         # arithmetic
+        if op == "+" and (T.present(lt) | T.present(rt)) & T.STRING and not (T.present(lt) | T.present(rt)) & T.NUMBER:
+            joined = f"{self._text(e.left)} & {self._text(e.right)}"
+            self.diags.error("M301", e.op_span, "`+` adds numbers; text is joined with `&`",
+                             help=f"write `{joined}`" if len(joined) <= 60 else "write `&` instead of `+`",
+                             label="joins text",
+                             fix=Fix(e.op_span, "&", "join with &"))
+            return T.STRING | absent
         joins_text = op == "+" and bool((T.present(lt) | T.present(rt)) & T.STRING)
         want = "numbers (to join text use `&`)" if joins_text else "numbers"
         if self._require(e.left, lt, T.NUMBER, f"`{op}`", want) and \
@@ -822,6 +880,8 @@ class Checker:
 
     def _call(self, e: n.Call) -> T.Ty:
         fn = BUILTINS.get(e.func)
+        if fn is None and e.func in JS_FUNCTIONS:
+            return self._js_function(e)
         if fn is None:
             for a in e.args:
                 if not isinstance(a, n.Lambda):
@@ -872,6 +932,30 @@ class Checker:
             self.diags.error("M205", e.args[fn.lambda_param].span,
                              f"`{fn.name}` needs a function of each item here, e.g. `{fn.name}(list, x -> x.id)`")
         return self._call_type(fn, arg_types)
+
+    def _js_function(self, e: n.Call) -> T.Ty:
+        """`parseInt(x, 10)`, `Number(x)`, `String(x)`: the function of that name here, as a fix."""
+        target, keep, said = JS_FUNCTIONS[e.func]
+        args = e.args[:keep]
+        for a in e.args:
+            if not isinstance(a, n.Lambda):
+                self.expr(a)
+        text = f"{target}({', '.join(self._text(a) for a in args)})"
+        self.diags.error("M202", e.span, said, help=f"write `{text}`",
+                         fix=Fix(e.span, text, f"replace with {text}"))
+        return BUILTINS[target].returns
+
+    def _text(self, e: n.Expr) -> str:
+        """The source text of ``e`` (for a fix), from the file's own lines."""
+        if self.source is None:
+            return _arg_text(e)
+        sp = e.span
+        lines = self.source.split("\n")[sp.line - 1:sp.end_line]
+        if not lines:
+            return _arg_text(e)
+        if len(lines) == 1:
+            return lines[0][sp.column - 1:sp.end_column - 1]
+        return "\n".join([lines[0][sp.column - 1:], *lines[1:-1], lines[-1][:sp.end_column - 1]])
 
     def _lambda_arg(self, fn: Builtin, call: n.Call, arg: n.Expr) -> T.Ty:
         if not isinstance(arg, n.Lambda):

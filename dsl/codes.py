@@ -19,6 +19,7 @@ CODES: dict[str, Code] = {
     "M104": Code("statement outside a rule", "error"),
     "M105": Code("mapping too large or too deeply nested", "error"),
     "M106": Code("file cannot be read", "error"),
+    "M107": Code("JavaScript where the mapping language differs", "error"),
     "M110": Code("file defines no rules", "warning"),
     "M120": Code("input schema or samples cannot be read", "error"),
     "M121": Code("misplaced or repeated `input` declaration", "error"),

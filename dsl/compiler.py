@@ -135,7 +135,7 @@ def _check_file(parsed: _Parsed, diags: Diagnostics, routes: dict[int, frozenset
                 *, generate: bool, allow: frozenset[str] = frozenset()) -> CompiledFile:
     own, module, used, source = parsed.diags, parsed.module, parsed.schema, parsed.source
     path = source.path
-    checker = Checker(own, used)
+    checker = Checker(own, used, source.text)
     try:
         rules = checker.check_module(module, routes)
         if allow:

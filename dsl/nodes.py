@@ -162,6 +162,8 @@ class Rule:
     span: Span  # the `on` line
     body: list[Stmt] = field(default_factory=list)
     index: int = 0  # position within its file
+    # a statement was left out after a syntax error: what it might have set is not reported missing
+    partial: bool = False
 
     @property
     def label(self) -> str:

@@ -15,6 +15,7 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from dsl import habits
 from dsl import nodes as n
 from dsl.diagnostics import SPLIT_HELP, Diagnostics
 from dsl.source import Span
@@ -211,7 +212,8 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
                     f"mapping file is larger than {MAX_SOURCE_BYTES // 1024} KiB",
                     help="split it into several files in one directory")
         return n.Module(file, [])
-    lines = text.split("\n")
+    standin, skipped = habits.scan(text, file, diags)
+    lines = standin.split("\n")
     attempts = 0
     bad_lines: set[int] = set()
     while True:
@@ -238,11 +240,22 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
         if bad_lines:
             return n.Module(file, [])  # only the diagnostics matter: do not check a mangled file
         try:
-            return _Builder(file, diags).module(tree)
+            module = _Builder(file, diags).module(tree)
+            _mark_partial(module, skipped)
+            return module
         except RecursionError:
             diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read",
                         help="use `let` to name intermediate values")
             return n.Module(file, [])
+
+
+def _mark_partial(module: n.Module, skipped: set[int]) -> None:
+    """Rules one of whose statements was left out (a JavaScript habit blanked it)."""
+    if not skipped:
+        return
+    starts = [r.span.line for r in module.rules] + [1 << 30]
+    for rule, start, end in zip(module.rules, starts, starts[1:], strict=False):
+        rule.partial = any(start <= line < end for line in skipped)
 
 
 def _report_syntax(exc: UnexpectedInput, file: str, lines: list[str], diags: Diagnostics) -> int | None:
