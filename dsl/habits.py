@@ -262,14 +262,14 @@ class _Scan:
         m = re.match(r"([A-Za-z_][\w.]*)\s*(:)(?!:)", s)
         if m and not s.startswith(("http:", "https:")):
             at = a + indent + m.start(2)
-            self.report(at, at + 1, f"`{m.group(1)}: value` is how a JavaScript object is written; "
-                                    "here a field is assigned with `=`",
-                        f"write `{m.group(1)} = ...`", " =", "use =", "=")
             rest = self.code[at + 1:_line_end(self.text, at)]
             comma = re.search(r",\s*$", rest)
-            if comma:
-                c = at + 1 + comma.start()
-                self.out[c] = " "
+            end = at + 1 + comma.start() + 1 if comma else at + 1
+            value = self.text[at + 1:end - 1] if comma else ""
+            self.report(at, end, f"`{m.group(1)}: value` is how a JavaScript object is written; "
+                                 "here a field is assigned with `=`",
+                        f"write `{m.group(1)} ={value}`" if value.strip() else f"write `{m.group(1)} = ...`",
+                        " =" + value, "use =", "=" + value + (" " if comma else ""))
 
     def statement_text(self, start: int) -> tuple[int, str]:
         """The end offset and the text of the statement starting at ``start`` (brackets closed)."""
@@ -306,7 +306,8 @@ class _Scan:
         else:
             replacement = "# the rule's event is the fields assigned above; `drop` produces none"
         self.report(start, end, "a rule does not `return` an object: it assigns the event's fields, one a line",
-                    "write each field as `name = ...` on its own line", replacement, "assign each field", None)
+                    "write each field as `field = value` on its own line" if "\n" in replacement
+                    else f"write `{replacement}`", replacement, "assign each field", None)
 
     def if_block(self, start: int) -> None:
         end, raw = self.statement_text(start)
@@ -327,7 +328,8 @@ class _Scan:
                 if eq and target.strip() and not value.startswith("="):
                     lines.append(f"{target.strip()} = if {cond} then {js_expr(value.strip())} else null")
             replacement = "\n".join(lines) or f"drop if not ({cond})"
-            help = "make each value conditional: `field = if cond then value else other`"
+            help = "make each value conditional: `field = if cond then value else other`" if "\n" in replacement \
+                else f"make the value conditional: `{replacement}`"
         self.report(start, end, "there are no `if (...) { ... }` blocks here", help, replacement,
                     "rewrite the if block", None)
 
@@ -345,7 +347,8 @@ class _Scan:
                 default = bool(rest) and (rest[0] in "_0123456789-[{" or rest.startswith(("null", "true", "false")))
                 if default:
                     self.report(at, at + 2, "`||` is JavaScript; for a fallback value write `??`",
-                                "`a ?? b` gives `b` when `a` is missing or null", "??", "use ??", "??")
+                                "`a ?? b` gives `b` when `a` is missing or null; to combine two conditions, use `or`",
+                                "??", "use ??", "??")
                 else:
                     self.report(at, at + 2, "`||` is JavaScript; here it is `or`",
                                 "write `or` (or `??` for a fallback when a value is missing or null)", "or", "use or",

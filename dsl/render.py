@@ -60,6 +60,10 @@ def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False)
         lines.append(f"{pad} {c(_BLUE, '|')} {c(sev_color + _BOLD, caret + label)}")
     if d.help:
         lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'help')}: {escape_controls(d.help)}")
+    for fix in d.fixes:  # a replacement of several lines cannot be quoted in the help: shown whole
+        if "\n" in fix.replacement:
+            lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'write instead')}:")
+            lines.extend(f"{pad} {c(_BLUE, '|')}     {escape_controls(text)}" for text in fix.replacement.split("\n"))
     lines.append(f"{pad} {c(_BLUE, '=')} docs: docs/errors/{d.code}.md")
     return "\n".join(lines) + "\n"
 
