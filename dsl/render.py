@@ -64,7 +64,7 @@ def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False)
         if "\n" in fix.replacement:
             lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'write instead')}:")
             lines.extend(f"{pad} {c(_BLUE, '|')}     {escape_controls(text)}" for text in fix.replacement.split("\n"))
-    lines.append(f"{pad} {c(_BLUE, '=')} docs: docs/errors/{d.code}.md")
+    lines.append(f"{pad} {c(_BLUE, '=')} more: paymap explain {d.code}")
     return "\n".join(lines) + "\n"
 
 

@@ -55,7 +55,7 @@ def test_text_is_rustc_style_and_plain_when_piped(files: Path, capsys: pytest.Ca
         "3 | data.e = data.customer.emial\n"
         "  |                        ^^^^^ not a field of `data.customer` for payment.processing\n"
         "  = help: did you mean `data.customer.email`?\n"
-        "  = docs: docs/errors/M201.md\n"
+        "  = more: paymap explain M201\n"
         "\n"
         "1 error, 0 warnings in 1 file\n"
     )

@@ -113,7 +113,7 @@ def test_rendered_diagnostic_has_caret_under_span() -> None:
         "  |",
         "3 | data.amount = cents(data.total_amount & 1)",
         "  |                                         ^",
-        "  = docs: docs/errors/M301.md",
+        "  = more: paymap explain M301",
     ]
 
 
