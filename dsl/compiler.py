@@ -18,7 +18,7 @@ from dsl.diagnostics import SPLIT_HELP, Diagnostic, Diagnostics, Severity
 from dsl.parser import parse
 from dsl.routing import best_specificity, select
 from dsl.schema import EnvelopeSchema, InputSchema, SchemaLoadError, dodo_schema, load_input_schema
-from dsl.source import SourceFile, Span, decode_source
+from dsl.source import SourceFile, Span, decode_source, sniff
 
 MAP_SUFFIX = ".map"
 
@@ -100,7 +100,10 @@ def find_map_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found.extend(walk_files(p, (MAP_SUFFIX,)))
+            inside = list(walk_files(p, (MAP_SUFFIX,)))
+            if not inside:  # checking nothing must not look like a success
+                problems.append(f"{p}: no {MAP_SUFFIX} file in this directory")
+            found.extend(inside)
         elif p.is_file():
             found.append(p)
         else:
@@ -201,7 +204,9 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
     diags = Diagnostics()
     files, problems = find_map_files(paths)
     for problem in problems:
-        diags.error("M106", Span(problem.split(":")[0], 1, 1, 1, 1), problem)
+        where, _, what = problem.rpartition(": ")
+        diags.error("M106", Span(where, 1, 1, 1, 1), problem,
+                    help="name .map files, or directories that hold some" if what.startswith("no .") else None)
     slots: list[CompiledFile | _Parsed] = []
     for path in files:
         name = str(path)
@@ -211,11 +216,22 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
             diags.error("M106", Span(name, 1, 1, 1, 1), f"cannot read {name}: {exc.strerror or exc}")
             continue
         text, bad = decode_source(name, data)
-        if bad is not None:
-            line = data[:bad].count(b"\n") + 1
-            col = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
-            diags.error("M103", Span(name, line, col, line, col + 1),
-                        f"byte {bad} is not valid UTF-8 text", help="save the file as UTF-8")
+        looks = sniff(data)
+        if looks is not None or bad is not None:
+            if bad is None or not looks or not looks.endswith(" text"):
+                span = Span(name, 1, 1, 1, 2)
+                text = ""  # nothing of it is worth quoting
+            else:
+                line = data[:bad].count(b"\n") + 1
+                col = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
+                span = Span(name, line, col, line, col + 1)
+            what = looks or "a file that is not UTF-8 text"
+            if bad is not None and looks and looks.startswith("Windows"):
+                byte = data[bad:bad + 1]
+                what += f" (byte 0x{byte.hex().upper()} is `{byte.decode('cp1252', errors='replace')}` there)"
+            diags.error("M103", span, f"this looks like {what}, not a mapping's UTF-8 text",
+                        help="save it as UTF-8 (in most editors: Save As, encoding UTF-8)"
+                        if "text" in what else "check the path: a mapping is a text file of rules")
             slots.append(CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts()))
             continue
         slots.append(_parse_file(text, name, diags, schema))

@@ -49,7 +49,7 @@ def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False)
     gutter_width = len(str(sp.end_line if sp.end_line - sp.line < 3 else sp.line))
     pad = " " * gutter_width
     lines.append(f"{pad}{c(_BLUE, '-->')} {escape_controls(sp.file)}:{sp.line}:{sp.column}")
-    if source is not None and 1 <= sp.line <= source.line_count:
+    if source is not None and source.text and 1 <= sp.line <= source.line_count:
         text = _visible(source.line_text(sp.line))
         lines.append(f"{pad} {c(_BLUE, '|')}")
         lines.append(f"{c(_BLUE, str(sp.line).rjust(gutter_width))} {c(_BLUE, '|')} {text}")
