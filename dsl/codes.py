@@ -56,7 +56,7 @@ CODES: dict[str, Code] = {
     # M5xx: routing
     "M500": Code("event type pattern matches no known event type", "error"),
     "M501": Code("invalid event type pattern", "error"),
-    "M502": Code("rules with equal precedence", "warning"),
+    "M502": Code("rules with equal precedence", "error"),
     "M503": Code("rule has no statements", "warning"),
     # M6xx: probably not what you meant
     "M600": Code("unused `let`", "warning"),

@@ -186,7 +186,7 @@ def generate_trace(compiled: CompiledFile) -> CompiledFile:
 # Errors a caller may downgrade to warnings (``compile_paths(..., allow={"M405"})``): checks of the
 # Inngest event contract, after which the generated code is still well defined. Used by the tests
 # that run literal translations of the seed's JavaScript, whose `ts = epoch(...)` is in seconds.
-ALLOWABLE: frozenset[str] = frozenset({"M403", "M404", "M405", "M406", "M407", "M408"})
+ALLOWABLE: frozenset[str] = frozenset({"M403", "M404", "M405", "M406", "M407", "M408", "M502"})
 
 
 def _downgrade(diags: Diagnostics, allow: frozenset[str]) -> None:
@@ -239,12 +239,16 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
     routes = effective_types([(r, p.schema) for p in slots if isinstance(p, _Parsed) for r in p.module.rules])
     compiled = [p if isinstance(p, CompiledFile) else _check_file(p, diags, routes, generate=generate, allow=allowed)
                 for p in slots]
-    check_routing(compiled, diags, schema)
+    routing = Diagnostics()
+    check_routing(compiled, routing, schema)
+    _downgrade(routing, allowed)
+    diags.extend(routing)
     return CompileResult(compiled, diags.sorted())
 
 
 def check_routing(files: Sequence[CompiledFile], diags: Diagnostics, schema: InputSchema | None = None) -> None:
-    """Warn when two main rules claim one event type with equal precedence."""
+    """M502 (an error: a merchant's rule would silently never run) when two main rules receive one
+    event type with equal precedence; both places are named."""
     rules = [(f, r) for f in files for r in f.module.rules if not r.also]
     candidates: set[str] = {p.text for _, r in rules for p in r.patterns if "*" not in p.text}
     for sch in {id(x): x for x in [schema or default_schema(), *(f.schema for f in files if f.schema)]}.values():
@@ -267,11 +271,12 @@ def check_routing(files: Sequence[CompiledFile], diags: Diagnostics, schema: Inp
                 continue
             reported.add(key)
             where = f"{first[2].source.path}:{first[1].span.line}"
-            diags.warning("M502", later[1].span,
-                          f"`{event_type}` is claimed with equal precedence by this rule and the one at {where}; "
-                          "only the first loaded runs",
-                          help="remove one of them, make one pattern more specific, or write `also on` "
-                               "to produce a second event")
+            diags.error("M502", later[1].span,
+                        f"`{event_type}` goes to this rule and to the rule at {where} (`on {first[1].label}`) "
+                        "with equal precedence: only the first one loaded runs, so this one never does",
+                        label=f"never runs for `{event_type}`",
+                        help=f"make one pattern more specific (a rule `on \"{event_type}\"` wins over both), "
+                             "remove one of the rules, or write `also on` to produce a second event")
 
 
 @dataclass(frozen=True, slots=True)
