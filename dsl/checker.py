@@ -14,6 +14,7 @@ Two passes over every module:
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -127,18 +128,37 @@ def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, fr
 
 def suggest_pattern(pattern: str, known: Iterable[str]) -> str | None:
     """The known event type (or `family.*`) an unmatched ``on`` pattern probably meant."""
+    ranked = rank_patterns(pattern, known)
+    return ranked[0][1] if ranked else None
+
+
+def rank_patterns(pattern: str, known: Iterable[str], cutoff: float = 0.6) -> list[tuple[float, str]]:
+    """Known event types (and `family.*`) close to ``pattern``, best first, scored segment by
+    segment, the family first: `payment.success` is nearer `payment.succeeded` than
+    `payout.success`, although the whole texts are about as close."""
     known = list(known)
     families = sorted({t.split(".", 1)[0] for t in known})
     wild = [f"{f}.*" for f in families]
     lowered = pattern.lower().strip()
     if lowered != pattern and any(p == lowered for p in known + wild):
-        return lowered
+        return [(1.0, lowered)]
     candidates = wild if "*" in pattern else known + wild
-    guess = suggest(lowered, candidates)
-    if guess is None and "*" in pattern:
+    segs = lowered.split(".")
+    scored = []
+    for cand in candidates:
+        csegs = cand.split(".")
+        if len(csegs) == len(segs):
+            ratios = [difflib.SequenceMatcher(None, a, b).ratio() for a, b in zip(segs, csegs, strict=True)]
+            # the family (`payment`) is rarely what is misspelt: it weighs twice what follows
+            score = (ratios[0] + sum(ratios)) / (len(ratios) + 1) if min(ratios) >= 0.6 else 0.0
+        else:
+            score = 0.8 * difflib.SequenceMatcher(None, lowered, cand).ratio()
+        if score >= cutoff:
+            scored.append((score, cand))
+    if not scored and "*" in pattern:
         head = lowered.split("*", 1)[0].rstrip(".")
-        guess = next((f"{f}.*" for f in families if suggest(head, [f])), None)
-    return guess
+        scored = [(cutoff, f"{f}.*") for f in families if suggest(head, [f])][:1]
+    return sorted(scored, key=lambda sc: (-sc[0], sc[1]))
 
 
 class _RuleDiags(Diagnostics):
@@ -309,8 +329,13 @@ class Checker:
             matched = self.schema.event_types([text])
             if known and matched is not None and not matched:
                 label = getattr(self.schema, "types_label", "known event type")
-                guess = suggest_pattern(text, known)
-                if guess:
+                ranked = rank_patterns(text, known)
+                guess = ranked[0][1] if ranked else None
+                # the rule's fields are checked against the guess only when it clearly wins
+                clear = bool(ranked) and (len(ranked) == 1 or ranked[1][0] < ranked[0][0] - 0.08)
+                if guess and not clear:
+                    help = f'did you mean "{guess}" or "{ranked[1][1]}"?'
+                elif guess:
                     help = f'did you mean "{guess}"?'
                 elif len(known) <= 8:
                     help = "the known event types are " + ", ".join(f'"{k}"' for k in known)
@@ -320,7 +345,7 @@ class Checker:
                     f"`{text}` is not a{'n' if label[0] in 'aeiouAEIOU' else ''} {label}"
                 fix = Fix(p.span, f'"{guess}"', f'replace with "{guess}"') if guess else None
                 self.diags.error("M500", p.span, message, label="no such event", help=help, fix=fix)
-                return guess
+                return guess if clear else None
         return None
 
     def _check_target(self, stmt: n.Assign, ty: T.Ty, alias: _Alias | None,

@@ -152,3 +152,21 @@ def test_misspelt_pattern_still_checks_the_rule_against_what_was_meant() -> None
     found = [(d.code, d.help) for d in diags.sorted()]
     assert found == [("M500", 'did you mean "payment.succeeded"?'),
                      ("M201", "did you mean `data.total_amount`?")]
+
+
+@pytest.mark.parametrize(("pattern", "help", "checked_against"), [
+    ("payment.success", 'did you mean "payment.succeeded"?', "payment.succeeded"),  # not payout.success
+    ("paymnt.*", 'did you mean "payment.*"?', "payment.*"),
+    # too close to call (and opposite meanings): the body is not checked against either
+    ("subscription.pause", 'did you mean "subscription.paused" or "subscription.unpaused"?', None),
+])
+def test_on_pattern_suggestions_go_by_dotted_segment(pattern: str, help: str, checked_against: str | None) -> None:
+    """The body is checked against the guessed type only when the guess is unambiguous."""
+    diags = Diagnostics()
+    compile_text(f'on "{pattern}"\nname = "p"\ndata.a = data.totl_amount\n', "m.map", diags)
+    found = [(d.code, d.help) for d in diags.sorted()]
+    assert found[0] == ("M500", help)
+    if checked_against:
+        assert found[1:] == [("M201", "did you mean `data.total_amount`?")]
+    else:
+        assert found[1:] == []
