@@ -47,6 +47,9 @@ _METHOD = re.compile(r"\.\s*(" + "|".join(_METHODS) + r")\s*\(")
 _ROUND_MODES = {"floor": "floor", "ceil": "ceiling", "trunc": "down"}
 
 
+_INTERESTING = re.compile("[\"'#/`\u201c\u201d\u2018\u2019]")
+
+
 @dataclass(slots=True)
 class _Segment:
     kind: str  # code | string | comment | line_comment | block_comment | template | curly
@@ -60,6 +63,10 @@ def _segments(text: str) -> Iterator[_Segment]:
     closers = {"\u201c": "\u201d\u201c\"", "\u2018": "\u2019\u2018'", "\u201d": "\u201d\u201c\"",
                "\u2019": "\u2019\u2018'"}
     while i < n:
+        m = _INTERESTING.search(text, i)  # jump to the next character that can start a segment
+        if m is None:
+            break
+        i = m.start()
         ch = text[i]
         kind, end = "", i
         if ch in "\"'":
