@@ -537,6 +537,8 @@ class Checker:
             if param is None:
                 return T.ANY, None
             return param[1], param[2]
+        if isinstance(e, n.Field) and (prefix := self._js_prefix(e.obj)) is not None:
+            return self._strip_prefix(e, prefix)
         if isinstance(e, n.Field) and isinstance(e.obj, n.Name) and self._unknown(e.obj.name):
             return self._unknown_root(e, e.obj)
         if isinstance(e, n.Field | n.Index):
@@ -617,15 +619,37 @@ class Checker:
         scope = self._scope
         return not (name in scope.lets or any(p[0] == name for p in scope.params) or name in self.schema.roots())
 
-    def _unknown_root(self, e: n.Field, root: n.Name) -> tuple[T.Ty, _Alias | None]:
-        """`payload.data.x` (the dashboard's JavaScript) or `payment.succeeded` (text without quotes)."""
-        if root.name in JS_ROOTS:
+    def _js_prefix(self, e: n.Expr) -> tuple[n.Name, str] | None:
+        """`webhook` or `webhook.payload` in front of a field (the dashboard's handlers): the root and
+        the prefix's text, when the root names nothing here."""
+        if isinstance(e, n.Name) and e.name in JS_ROOTS and self._unknown(e.name):
+            return e, e.name
+        if isinstance(e, n.Field) and e.name in JS_ROOTS and (inner := self._js_prefix(e.obj)) is not None:
+            return inner[0], f"{inner[1]}.{e.name}"
+        return None
+
+    def _strip_prefix(self, e: n.Field, prefix: tuple[n.Name, str]) -> tuple[T.Ty, _Alias | None]:
+        """`payload.data.x` is `data.x`, `webhook.eventType` is `type`: one diagnostic, checked as meant."""
+        root, text = prefix
+        self.facts.names[id(root)] = Resolution("input", root.name)
+        name = "type" if e.name == "eventType" else e.name
+        if e.name == "eventType":
+            span = Span(root.span.file, root.span.line, root.span.column, e.name_span.end_line,
+                        e.name_span.end_column)
+            fix = Fix(span, "type", "replace with type")
+            message, help = f"`{text}.eventType` is written `type` here", "write `type`"
+        else:
             span = Span(root.span.file, root.span.line, root.span.column, e.name_span.line, e.name_span.column)
-            self.diags.error("M200", root.span, f"`{root.name}.{e.name}` is written `{e.name}` here: the "
-                                                "webhook's fields are read by their own names",
-                             help=f"remove `{root.name}.`", fix=Fix(span, "", f"remove {root.name}."))
-            self.facts.names[id(root)] = Resolution("input", root.name)
-            return self._expr_alias(n.Name(e.name_span, e.name))
+            fix = Fix(span, "", f"remove {text}.")
+            message = f"`{text}.{e.name}` is written `{e.name}` here: the webhook's fields are read by their own names"
+            help = f"remove `{text}.`"
+        self.diags.error("M200", Span(root.span.file, root.span.line, root.span.column, span.end_line,
+                                      span.end_column - (0 if e.name == "eventType" else 1)),
+                         message, help=help, fix=fix)
+        return self._expr_alias(n.Name(e.name_span, name))
+
+    def _unknown_root(self, e: n.Field, root: n.Name) -> tuple[T.Ty, _Alias | None]:
+        """`payment.succeeded` (text without quotes) after an unknown name."""
         dotted = n.path_text(e)
         if dotted and re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", dotted) and not suggest(root.name, self._candidates()):
             self.facts.names[id(root)] = Resolution("input", root.name)
