@@ -228,11 +228,20 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
                         help="use `let` to name intermediate values")
             return n.Module(file, [])
         except UnexpectedInput as exc:
+            opened = [int(t.line or 1) for t in _POSTLEX.open]
             line_no = _report_syntax(exc, file, lines, diags)
             if line_no is None or line_no in bad_lines or attempts >= MAX_SYNTAX_ERRORS:
                 return n.Module(file, [])
-            bad_lines.add(line_no)
-            lines[line_no - 1] = ""
+            # resynchronise at the end of the statement: a bracket open across lines is skipped
+            # up to its closing bracket, so its other lines are not reported again
+            never_closed = bool(diags.items) and diags.items[-1].message.endswith("is never closed")
+            first = min([line_no, *opened])
+            last = _statement_end(lines, first) if opened else line_no
+            if never_closed and isinstance(exc, UnexpectedToken):  # it runs to the next statement
+                last = len(lines) if exc.token.type == "$END" else max(line_no, int(exc.token.line or 1) - 1)
+            for k in range(first, max(last, line_no) + 1):
+                bad_lines.add(k)
+                lines[k - 1] = ""
             continue
         except RecursionError:
             diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read")
@@ -249,6 +258,21 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
             return n.Module(file, [])
 
 
+_NOT_CODE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#.*')
+
+
+def _statement_end(lines: list[str], first: int) -> int:
+    """The last line of the statement starting on line ``first``: where its brackets close
+    (the line itself when they never do: then the closer is what is missing)."""
+    depth = 0
+    for k in range(first, len(lines) + 1):
+        code = _NOT_CODE.sub("", lines[k - 1])
+        depth += sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+        if depth <= 0:
+            return k
+    return first
+
+
 def _mark_partial(module: n.Module, skipped: set[int]) -> None:
     """Rules one of whose statements was left out (a JavaScript habit blanked it)."""
     if not skipped:
@@ -256,6 +280,19 @@ def _mark_partial(module: n.Module, skipped: set[int]) -> None:
     starts = [r.span.line for r in module.rules] + [1 << 30]
     for rule, start, end in zip(module.rules, starts, starts[1:], strict=False):
         rule.partial = any(start <= line < end for line in skipped)
+
+
+def _starts_later_line(tok: Token, opener: Token, lines: list[str]) -> bool:
+    """An unexpected token that starts a later line than an open bracket: the bracket was never
+    closed (`[1, 2` then the next statement), rather than a mistake inside it."""
+    line, col = tok.line or 0, tok.column or 1
+    if line <= (opener.line or 0) or not 0 < line <= len(lines):
+        return False
+    return not lines[line - 1][: col - 1].strip() or bool(_STATEMENT_START.match(lines[line - 1]))
+
+
+# a line that reads as a statement of its own (`data.b = 1`, `on "x"`), not a continuation
+_STATEMENT_START = re.compile(r"\s*(?:(?:also\s+)?on\s|let\s|drop\b|input\s|[A-Za-z_][\w.]*\s*=[^=>])")
 
 
 def _report_syntax(exc: UnexpectedInput, file: str, lines: list[str], diags: Diagnostics) -> int | None:
@@ -283,7 +320,7 @@ def _report_syntax(exc: UnexpectedInput, file: str, lines: list[str], diags: Dia
             diags.error("M101", span, f"unexpected character `{shown}`", help=help)
         return line
     if isinstance(exc, UnexpectedToken) and _POSTLEX.open and (
-            exc.token.type == "$END" or (exc.token.line or 0) > (_POSTLEX.open[-1].line or 0)):
+            exc.token.type == "$END" or _starts_later_line(exc.token, _POSTLEX.open[-1], lines)):
         opener = _POSTLEX.open[-1]
         closer = {"(": ")", "[": "]", "{": "}"}[str(opener)]
         diags.error("M100", _span_of_token(file, opener), f"this `{opener}` is never closed",

@@ -170,3 +170,16 @@ def test_on_pattern_suggestions_go_by_dotted_segment(pattern: str, help: str, ch
         assert found[1:] == [("M201", "did you mean `data.total_amount`?")]
     else:
         assert found[1:] == []
+
+
+def test_a_syntax_error_inside_brackets_resynchronises_at_the_closing_bracket() -> None:
+    """One root cause, one diagnostic: the other lines of the bracketed statement are skipped."""
+    text = (RULE + "data.o = {\n  a: 1,\n  b: 2 3,\n  c: 3\n}\ndata.p = money(data.total_amount data.currency)\n"
+            "data.q = [1, 2\ndata.s = 3\ndata.t = [\n  1,\n  2\n")
+    got = [(d.code, d.span.line, d.span.column, d.message) for d in diagnose(text)]
+    assert got == [
+        ("M100", 5, 8, "unexpected `3`; expected `,` or `}`"),
+        ("M100", 8, 34, "unexpected `data`; expected `)` or `,`"),
+        ("M100", 9, 10, "this `[` is never closed"),
+        ("M100", 11, 10, "this `[` is never closed"),
+    ]
