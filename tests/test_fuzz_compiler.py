@@ -31,7 +31,11 @@ TOKENS = ["on ", "also on ", "let ", "drop", " if ", " then ", " else ", "match 
           "??", "&", "+", "-", "*", "/", "%", "(", ")", "[", "]", "{", "}", "[*]", ",", ":", "=>", "->", ".",
           '"', "'", "\\", "#", "\n", "\t", "data.", "data.customer.", "type", "timestamp", "name", "ts", "id",
           "money(", "cents(", "epoch_ms(", "map(", "filter(", "query(", "required(", "_", "true", "null",
-          "-1", "1.5", '"payment.*"', '"x"', "\ufffd", "\x00", "é", "💸"]
+          "-1", "1.5", '"payment.*"', '"x"', "\ufffd", "\x00", "é", "💸",
+          # JavaScript habits (dsl/habits.py), so the recognisers are fuzzed too
+          "//", "/*", "*/", ";", "`", "${", "}`", "\u201c", "\u201d", "===", "!==", "&&", "||", "!", "?.", "const ",
+          "return {", "if (", ") {", "Math.floor(", "new Date(", ").getTime()", ".toFixed(2)", ".trim()",
+          "payload.", "webhook.payload.", "webhook.eventType", "parseInt(", "JSON.stringify(", "name: "]
 
 
 def assert_well_formed(diags: list[Diagnostic], sources: dict[str, SourceFile]) -> None:

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dsl.compiler import compile_text
 from dsl.diagnostics import Diagnostic, Diagnostics, apply_fix
@@ -92,3 +94,22 @@ def test_plain_mappings_are_not_taken_for_javascript() -> None:
             'data.url = "https://example.com/a;b"\ndata.o = { a: 1, "b": [1, 2] }\n'
             'data.n = if data.tax != null then "x" else "y"\ndata.m = match data.currency { "USD" => 1, _ => 2 }\n')
     assert check(text) == []
+
+
+JS_BITS = ["//", "/*", "*/", ";", "`", "${", "}", "\u201c", "\u201d", "===", "!==", "&&", "||", "!", "?.", "const ",
+           "return {", "if (", ")", "(", "{", "Math.floor(", "new Date(", ".getTime()", ".toFixed(2)", "payload.",
+           "webhook.eventType", "parseInt(", "name: ", "data.total_amount", '"a"', " + ", "\n", " ", "on ", "x"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(JS_BITS), max_size=40))
+def test_fixes_always_point_inside_the_file(parts: list[str]) -> None:
+    text = 'on "payment.succeeded"\nname = "x"\n' + "".join(parts) + "\n"
+    lines = text.split("\n")
+    for d in check(text):
+        for fix in d.fixes:
+            sp = fix.span
+            assert 1 <= sp.line <= sp.end_line <= len(lines)
+            assert 1 <= sp.column <= len(lines[sp.line - 1]) + 1
+            assert 1 <= sp.end_column <= len(lines[sp.end_line - 1]) + 1
+            apply_fix(text, fix)
