@@ -329,11 +329,12 @@ class _Scan:
             replacement = f"drop if {cond}"
             help = f"write `{replacement}`: a rule that drops an event sends nothing"
         else:
-            lines = []
-            for stmt in re.split(r";?\s*\n|;", body):
-                target, eq, value = stmt.strip().partition("=")
-                if eq and target.strip() and not value.startswith("="):
-                    lines.append(f"{target.strip()} = if {cond} then {js_expr(value.strip())} else null")
+            parts = re.split(r"\}\s*else\s*\{", body, maxsplit=1)
+            then_part, else_part = parts[0], parts[1] if len(parts) > 1 else ""
+            otherwise = _assignments(else_part)
+            lines = [f"{target} = if {cond} then {value} else {otherwise.pop(target, 'null')}"
+                     for target, value in _assignments(then_part).items()]
+            lines += [f"{target} = if {cond} then null else {value}" for target, value in otherwise.items()]
             replacement = "\n".join(lines) or f"drop if not ({cond})"
             help = "make each value conditional: `field = if cond then value else other`" if "\n" in replacement \
                 else f"make the value conditional: `{replacement}`"
@@ -439,6 +440,16 @@ def _receiver_start(code: str, dot: int) -> int:
             break
     m = re.search(r"\bnew\s+$", code[max(0, i - 8):i])
     return i - len(m.group(0)) if m else i
+
+
+def _assignments(body: str) -> dict[str, str]:
+    """`a = 1; b.c = x` (a JavaScript block's statements) as targets and rewritten values."""
+    out: dict[str, str] = {}
+    for stmt in re.split(r";?\s*\n|;", body):
+        target, eq, value = stmt.strip().partition("=")
+        if eq and target.strip() and not value.startswith("=") and re.fullmatch(r"[\w.]+", target.strip()):
+            out[js_expr(target.strip())] = js_expr(value.strip())
+    return out
 
 
 def split_top(text: str) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dsl import habits
 from dsl.compiler import compile_text
 from dsl.diagnostics import Diagnostic, Diagnostics, apply_fix
 from runtime.cli import main
@@ -113,3 +114,23 @@ def test_fixes_always_point_inside_the_file(parts: list[str]) -> None:
             assert 1 <= sp.column <= len(lines[sp.line - 1]) + 1
             assert 1 <= sp.end_column <= len(lines[sp.end_line - 1]) + 1
             apply_fix(text, fix)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from([*JS_BITS, "} else {", "else", "return", "=", "\n  "]) | st.text(max_size=6),
+                max_size=50))
+def test_the_recognisers_never_raise(parts: list[str]) -> None:
+    """Called directly: the parser's safety net around them would hide a bug from the other tests."""
+    text = "".join(parts)
+    standin, skipped = habits.scan(text, "m.map", Diagnostics())
+    assert standin.count("\n") == text.count("\n")  # the parser's lines stay the file's lines
+    assert all(1 <= line <= text.count("\n") + 1 for line in skipped)
+
+
+def test_an_if_else_block_becomes_one_conditional_value_per_field() -> None:
+    text = ('on "payment.succeeded"\nname = "x"\nif (payload.data.status === "succeeded") {\n  data.ok = true;\n'
+            '  data.label = "paid";\n} else {\n  data.ok = false;\n}\n')
+    (d,) = check(text)
+    assert d.fixes[0].replacement == ('data.ok = if data.status == "succeeded" then true else false\n'
+                                      'data.label = if data.status == "succeeded" then "paid" else null')
+    assert check(apply_all(text, [d])) == []
