@@ -260,6 +260,9 @@ class _Scan:
             self.report(at, at + len(raw), "the event type after `on` is written in quotes",
                         f"write `on {replacement}`", replacement, "quote the event type", replacement)
             return
+        if re.match(r"(?:export\s+(?:default\s+)?)?(?:async\s+)?function\b", s):
+            self.function_block(a + indent)
+            return
         if re.match(r"return\b", s):
             self.return_object(a + indent)
             return
@@ -298,6 +301,15 @@ class _Scan:
                 return i, self.text[start:i]
             i += 1
         return i, self.text[start:i]
+
+    def function_block(self, start: int) -> None:
+        """A whole JavaScript handler pasted in (Dodo's dashboard transformations): one diagnostic,
+        and as its fix the rules it amounts to, when it has the dashboard's shape."""
+        end, raw = self.statement_text(start)
+        replacement = translate_handler(raw)
+        self.report(start, end, "this is a JavaScript function: a mapping is a list of rules, one per event type",
+                    "each `if (webhook.eventType === ...)` becomes a rule `on \"...\"` that assigns the event's "
+                    "fields (see docs/migration.md)", replacement, "rewrite as rules", None)
 
     def return_object(self, start: int) -> None:
         end, raw = self.statement_text(start)
@@ -452,6 +464,81 @@ def _assignments(body: str) -> dict[str, str]:
     return out
 
 
+def _statements(body: str) -> list[str]:
+    """A JavaScript block's statements: split at `;` and line ends outside brackets and quotes."""
+    parts: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
+    for ch in body:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ";\n" and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur).strip())
+    return [p for p in parts if p]
+
+
+def translate_handler(raw: str) -> str:
+    """`function handler(webhook) { if (webhook.eventType === "x") { ... } return webhook; }` (or a
+    `switch` on `webhook.eventType`) as rules; "" when the function does not have that shape."""
+    body = raw[raw.find("{") + 1: raw.rfind("}")] if "{" in raw else ""
+    shared: list[str] = []  # `const s = webhook.payload.data` before the branches: in every rule
+    rules: list[str] = []
+    for stmt in _statements(body):
+        let = _let_line(stmt)
+        if let and not rules:
+            shared.append(let)
+            continue
+        m = re.match(r"if\s*\((.*?)\)\s*\{(.*)\}\s*$", stmt, re.S)
+        if m:
+            cond = m.group(1)
+            patterns = re.findall(r"eventType\s*===?\s*[\"']([^\"']+)[\"']", cond)
+            patterns += [p + "*" for p in re.findall(r"eventType\.startsWith\(\s*[\"']([^\"']+)[\"']\s*\)", cond)]
+            if patterns:
+                rules.append(_rule(patterns, shared, m.group(2)))
+            continue
+        m = re.match(r"switch\s*\([^)]*eventType\s*\)\s*\{(.*)\}\s*$", stmt, re.S)
+        if m:
+            pieces = re.split(r"case\s*[\"']([^\"']+)[\"']\s*:", m.group(1))
+            cases: list[str] = []
+            for k in range(1, len(pieces), 2):
+                cases.append(pieces[k])
+                block = re.sub(r"\bbreak\s*;?", "", pieces[k + 1])
+                if block.strip():  # an empty case falls through to the next one
+                    rules.append(_rule(cases, shared, block))
+                    cases = []
+    return "\n\n\n".join(rules)
+
+
+def _let_line(stmt: str) -> str | None:
+    let = re.match(r"(?:const|let|var)\s+(\w+)\s*=\s*(.*)$", stmt, re.S)
+    return f"let {let.group(1)} = {js_expr(let.group(2))}" if let else None
+
+
+def _rule(patterns: list[str], shared: list[str], block: str) -> str:
+    lines = ["on " + ", ".join(f'"{p}"' for p in patterns), "", *shared]
+    for inner in _statements(block):
+        whole = re.match(r"[\w.]+\.payload\s*=\s*\{(.*)\}\s*$", inner, re.S)
+        let = _let_line(inner)
+        if let:
+            lines.append(let)
+        elif whole:
+            for entry in split_top(whole.group(1)):
+                key, _, value = entry.partition(":")
+                if value:
+                    lines.append(f"{key.strip().strip(chr(34) + chr(39))} = {js_expr(value.strip())}")
+    return "\n".join(lines)
+
+
 def split_top(text: str) -> list[str]:
     """``text`` split at the commas outside brackets and quotes."""
     parts: list[str] = []
@@ -492,7 +579,9 @@ def js_expr(text: str) -> str:
     """A JavaScript expression rewritten in this language (best effort: what the fixes show)."""
     out = text
     out = re.sub(r"`[^`]*`", lambda m: template_text(m.group(0)), out)
+    out = re.sub(r"\b(?:" + "|".join(JS_ROOTS) + r")\.eventType\b", "type", out)
     out = re.sub(r"\b(?:" + "|".join(JS_ROOTS) + r")\.(?=[A-Za-z_])", "", out)
+    out = re.sub(r"\s*\|\|\s*(?=[\"'\d\[{-]|null\b|true\b|false\b)", " ?? ", out)
     out = re.sub(r"===", "==", out)
     out = re.sub(r"!==", "!=", out)
     out = re.sub(r"\s*&&\s*", " and ", out)

@@ -63,7 +63,8 @@ def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False)
     for fix in d.fixes:  # a replacement of several lines cannot be quoted in the help: shown whole
         if "\n" in fix.replacement:
             lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'write instead')}:")
-            lines.extend(f"{pad} {c(_BLUE, '|')}     {escape_controls(text)}" for text in fix.replacement.split("\n"))
+            lines.extend(f"{pad} {c(_BLUE, '|')}     {escape_controls(text)}".rstrip()
+                         for text in fix.replacement.split("\n"))
     lines.append(f"{pad} {c(_BLUE, '=')} more: paymap explain {d.code}")
     return "\n".join(lines) + "\n"
 

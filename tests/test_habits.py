@@ -134,3 +134,18 @@ def test_an_if_else_block_becomes_one_conditional_value_per_field() -> None:
     assert d.fixes[0].replacement == ('data.ok = if data.status == "succeeded" then true else false\n'
                                       'data.label = if data.status == "succeeded" then "paid" else null')
     assert check(apply_all(text, [d])) == []
+
+
+SEED = Path(__file__).resolve().parent / "seed" / "js"
+
+
+@pytest.mark.parametrize("name", ["payment", "subscription", "dispute"])
+def test_a_pasted_dashboard_handler_is_one_diagnostic_whose_fix_is_the_rules(name: str) -> None:
+    """The seed's JavaScript transformations pasted into a .map file: one diagnostic (no cascade), and
+    its fix is a mapping that checks cleanly and gives the seed's events with `ts` in milliseconds."""
+    text = (SEED / f"{name}.js").read_text(encoding="utf-8")
+    (d,) = check(text)
+    assert d.code == "M107" and d.message.startswith("this is a JavaScript function")
+    fixed = apply_all(text, [d])
+    assert [x for x in check(fixed) if x.is_error] == [], fixed
+    assert "ts = epoch_ms(timestamp)" in fixed and "webhook" not in fixed and "toFixed" not in fixed
