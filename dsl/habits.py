@@ -40,6 +40,8 @@ JS_FUNCTIONS: dict[str, tuple[str, int, str]] = {
 _METHODS = {  # `x.method(...)` → a function of x
     "toFixed": "round", "getTime": "epoch_ms", "valueOf": "epoch_ms", "toLowerCase": "lower",
     "toUpperCase": "upper", "trim": "trim", "toISOString": "iso", "toString": "string",
+    "map": "map", "filter": "filter", "includes": "contains", "startsWith": "starts_with",
+    "endsWith": "ends_with", "join": "join", "split": "split",
 }
 _CALL_START = re.compile(r"\bMath\.(?:floor|round|ceil|trunc)\s*\(|\bnew\s+Date\s*\(|\bDate\.(?:now|parse)\s*\("
                          r"|\bJSON\.stringify\s*\(")
@@ -355,6 +357,27 @@ class _Scan:
 
     def operators(self) -> None:
         code = self.code
+        for m in re.finditer(r"\.\s*length\b(?!\s*\()", code):
+            start = _receiver_start(code, m.start())
+            receiver = self.text[start:m.start()]
+            line_start = self.line_starts[self.pos(m.start())[0] - 1]
+            if receiver.strip() and code[line_start:start].strip():  # not an assignment's target
+                replacement = f"len({js_expr(receiver)})"
+                self.report(start, m.end(), "`.length` is JavaScript; here it is the function `len`",
+                            f"write `{replacement}`", replacement, f"replace with {replacement}", None)
+        for m in re.finditer(r"(?<![?])\?(?![?.])", code):  # `c ? a : b`
+            line_start = self.line_starts[self.pos(m.start())[0] - 1]
+            eq = re.match(r"[ \t]*(?:let\s+)?[\w.]+\s*=\s*", code[line_start:m.start()])
+            end = _line_end(self.text, m.start())
+            colon = code.find(":", m.end(), end)
+            if eq and colon > 0:
+                start = line_start + eq.end()
+                cond, then = self.text[start:m.start()].strip(), self.text[m.end():colon].strip()
+                other = self.text[colon + 1:end].split("#")[0].strip()
+                replacement = f"if {js_expr(cond)} then {js_expr(then)} else {js_expr(other.rstrip(';'))}"
+                stop = start + len(self.text[start:end].split("#")[0].rstrip())
+                self.report(start, stop, "`c ? a : b` is JavaScript; here it is `if c then a else b`",
+                            f"write `{replacement}`", replacement, "use if ... then ... else", None)
         for m in re.finditer(r"===|!==|&&|\|\||\?\.|!(?!=)", code):
             op, at = m.group(0), m.start()
             if op in ("===", "!=="):
@@ -635,6 +658,10 @@ def _rewrite_call(raw: str, kind: str) -> str:
         if method in ("getTime", "valueOf", "toISOString") and (date or inner.startswith(("epoch_ms(", "iso("))):
             arg = date.group(1).strip() if date else inner[inner.index("(") + 1:-1]
             return f"{'iso' if method == 'toISOString' else 'epoch_ms'}({arg or 'timestamp'})"
+        if method in ("map", "filter", "includes", "startsWith", "endsWith", "join", "split"):
+            # `list.map(p => p.id)` → `map(list, p -> p.id)`: the list first, `=>` written `->`
+            more = [re.sub(r"^\(?\s*(\w+)\s*\)?\s*=>", r"\1 ->", a.strip()) for a in args]
+            return f"{_METHODS[method]}({', '.join([inner, *more])})"
         if method == "toFixed":
             cents = re.fullmatch(r"(.+?)\s*/\s*100", inner, re.S)
             if cents:
@@ -679,8 +706,8 @@ def _describe_call(raw: str, replacement: str) -> tuple[str, str]:
     if head.startswith("JSON.stringify"):
         return ("`JSON.stringify` is not needed: every value is sent to Inngest as JSON already",
                 f"{write}: assign the value itself")
-    m = re.search(r"\.\s*(\w+)\s*\(\s*[^()]*\)\s*$", head)
-    method = m.group(1) if m else ""
+    found = list(_METHOD.finditer(head))
+    method = found[-1].group(1) if found else ""
     if method == "toFixed" and replacement.startswith("money("):
         return ("amounts are in the currency's smallest unit: `money` formats them for the currency "
                 "(two decimals for USD, none for JPY)", write)
