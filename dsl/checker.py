@@ -14,6 +14,7 @@ Two passes over every module:
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from decimal import Decimal
 from dsl import nodes as n
 from dsl import types as T
 from dsl.builtins import BUILTINS, Builtin, Param
-from dsl.diagnostics import Diagnostics, Fix, Severity, suggest
+from dsl.diagnostics import SPLIT_HELP, Diagnostics, Fix, Severity, suggest
+from dsl.habits import JS_FUNCTIONS, JS_ROOTS
 from dsl.routing import best_specificity
 from dsl.schema import (
     EnvelopeSchema,
@@ -96,6 +98,19 @@ def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, fr
     receive `credit.balance_low` when `on "credit.balance_low"` exists), and ties go to the first
     loaded, as at run time. Rules whose schema knows no event types are left out."""
     mains = [(r, [p.text for p in r.patterns]) for r, _ in rules if not r.also]
+    owners: dict[str, n.Rule | None] = {}  # each event type's owner, worked out once: linear in rules
+
+    def owner(event_type: str) -> n.Rule | None:
+        if event_type not in owners:
+            best: n.Rule | None = None
+            best_s: tuple[int, int] | None = None
+            for other, patterns in mains:
+                sp = best_specificity(patterns, event_type)
+                if sp is not None and (best_s is None or sp > best_s):
+                    best, best_s = other, sp
+            owners[event_type] = best
+        return owners[event_type]
+
     out: dict[int, frozenset[str]] = {}
     for rule, schema in rules:
         matched = schema.event_types([p.text for p in rule.patterns])
@@ -104,16 +119,7 @@ def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, fr
         if rule.also:
             out[id(rule)] = matched
             continue
-        mine = []
-        for t in matched:
-            best: n.Rule | None = None
-            best_s: tuple[int, int] | None = None
-            for other, patterns in mains:
-                sp = best_specificity(patterns, t)
-                if sp is not None and (best_s is None or sp > best_s):
-                    best, best_s = other, sp
-            if best is rule:
-                mine.append(t)
+        mine = [t for t in matched if owner(t) is rule]
         # a rule every known type of which is taken may still receive types the schema does not
         # know yet: check it against what its patterns match rather than against nothing
         out[id(rule)] = frozenset(mine) if mine else matched
@@ -122,18 +128,37 @@ def effective_types(rules: Sequence[tuple[n.Rule, InputSchema]]) -> dict[int, fr
 
 def suggest_pattern(pattern: str, known: Iterable[str]) -> str | None:
     """The known event type (or `family.*`) an unmatched ``on`` pattern probably meant."""
+    ranked = rank_patterns(pattern, known)
+    return ranked[0][1] if ranked else None
+
+
+def rank_patterns(pattern: str, known: Iterable[str], cutoff: float = 0.6) -> list[tuple[float, str]]:
+    """Known event types (and `family.*`) close to ``pattern``, best first, scored segment by
+    segment, the family first: `payment.success` is nearer `payment.succeeded` than
+    `payout.success`, although the whole texts are about as close."""
     known = list(known)
     families = sorted({t.split(".", 1)[0] for t in known})
     wild = [f"{f}.*" for f in families]
     lowered = pattern.lower().strip()
     if lowered != pattern and any(p == lowered for p in known + wild):
-        return lowered
+        return [(1.0, lowered)]
     candidates = wild if "*" in pattern else known + wild
-    guess = suggest(lowered, candidates)
-    if guess is None and "*" in pattern:
+    segs = lowered.split(".")
+    scored = []
+    for cand in candidates:
+        csegs = cand.split(".")
+        if len(csegs) == len(segs):
+            ratios = [difflib.SequenceMatcher(None, a, b).ratio() for a, b in zip(segs, csegs, strict=True)]
+            # the family (`payment`) is rarely what is misspelt: it weighs twice what follows
+            score = (ratios[0] + sum(ratios)) / (len(ratios) + 1) if min(ratios) >= 0.6 else 0.0
+        else:
+            score = 0.8 * difflib.SequenceMatcher(None, lowered, cand).ratio()
+        if score >= cutoff:
+            scored.append((score, cand))
+    if not scored and "*" in pattern:
         head = lowered.split("*", 1)[0].rstrip(".")
-        guess = next((f"{f}.*" for f in families if suggest(head, [f])), None)
-    return guess
+        scored = [(cutoff, f"{f}.*") for f in families if suggest(head, [f])][:1]
+    return sorted(scored, key=lambda sc: (-sc[0], sc[1]))
 
 
 class _RuleDiags(Diagnostics):
@@ -156,6 +181,30 @@ class _RuleDiags(Diagnostics):
         super()._add(code, severity, span, message, help, label, fix)
 
 
+class _Targets:
+    """The fields a rule assigns, indexed so that each new assignment is checked against all the
+    earlier ones in time proportional to its own length (a 50,000-line file stays linear)."""
+
+    def __init__(self) -> None:
+        self.order: list[n.Assign] = []
+        self.first: dict[tuple[str, ...], tuple[int, n.Assign]] = {}  # a target's first assignment
+        self.under: dict[tuple[str, ...], tuple[int, n.Assign]] = {}  # first assignment below a prefix
+
+    def add(self, stmt: n.Assign) -> None:
+        entry = (len(self.order), stmt)
+        self.order.append(stmt)
+        self.first.setdefault(stmt.target, entry)
+        for k in range(1, len(stmt.target)):
+            self.under.setdefault(stmt.target[:k], entry)
+
+    def earlier(self, target: tuple[str, ...]) -> n.Assign | None:
+        """The earliest assignment to ``target``, to a field above it or to one below it."""
+        hits = [self.first.get(target[:k]) for k in range(1, len(target) + 1)]
+        hits.append(self.under.get(target))
+        found = [h for h in hits if h is not None]
+        return min(found, key=lambda h: h[0])[1] if found else None
+
+
 class _Scope:
     def __init__(self) -> None:
         self.lets: dict[str, tuple[n.Let, T.Ty, _Alias | None]] = {}
@@ -164,8 +213,9 @@ class _Scope:
 
 
 class Checker:
-    def __init__(self, diags: Diagnostics, schema: InputSchema | None = None) -> None:
+    def __init__(self, diags: Diagnostics, schema: InputSchema | None = None, source: str | None = None) -> None:
         self.diags = diags
+        self.source = source  # the file's text, for the replacement text of fixes
         self.schema: InputSchema = schema or EnvelopeSchema()
         self.facts = Facts()
         self._event_types: frozenset[str] | None = None
@@ -212,9 +262,9 @@ class Checker:
         self._wildcard = any("*" in p.text for p in rule.patterns)
         scope = _Scope()
         self._scope = scope
-        targets: list[tuple[tuple[str, ...], n.Assign]] = []
+        targets = _Targets()
         unconditional_drop = False
-        if not rule.body:
+        if not rule.body and not rule.partial:
             self.diags.warning("M503", rule.span, f"the rule for {rule.label} has no statements",
                                help="add assignments such as `name = \"...\"`, or `drop` to ignore these events")
         for stmt in rule.body:
@@ -222,44 +272,56 @@ class Checker:
                 self.diags.via = None if stmt.origin is None else \
                     f"in the rule at {rule.span.file}:{rule.span.line}, from " + \
                     ("its file's defaults" if stmt.origin.group is None else f"group {stmt.origin.group}")
-            if isinstance(stmt, n.Let):
-                ty, alias = self._expr_alias(stmt.value)
-                if stmt.name in scope.lets:
-                    self.diags.error("M204", stmt.name_span, f"`{stmt.name}` is already defined in this rule",
-                                     help="choose another name")
-                elif stmt.name in self.schema.roots():
-                    self.diags.error("M204", stmt.name_span,
-                                     f"`{stmt.name}` is an input field; a `let` may not hide it",
-                                     help="choose another name")
-                elif stmt.name in BUILTINS:
-                    self.diags.warning("M204", stmt.name_span, f"`{stmt.name}` is also the name of a function")
-                scope.lets[stmt.name] = (stmt, ty, alias)
-            elif isinstance(stmt, n.Assign):
-                ty, alias = self._expr_alias(stmt.value)
-                self._check_target(stmt, ty, alias, targets)
-                if stmt.target == ("name",) and checked.name_span is None:
-                    checked.name_span = stmt.value.span
-                    checked.names = self._static_strings(stmt.value)
-                targets.append((stmt.target, stmt))
-            elif isinstance(stmt, n.Drop):
-                if stmt.cond is None:
-                    unconditional_drop = True
-                else:
-                    self._condition(stmt.cond, "the `drop if` condition")
+            try:
+                unconditional_drop |= self._check_stmt(stmt, checked, scope, targets)
+            except RecursionError:
+                self.diags.error("M105", stmt.span, "this statement is nested too deeply to check",
+                                 help=SPLIT_HELP)
         if isinstance(self.diags, _RuleDiags):
             self.diags.via = None
+        self._finish_rule(rule, checked, scope, targets, unconditional_drop)
+        return checked
+
+    def _check_stmt(self, stmt: n.Stmt, checked: CheckedRule, scope: _Scope, targets: _Targets) -> bool:
+        """Check one statement; True for an unconditional `drop`."""
+        if isinstance(stmt, n.Let):
+            ty, alias = self._expr_alias(stmt.value)
+            if stmt.name in scope.lets:
+                self.diags.error("M204", stmt.name_span, f"`{stmt.name}` is already defined in this rule",
+                                 help="choose another name")
+            elif stmt.name in self.schema.roots():
+                self.diags.error("M204", stmt.name_span,
+                                 f"`{stmt.name}` is an input field; a `let` may not hide it",
+                                 help="choose another name")
+            elif stmt.name in BUILTINS:
+                self.diags.warning("M204", stmt.name_span, f"`{stmt.name}` is also the name of a function")
+            scope.lets[stmt.name] = (stmt, ty, alias)
+        elif isinstance(stmt, n.Assign):
+            ty, alias = self._expr_alias(stmt.value)
+            self._check_target(stmt, ty, alias, targets)
+            if stmt.target == ("name",) and checked.name_span is None:
+                checked.name_span = stmt.value.span
+                checked.names = self._static_strings(stmt.value)
+            targets.add(stmt)
+        elif isinstance(stmt, n.Drop):
+            if stmt.cond is None:
+                return True
+            self._condition(stmt.cond, "the `drop if` condition")
+        return False
+
+    def _finish_rule(self, rule: n.Rule, checked: CheckedRule, scope: _Scope, targets: _Targets,
+                     unconditional_drop: bool) -> None:
         for name, (let, _ty, _alias) in scope.lets.items():
-            if name not in scope.used:
+            if name not in scope.used and not rule.partial:
                 self.diags.warning("M600", let.name_span, f"`{name}` is defined but never used",
                                    help=f"remove the `let {name}` line, or use `{name}` in an assignment")
-        if not unconditional_drop and rule.body and not any(t[0] == ("name",) for t in targets):
+        if not unconditional_drop and rule.body and ("name",) not in targets.first and not rule.partial:
             self.diags.error("M403", rule.span, f"the rule for {rule.label} does not set the event `name`",
                              help='add a line such as `name = "payment.succeeded"`; Inngest refuses events without one')
-        checked.targets = [t for t, _ in targets]
+        checked.targets = [a.target for a in targets.order]
         checked.drops = unconditional_drop
         if unconditional_drop:
             checked.names = frozenset()
-        return checked
 
     def _check_pattern(self, p: n.Pattern) -> str | None:
         """Report a bad pattern; return the pattern it most likely meant, if one is close."""
@@ -276,8 +338,13 @@ class Checker:
             matched = self.schema.event_types([text])
             if known and matched is not None and not matched:
                 label = getattr(self.schema, "types_label", "known event type")
-                guess = suggest_pattern(text, known)
-                if guess:
+                ranked = rank_patterns(text, known)
+                guess = ranked[0][1] if ranked else None
+                # the rule's fields are checked against the guess only when it clearly wins
+                clear = bool(ranked) and (len(ranked) == 1 or ranked[1][0] < ranked[0][0] - 0.08)
+                if guess and not clear:
+                    help = f'did you mean "{guess}" or "{ranked[1][1]}"?'
+                elif guess:
                     help = f'did you mean "{guess}"?'
                 elif len(known) <= 8:
                     help = "the known event types are " + ", ".join(f'"{k}"' for k in known)
@@ -287,11 +354,11 @@ class Checker:
                     f"`{text}` is not a{'n' if label[0] in 'aeiouAEIOU' else ''} {label}"
                 fix = Fix(p.span, f'"{guess}"', f'replace with "{guess}"') if guess else None
                 self.diags.error("M500", p.span, message, label="no such event", help=help, fix=fix)
-                return guess
+                return guess if clear else None
         return None
 
     def _check_target(self, stmt: n.Assign, ty: T.Ty, alias: _Alias | None,
-                      seen: list[tuple[tuple[str, ...], n.Assign]]) -> None:
+                      seen: _Targets) -> None:
         target = stmt.target
         head = target[0]
         text = stmt.target_text
@@ -307,18 +374,18 @@ class Checker:
             self.diags.error("M402", stmt.target_span, f"`{head}` is a single value and has no fields",
                              help=f"assign `{head} = ...` directly, or put the value under `data.`")
             return
-        for prev, prev_stmt in seen:
+        prev_stmt = seen.earlier(target)
+        if prev_stmt is not None:
+            prev = prev_stmt.target
             if prev == target:
                 self.diags.error("M400", stmt.target_span,
                                  f"`{text}` is already assigned on line {prev_stmt.span.line}",
                                  help="each field is assigned once; combine the values with `??` or `if ... then ... else ...`")
-                return
-            short, long_ = (prev, target) if len(prev) < len(target) else (target, prev)
-            if long_[: len(short)] == short:
+            else:
                 self.diags.error("M401", stmt.target_span,
                                  f"`{text}` overlaps `{'.'.join(prev)}` assigned on line {prev_stmt.span.line}",
                                  help="assign either the whole object or its fields, not both")
-                return
+            return
         present = T.present(ty)
         value = stmt.value
         if target == ("name",):
@@ -479,6 +546,10 @@ class Checker:
             if param is None:
                 return T.ANY, None
             return param[1], param[2]
+        if isinstance(e, n.Field) and (prefix := self._js_prefix(e.obj)) is not None:
+            return self._strip_prefix(e, prefix)
+        if isinstance(e, n.Field) and isinstance(e.obj, n.Name) and self._unknown(e.obj.name):
+            return self._unknown_root(e, e.obj)
         if isinstance(e, n.Field | n.Index):
             base_ty, alias = self._expr_alias(e.obj)
             seg: Segment = e.name if isinstance(e, n.Field) else e.index
@@ -514,8 +585,7 @@ class Checker:
         if isinstance(e, n.Binary):
             return self._binary(e), None
         if isinstance(e, n.IfExpr):
-            self._condition(e.cond, "the `if` condition")
-            return self.expr(e.then) | self.expr(e.otherwise), None
+            return self._if_chain(e), None
         if isinstance(e, n.Match):
             return self._match(e), None
         if isinstance(e, n.Call):
@@ -538,6 +608,70 @@ class Checker:
             self.diags.error("M205", e.span, "`x -> ...` can only be the last argument of `map` or `filter`")
             return T.ANY, None
         raise AssertionError(type(e))
+
+    def _if_chain(self, e: n.IfExpr) -> T.Ty:
+        """An `else if` chain, walked in a loop however long; each inner `if` gets its own type."""
+        chain: list[tuple[n.IfExpr, T.Ty]] = []
+        node: n.Expr = e
+        while isinstance(node, n.IfExpr):
+            self._condition(node.cond, "the `if` condition")
+            chain.append((node, self.expr(node.then)))
+            node = node.otherwise
+        ty = self.expr(node)
+        for inner, then_ty in reversed(chain):
+            ty |= then_ty
+            if inner is not e:
+                self.facts.types[id(inner)] = ty
+        return ty
+
+    def _unknown(self, name: str) -> bool:
+        scope = self._scope
+        return not (name in scope.lets or any(p[0] == name for p in scope.params) or name in self.schema.roots())
+
+    def _js_prefix(self, e: n.Expr) -> tuple[n.Name, str] | None:
+        """`webhook` or `webhook.payload` in front of a field (the dashboard's handlers): the root and
+        the prefix's text, when the root names nothing here."""
+        if isinstance(e, n.Name) and e.name in JS_ROOTS and self._unknown(e.name):
+            return e, e.name
+        if isinstance(e, n.Field) and e.name in JS_ROOTS and (inner := self._js_prefix(e.obj)) is not None:
+            return inner[0], f"{inner[1]}.{e.name}"
+        return None
+
+    def _strip_prefix(self, e: n.Field, prefix: tuple[n.Name, str]) -> tuple[T.Ty, _Alias | None]:
+        """`payload.data.x` is `data.x`, `webhook.eventType` is `type`: one diagnostic, checked as meant."""
+        root, text = prefix
+        self.facts.names[id(root)] = Resolution("input", root.name)
+        name = "type" if e.name == "eventType" else e.name
+        if e.name == "eventType":
+            span = Span(root.span.file, root.span.line, root.span.column, e.name_span.end_line,
+                        e.name_span.end_column)
+            fix = Fix(span, "type", "replace with type")
+            message, help = f"`{text}.eventType` is written `type` here", "write `type`"
+        else:
+            span = Span(root.span.file, root.span.line, root.span.column, e.name_span.line, e.name_span.column)
+            fix = Fix(span, "", f"remove {text}.")
+            message = f"`{text}.{e.name}` is written `{e.name}` here: the webhook's fields are read by their own names"
+            help = f"remove `{text}.`"
+        self.diags.error("M200", Span(root.span.file, root.span.line, root.span.column, span.end_line,
+                                      span.end_column - (0 if e.name == "eventType" else 1)),
+                         message, help=help, fix=fix)
+        return self._expr_alias(n.Name(e.name_span, name))
+
+    def _unknown_root(self, e: n.Field, root: n.Name) -> tuple[T.Ty, _Alias | None]:
+        """`payment.succeeded` (text without quotes) after an unknown name."""
+        dotted = n.path_text(e)
+        if dotted and re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", dotted) and not suggest(root.name, self._candidates()):
+            self.facts.names[id(root)] = Resolution("input", root.name)
+            quoted = f'"{dotted}"'
+            self.diags.error("M200", e.span, f"`{dotted}` is not a field: text is written in quotes",
+                             help=f"write `{quoted}`", fix=Fix(e.span, quoted, "put the text in quotes"))
+            return T.STRING, None
+        self._expr_alias(root)  # an unknown name: reported once, at the name
+        return T.ANY, None
+
+    def _candidates(self) -> list[str]:
+        scope = self._scope
+        return [*self.schema.roots(), *scope.lets, *(p[0] for p in scope.params if p[0])]
 
     def _name(self, e: n.Name) -> tuple[T.Ty, _Alias | None]:
         scope = self._scope
@@ -565,10 +699,30 @@ class Checker:
         else:
             help = "input fields start at " + ", ".join(f"`{r}`" for r in sorted(roots)) + \
                    "; names come from `let`, or from a `const` in a .map file compiled with this one"
+        fix = Fix(e.span, guess, f"replace with {guess}") if guess and e.name not in BUILTINS else None
+        message = f"unknown name `{e.name}`"
         if e.name in ("True", "False", "None", "undefined", "nil", "NULL"):
             help = "write `true`, `false` or `null`"
-        self.diags.error("M200", e.span, f"unknown name `{e.name}`", help=help)
+            word = "null" if e.name in ("None", "undefined", "nil", "NULL") else e.name.lower()
+            fix = Fix(e.span, word, f"replace with {word}")
+        elif not guess and e.name not in BUILTINS and "data" in roots and self._data_field(e):
+            message = f"`{e.name}` is not a top-level field; the webhook has `data.{e.name}`"
+            help = f"write `data.{e.name}`"
+            fix = Fix(e.span, f"data.{e.name}", f"replace with data.{e.name}")
+        elif not guess and e.name not in BUILTINS:
+            help = (f"to write the text {e.name}, put it in quotes: `\"{e.name}\"`; input fields start at "
+                    + ", ".join(f"`{r}`" for r in sorted(roots)))
+            fix = Fix(e.span, f'"{e.name}"', "put the text in quotes")
+        self.diags.error("M200", e.span, message, help=help, fix=fix)
         return T.ANY, None
+
+    def _data_field(self, e: n.Name) -> bool:
+        """Whether the rule's input has a field `data.<name>` (for a name written without `data.`)."""
+        if not getattr(self.schema, "known_types", ()):
+            return False
+        scratch = Diagnostics()
+        self.schema.path_type(self._event_types, "data", [e.name], [e.span], scratch)
+        return not scratch.has_errors
 
     def _path(self, e: n.Expr, alias: _Alias) -> T.Ty:
         ty = self.schema.path_type(self._event_types, alias.root, alias.segments, alias.spans, self.diags)
@@ -666,6 +820,13 @@ class Checker:
                 self._maybe_absent(e.right, ra, rt, f"`{op}` then fails the event")
             return T.BOOL
         # arithmetic
+        if op == "+" and (T.present(lt) | T.present(rt)) & T.STRING and not (T.present(lt) | T.present(rt)) & T.NUMBER:
+            joined = f"{self._text(e.left)} & {self._text(e.right)}"
+            self.diags.error("M301", e.op_span, "`+` adds numbers; text is joined with `&`",
+                             help=f"write `{joined}`" if len(joined) <= 60 else "write `&` instead of `+`",
+                             label="joins text",
+                             fix=Fix(e.op_span, "&", "join with &"))
+            return T.STRING | absent
         joins_text = op == "+" and bool((T.present(lt) | T.present(rt)) & T.STRING)
         want = "numbers (to join text use `&`)" if joins_text else "numbers"
         if self._require(e.left, lt, T.NUMBER, f"`{op}`", want) and \
@@ -728,7 +889,7 @@ class Checker:
         result: T.Ty = T.NOTHING
         default_seen: n.Arm | None = None
         always_seen: n.Arm | None = None
-        seen_values: list[object] = []
+        seen_values: set[tuple[str, object]] = set()  # a set: a 10,000-arm match stays linear
         for arm in e.arms:
             if default_seen is not None:
                 self.diags.warning("M602", arm.span, "this arm can never be reached: the default arm `_` comes before it",
@@ -764,7 +925,7 @@ class Checker:
                         if st and pt != T.NULL and not (st & pt or (st & T.NUMBER and pt & T.NUMBER)):
                             self.diags.warning("M602", pat.span,
                                                f"this arm can never match: the value is {T.describe(st)}")
-                    seen_values.append(key)
+                    seen_values.add(key)
             else:
                 if isinstance(arm.pattern, n.Literal) and arm.pattern.value is True and always_seen is None:
                     always_seen = arm
@@ -777,6 +938,8 @@ class Checker:
 
     def _call(self, e: n.Call) -> T.Ty:
         fn = BUILTINS.get(e.func)
+        if fn is None and e.func in JS_FUNCTIONS:
+            return self._js_function(e)
         if fn is None:
             for a in e.args:
                 if not isinstance(a, n.Lambda):
@@ -830,6 +993,30 @@ class Checker:
             # `money(required(data.total_amount), ...)` still names its input in run-time errors
             self.facts.input_paths[id(e)] = self.facts.input_paths[id(e.args[0])]
         return self._call_type(fn, arg_types)
+
+    def _js_function(self, e: n.Call) -> T.Ty:
+        """`parseInt(x, 10)`, `Number(x)`, `String(x)`: the function of that name here, as a fix."""
+        target, keep, said = JS_FUNCTIONS[e.func]
+        args = e.args[:keep]
+        for a in e.args:
+            if not isinstance(a, n.Lambda):
+                self.expr(a)
+        text = f"{target}({', '.join(self._text(a) for a in args)})"
+        self.diags.error("M202", e.span, said, help=f"write `{text}`",
+                         fix=Fix(e.span, text, f"replace with {text}"))
+        return BUILTINS[target].returns
+
+    def _text(self, e: n.Expr) -> str:
+        """The source text of ``e`` (for a fix), from the file's own lines."""
+        if self.source is None:
+            return _arg_text(e)
+        sp = e.span
+        lines = self.source.split("\n")[sp.line - 1:sp.end_line]
+        if not lines:
+            return _arg_text(e)
+        if len(lines) == 1:
+            return lines[0][sp.column - 1:sp.end_column - 1]
+        return "\n".join([lines[0][sp.column - 1:], *lines[1:-1], lines[-1][:sp.end_column - 1]])
 
     def _lambda_arg(self, fn: Builtin, call: n.Call, arg: n.Expr) -> T.Ty:
         if not isinstance(arg, n.Lambda):
@@ -940,7 +1127,7 @@ class Checker:
         if isinstance(e, n.Binary) and e.op == "??":
             parts = [e.left, e.right]
         elif isinstance(e, n.IfExpr):
-            parts = [e.then, e.otherwise]
+            parts = n.if_branches(e)
         elif isinstance(e, n.Match):
             parts = [a.value for a in e.arms]
         elif isinstance(e, n.Call) and e.func in ("required", "coalesce") and e.args:

@@ -7,6 +7,8 @@ literals and keys; every identifier in the output is generated here.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -15,6 +17,7 @@ from dsl import nodes as n
 from dsl import types as T
 from dsl.builtins import BUILTINS
 from dsl.checker import CheckedRule, Facts
+from dsl.nodes import if_branches
 from dsl.source import Span
 from runtime import functions as F
 from runtime.values import MISSING, to_json_value
@@ -38,6 +41,8 @@ class GeneratedModule:
     functions: list[str]  # one function name per rule, in order
     trace_labels: list[list[tuple[Span, str]]] = field(default_factory=list)
 
+
+_ELIF_MAX = 32  # longer chains: `while True:` + `break` (a long `elif` chain overflows compile())
 
 _OPS = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod", "&": "_concat",
         "==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
@@ -318,49 +323,95 @@ class CodeGen:
         self.indent -= 1
 
     def x_IfExpr(self, e: n.IfExpr) -> str:
-        cond = self.expr(e.cond)
-        self.at(e.cond.span)
-        out = self.tmp()
-        self.emit(f"if _truth({cond}, 'the `if` condition'):")
-        self._branch(e.then, out)
-        self.emit("else:")
-        self._branch(e.otherwise, out)
-        return out
+        """An `else if` chain is one flat chain of tests, however long (see :meth:`_chain`)."""
+        branches: list[tuple[Callable[[], str], n.Expr]] = []
+        node: n.Expr = e
+        while isinstance(node, n.IfExpr):
+            branches.append((functools.partial(self._if_test, node.cond), node.then))
+            node = node.otherwise
+        return self._chain(branches, node)
+
+    def _if_test(self, cond_expr: n.Expr) -> str:
+        cond = self.expr(cond_expr)
+        self.at(cond_expr.span)
+        return f"_truth({cond}, 'the `if` condition')"
 
     def x_Match(self, e: n.Match) -> str:
-        """Nested if/else, one level per arm; arms after the default `_` can never run."""
+        """One flat chain of tests; arms after the default `_` can never run."""
         subject = self.expr(e.subject) if e.subject is not None else None
-        out = self.tmp()
         default = next((a for a in e.arms if a.pattern is None), None)
         arms = e.arms[: e.arms.index(default)] if default is not None else e.arms
-        for i, arm in enumerate(arms):
-            assert arm.pattern is not None
-            if i:
-                self.depth += 1  # this arm's pattern is only evaluated when the earlier ones failed
-            if subject is not None:
-                pat = self.expr(arm.pattern)
-                self.at(arm.span)
-                self.emit(f"if {_eq_inline(subject, arm.pattern) or f'_eq({subject}, {pat})'}:")
-            else:
-                cond = self.expr(arm.pattern)
-                self.at(arm.pattern.span)
-                self.emit(f"if _truth({cond}, 'a `match` arm condition'):")
-            self._branch(arm.value, out)
+        branches = [(functools.partial(self._arm_test, subject, arm), arm.value) for arm in arms]
+        return self._chain(branches, default.value if default is not None else None,
+                           default.span if default is not None else None)
+
+    def _arm_test(self, subject: str | None, arm: n.Arm) -> str:
+        assert arm.pattern is not None
+        if subject is not None:
+            pat = self.expr(arm.pattern)
+            self.at(arm.span)
+            return _eq_inline(subject, arm.pattern) or f"_eq({subject}, {pat})"
+        cond = self.expr(arm.pattern)
+        self.at(arm.pattern.span)
+        return f"_truth({cond}, 'a `match` arm condition')"
+
+    def _chain(self, branches: Sequence[tuple[Callable[[], str], n.Expr]], default: n.Expr | None,
+               default_span: Span | None = None) -> str:
+        """Tests tried in order, the value of the first that holds, else ``default``.
+
+        Flat code whatever the number of branches (Python refuses more than 100 levels of
+        indentation, and compiles an ``elif`` as a nested ``if``): ``if/elif/else`` when the
+        branches are few and no test needs a statement of its own (literal `match` arms), else one
+        ``while True:`` block that each branch leaves with ``break``."""
+        out = self.tmp()
+        saved = (len(self.lines), len(self.sites), dict(self.cache), dict(self.roots), self.site)
+        if len(branches) <= _ELIF_MAX and self._elif_chain(branches, default, default_span, out):
+            return out
+        del self.lines[saved[0]:], self.sites[saved[1]:]
+        self.cache, self.roots, self.site = saved[2], saved[3], saved[4]
+        self.emit("while True:")
+        self.indent += 1
+        for i, (test, value) in enumerate(branches):
+            self.depth += i == 1  # later tests only run when the earlier ones failed
+            self.emit(f"if {test()}:")
+            self._branch(value, out)
+            self.indent += 1
+            self.emit("break")
+            self.indent -= 1
+        self.depth += len(branches) == 1
+        self._default(default, default_span, out)
+        self.emit("break")
+        self.depth -= bool(branches)
+        self.indent -= 1
+        return out
+
+    def _elif_chain(self, branches: Sequence[tuple[Callable[[], str], n.Expr]], default: n.Expr | None,
+                    default_span: Span | None, out: str) -> bool:
+        """``if/elif/else``; False (and the caller rolls back) as soon as a test emits a statement."""
+        for i, (test, value) in enumerate(branches):
+            before = len(self.lines)
+            cond = test()
+            if len(self.lines) != before:
+                return False
+            self.emit(f"{'elif' if i else 'if'} {cond}:")
+            self._branch(value, out)
+        if branches:
             self.emit("else:")
             self.indent += 1
-        nested = max(len(arms) - 1, 0)
-        if default is not None:
-            self.at(default.span)
-            if arms:
-                nested += 1
-                self.depth += 1
-            value = self.expr(default.value)
-            self.emit(f"{out} = {value}")
-        else:  # the checker requires a default arm (M303); kept total for safety
+            self.depth += 1
+        self._default(default, default_span, out)
+        if branches:
+            self.depth -= 1
+            self.indent -= 1
+        return True
+
+    def _default(self, default: n.Expr | None, span: Span | None, out: str) -> None:
+        if default is None:  # the checker requires a default arm (M303); kept total for safety
             self.emit(f"{out} = _M")
-        self.indent -= len(arms)
-        self.depth -= nested
-        return out
+            return
+        if span is not None:
+            self.at(span)
+        self.emit(f"{out} = {self.expr(default)}")
 
     def x_ListExpr(self, e: n.ListExpr) -> str:
         items = []
@@ -405,7 +456,7 @@ class CodeGen:
         if isinstance(e, n.Unary):
             return e.op != "not" and self.may_be_absent(e.operand)
         if isinstance(e, n.IfExpr):
-            return self.may_be_absent(e.then) or self.may_be_absent(e.otherwise)
+            return any(self.may_be_absent(x) for x in if_branches(e))
         if isinstance(e, n.Match):
             return any(self.may_be_absent(a.value) for a in e.arms) or all(a.pattern is not None for a in e.arms)
         if isinstance(e, n.Call):
@@ -496,7 +547,7 @@ def _json_safe(e: n.Expr, facts: Facts, lets: dict[str, n.Expr]) -> bool:
     if isinstance(e, n.Unary):
         return e.op == "not" or _json_safe(e.operand, facts, lets)
     if isinstance(e, n.IfExpr):
-        return _json_safe(e.then, facts, lets) and _json_safe(e.otherwise, facts, lets)
+        return all(_json_safe(x, facts, lets) for x in if_branches(e))
     if isinstance(e, n.Match):
         return all(_json_safe(a.value, facts, lets) for a in e.arms)
     if isinstance(e, n.ListExpr):

@@ -19,6 +19,7 @@ CODES: dict[str, Code] = {
     "M104": Code("statement outside a rule", "error"),
     "M105": Code("mapping too large or too deeply nested", "error"),
     "M106": Code("file cannot be read", "error"),
+    "M107": Code("JavaScript where the mapping language differs", "error"),
     "M110": Code("file defines no rules", "warning"),
     "M120": Code("input schema or samples cannot be read", "error"),
     "M121": Code("misplaced or repeated `input` declaration", "error"),
@@ -57,7 +58,7 @@ CODES: dict[str, Code] = {
     # M5xx: routing
     "M500": Code("event type pattern matches no known event type", "error"),
     "M501": Code("invalid event type pattern", "error"),
-    "M502": Code("rules with equal precedence", "warning"),
+    "M502": Code("rules with equal precedence", "error"),
     "M503": Code("rule has no statements", "warning"),
     # M6xx: probably not what you meant
     "M600": Code("unused `let`", "warning"),

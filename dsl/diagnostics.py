@@ -10,6 +10,9 @@ from enum import StrEnum
 from dsl.codes import CODES
 from dsl.source import Span
 
+# the help of every M105 about an expression too deep or too long for the compiler
+SPLIT_HELP = "split it with `let`: give parts of the expression names on lines of their own"
+
 
 class Severity(StrEnum):
     ERROR = "error"

@@ -58,8 +58,12 @@ def read_listeners(path: str | os.PathLike[str], diags: Diagnostics) -> tuple[li
     elif p.suffix == ".json" or text.lstrip().startswith(("[", "{")):
         try:
             names = list(_json_names(json.loads(text)))
-        except (json.JSONDecodeError, RecursionError) as exc:
-            diags.error("M106", Span(name, 1, 1, 1, 1), f"the functions file {name} is not valid JSON: {exc}")
+        except json.JSONDecodeError as exc:  # at the place in that file, in words
+            diags.error("M106", Span(name, exc.lineno, exc.colno, exc.lineno, exc.colno + 1),
+                        f"the functions file {name} is not valid JSON here ({exc.msg.lower()})")
+            return [], source
+        except RecursionError:
+            diags.error("M106", Span(name, 1, 1, 1, 1), f"the functions file {name} is nested too deeply")
             return [], source
     else:
         return _text_listeners(name, text), source

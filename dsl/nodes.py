@@ -208,6 +208,8 @@ class Rule:
     body: list[Stmt] = field(default_factory=list)
     index: int = 0  # position within its file
     written: list[Stmt] | None = None  # the body before dsl.shared wrote shared lines into it
+    # a statement was left out after a syntax error: what it might have set is not reported missing
+    partial: bool = False
 
     @property
     def label(self) -> str:
@@ -255,3 +257,14 @@ def path_text(expr: Expr) -> str | None:
             return None
         return f"{base}[*]" + (f".{each}" if each and not each.startswith("[") else each)
     return None
+
+
+def if_branches(e: IfExpr) -> list[Expr]:
+    """The values of an `if ... else if ... else` chain, in order (walked without recursion)."""
+    out: list[Expr] = []
+    node: Expr = e
+    while isinstance(node, IfExpr):
+        out.append(node.then)
+        node = node.otherwise
+    out.append(node)
+    return out

@@ -15,11 +15,13 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from dsl import habits
 from dsl import nodes as n
-from dsl.diagnostics import Diagnostics
+from dsl.diagnostics import SPLIT_HELP, Diagnostics
 from dsl.source import Span
 
-MAX_SOURCE_BYTES = 1 << 20
+MAX_SOURCE_BYTES = 8 << 20  # about 300,000 lines; checking stays linear in size
+MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits
 MAX_NESTING = 64
 MAX_SYNTAX_ERRORS = 20
 _INPUT_KINDS = ("schema", "samples")
@@ -214,7 +216,11 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
                     f"mapping file is larger than {MAX_SOURCE_BYTES // 1024} KiB",
                     help="split it into several files in one directory")
         return n.Module(file, [])
-    lines = text.split("\n")
+    try:
+        standin, skipped = habits.scan(text, file, diags)
+    except Exception:  # a recogniser's own bug must not cost the user the check (fuzzed: tests/test_habits.py)
+        standin, skipped = text, set()
+    lines = standin.split("\n")
     attempts = 0
     bad_lines: set[int] = set()
     while True:
@@ -229,11 +235,20 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
                         help="use `let` to name intermediate values")
             return n.Module(file, [])
         except UnexpectedInput as exc:
+            opened = [int(t.line or 1) for t in _POSTLEX.open]
             line_no = _report_syntax(exc, file, lines, diags)
             if line_no is None or line_no in bad_lines or attempts >= MAX_SYNTAX_ERRORS:
                 return n.Module(file, [])
-            bad_lines.add(line_no)
-            lines[line_no - 1] = ""
+            # resynchronise at the end of the statement: a bracket open across lines is skipped
+            # up to its closing bracket, so its other lines are not reported again
+            never_closed = bool(diags.items) and diags.items[-1].message.endswith("is never closed")
+            first = min([line_no, *opened])
+            last = _statement_end(lines, first) if opened else line_no
+            if never_closed and isinstance(exc, UnexpectedToken):  # it runs to the next statement
+                last = len(lines) if exc.token.type == "$END" else max(line_no, int(exc.token.line or 1) - 1)
+            for k in range(first, max(last, line_no) + 1):
+                bad_lines.add(k)
+                lines[k - 1] = ""
             continue
         except RecursionError:
             diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read")
@@ -241,11 +256,50 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
         if bad_lines:
             return n.Module(file, [])  # only the diagnostics matter: do not check a mangled file
         try:
-            return _Builder(file, diags).module(tree)
+            module = _Builder(file, diags).module(tree)
+            _mark_partial(module, skipped)
+            return module
         except RecursionError:
             diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read",
                         help="use `let` to name intermediate values")
             return n.Module(file, [])
+
+
+_NOT_CODE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#.*')
+
+
+def _statement_end(lines: list[str], first: int) -> int:
+    """The last line of the statement starting on line ``first``: where its brackets close
+    (the line itself when they never do: then the closer is what is missing)."""
+    depth = 0
+    for k in range(first, len(lines) + 1):
+        code = _NOT_CODE.sub("", lines[k - 1])
+        depth += sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+        if depth <= 0:
+            return k
+    return first
+
+
+def _mark_partial(module: n.Module, skipped: set[int]) -> None:
+    """Rules one of whose statements was left out (a JavaScript habit blanked it)."""
+    if not skipped:
+        return
+    starts = [r.span.line for r in module.rules] + [1 << 30]
+    for rule, start, end in zip(module.rules, starts, starts[1:], strict=False):
+        rule.partial = any(start <= line < end for line in skipped)
+
+
+def _starts_later_line(tok: Token, opener: Token, lines: list[str]) -> bool:
+    """An unexpected token that starts a later line than an open bracket: the bracket was never
+    closed (`[1, 2` then the next statement), rather than a mistake inside it."""
+    line, col = tok.line or 0, tok.column or 1
+    if line <= (opener.line or 0) or not 0 < line <= len(lines):
+        return False
+    return not lines[line - 1][: col - 1].strip() or bool(_STATEMENT_START.match(lines[line - 1]))
+
+
+# a line that reads as a statement of its own (`data.b = 1`, `on "x"`), not a continuation
+_STATEMENT_START = re.compile(r"\s*(?:(?:also\s+)?on\s|let\s|drop\b|input\s|[A-Za-z_][\w.]*\s*=[^=>])")
 
 
 def _report_syntax(exc: UnexpectedInput, file: str, lines: list[str], diags: Diagnostics) -> int | None:
@@ -273,7 +327,7 @@ def _report_syntax(exc: UnexpectedInput, file: str, lines: list[str], diags: Dia
             diags.error("M101", span, f"unexpected character `{shown}`", help=help)
         return line
     if isinstance(exc, UnexpectedToken) and _POSTLEX.open and (
-            exc.token.type == "$END" or (exc.token.line or 0) > (_POSTLEX.open[-1].line or 0)):
+            exc.token.type == "$END" or _starts_later_line(exc.token, _POSTLEX.open[-1], lines)):
         opener = _POSTLEX.open[-1]
         closer = {"(": ")", "[": "]", "{": "}"}[str(opener)]
         diags.error("M100", _span_of_token(file, opener), f"this `{opener}` is never closed",
@@ -337,6 +391,15 @@ class _Builder:
 
         return _ESCAPE_RE.sub(repl, raw) if "\\" in raw else raw
 
+    def integer(self, tok: Token) -> int:
+        digits = str(tok).lstrip("-")
+        if len(digits) > MAX_INT_DIGITS:  # Python's own limit (int("9" * 5000) raises): 0 stands in
+            self.diags.error("M105", self.span(tok), f"this number has {len(digits):,} digits; "
+                             f"a number may have at most {MAX_INT_DIGITS:,}",
+                             help="write a shorter number; if it is an identifier, write it as text in quotes")
+            return 0
+        return int(str(tok))
+
     def module(self, tree: Tree[Token]) -> n.Module:
         module = n.Module(self.file, [])
         block: n.Rule | n.Group | None = None  # where the next statement goes
@@ -363,11 +426,17 @@ class _Builder:
                     where = "rule" if isinstance(block, n.Rule) else block.label
                     self.diags.error("M130", const.span, f"`const` must come before the first rule or group "
                                                          f"(this one is inside the {where} at line {block.span.line})",
-                                     help="move this line to the top of the file: a constant is not part of a rule")
+                                     help="move this line to the top of the file: a constant is not part of a rule; for a "
+                                          "name used in this rule only, write `let` instead of `const`")
                 else:
                     module.consts.append(const)
             else:
-                stmt = self.stmt(stmt_tree)
+                try:
+                    stmt = self.stmt(stmt_tree)
+                except RecursionError:
+                    self.diags.error("M105", self.span(stmt_tree), "this statement is nested too deeply to read",
+                                     help=SPLIT_HELP)
+                    continue
                 if block is None:
                     self.diags.error("M104", stmt.span, "this statement is not inside a rule",
                                      help='start the rule with a line such as `on "payment.succeeded"`')
@@ -469,7 +538,8 @@ class _Builder:
             return _push(self.expr(obj), lambda base: n.Field(sp, base, name, self.span(name_tok)))
         if kind == "index":
             obj, idx = ch
-            i = int(str(idx))
+            assert isinstance(idx, Token)
+            i = self.integer(idx)
             return _push(self.expr(obj), lambda base: n.Index(sp, base, i))
         if kind == "project":
             base = self.expr(ch[0])
@@ -489,9 +559,17 @@ class _Builder:
             op_span = Span(self.file, lsp.span.end_line, lsp.span.end_column,
                            rsp.span.line, rsp.span.column)
             return n.Binary(sp, op_text, lsp, rsp, op_span)
-        if kind == "if_expr":
-            c, a, b = ch
-            return n.IfExpr(sp, self.expr(c), self.expr(a), self.expr(b))
+        if kind == "if_expr":  # an `else if` chain is built in a loop, however long
+            chain: list[tuple[Span, Tree[Token] | Token, Tree[Token] | Token]] = []
+            node: Tree[Token] | Token = t
+            while isinstance(node, Tree) and node.data == "if_expr":
+                c, a, rest = node.children
+                chain.append((self.span(node), c, a))
+                node = rest
+            out = self.expr(node)
+            for span, c, a in reversed(chain):
+                out = n.IfExpr(span, self.expr(c), self.expr(a), out)
+            return out
         if kind == "match_expr":
             subject: n.Expr | None = None
             arms: list[n.Arm] = []
@@ -515,7 +593,7 @@ class _Builder:
         if ty == "DECIMAL":
             return n.Literal(sp, Decimal(str(tok)))
         if ty in ("INT", "NEG_INT"):
-            return n.Literal(sp, int(str(tok)))
+            return n.Literal(sp, self.integer(tok))
         if ty == "TRUE":
             return n.Literal(sp, True)
         if ty == "FALSE":

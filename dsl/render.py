@@ -49,7 +49,7 @@ def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False)
     gutter_width = len(str(sp.end_line if sp.end_line - sp.line < 3 else sp.line))
     pad = " " * gutter_width
     lines.append(f"{pad}{c(_BLUE, '-->')} {escape_controls(sp.file)}:{sp.line}:{sp.column}")
-    if source is not None and 1 <= sp.line <= source.line_count:
+    if source is not None and source.text and 1 <= sp.line <= source.line_count:
         text = _visible(source.line_text(sp.line))
         lines.append(f"{pad} {c(_BLUE, '|')}")
         lines.append(f"{c(_BLUE, str(sp.line).rjust(gutter_width))} {c(_BLUE, '|')} {text}")
@@ -60,7 +60,12 @@ def render_one(d: Diagnostic, source: SourceFile | None, *, color: bool = False)
         lines.append(f"{pad} {c(_BLUE, '|')} {c(sev_color + _BOLD, caret + label)}")
     if d.help:
         lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'help')}: {escape_controls(d.help)}")
-    lines.append(f"{pad} {c(_BLUE, '=')} docs: docs/errors/{d.code}.md")
+    for fix in d.fixes:  # a replacement of several lines cannot be quoted in the help: shown whole
+        if "\n" in fix.replacement:
+            lines.append(f"{pad} {c(_BLUE, '=')} {c(_BOLD, 'write instead')}:")
+            lines.extend(f"{pad} {c(_BLUE, '|')}     {escape_controls(text)}".rstrip()
+                         for text in fix.replacement.split("\n"))
+    lines.append(f"{pad} {c(_BLUE, '=')} more: paymap explain {d.code}")
     return "\n".join(lines) + "\n"
 
 

@@ -947,5 +947,6 @@ def load_input_schema(kind: str, path: str | os.PathLike[str]) -> NodeSchema:
     except SchemaLoadError:
         raise
     except Exception as exc:  # a shape the reader did not foresee: a diagnostic, never a traceback
-        raise SchemaLoadError(f"{p} could not be read as {'a JSON Schema' if kind == 'schema' else 'samples'} "
-                              f"({type(exc).__name__}: {exc})") from None
+        what = "a JSON Schema" if kind == "schema" else "samples"
+        raise SchemaLoadError(f"{p} could not be read as {what}: a part of it has a shape paymap does not "
+                              "understand") from exc

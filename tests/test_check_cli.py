@@ -55,7 +55,7 @@ def test_text_is_rustc_style_and_plain_when_piped(files: Path, capsys: pytest.Ca
         "3 | data.e = data.customer.emial\n"
         "  |                        ^^^^^ not a field of `data.customer` for payment.processing\n"
         "  = help: did you mean `data.customer.email`?\n"
-        "  = docs: docs/errors/M201.md\n"
+        "  = more: paymap explain M201\n"
         "\n"
         "1 error, 0 warnings in 1 file\n"
     )
@@ -257,3 +257,57 @@ def test_carets_line_up_after_wide_characters(tmp_path: Path, capsys: pytest.Cap
     assert source == '3 | data.note = "日本" & data.customer.emial'
     # `日本` is four columns wide: the caret sits under `emial`
     assert caret.index("^") == source.index("emial") + 2
+
+
+def test_check_without_a_path_checks_mappings(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 2
+    assert "no mappings/ directory here" in capsys.readouterr().err
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "a.map").write_text('on "payment.succeeded"\nname = "p"\n', encoding="utf-8")
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.endswith("0 errors, 0 warnings in 1 file\n")
+
+
+def test_a_directory_without_map_files_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    assert main(["check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "error[M106]: " + f"{tmp_path}: no .map file in this directory" in out
+    assert "1 error, 0 warnings in 0 files" in out
+
+
+@pytest.mark.parametrize(("data", "words", "where"), [
+    (b'on "payment.succeeded"\nname = "caf\xe9"\n', "Windows-1252 (or Latin-1) text (byte 0xE9 is `\u00e9` there)", ":2:12"),
+    ('on "payment.succeeded"\nname = "x"\n'.encode("utf-16"), "a UTF-16 text file", ":1:1"),
+    ('on "payment.succeeded"\nname = "x"\n'.encode("utf-16-le"), "a UTF-16 text file", ":1:1"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image", ":1:1"),
+    (b"%PDF-1.7\n", "a PDF document", ":1:1"),
+])
+def test_files_that_are_not_text_are_named(data: bytes, words: str, where: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.map").write_bytes(data)
+    assert main(["check", str(tmp_path / "m.map")]) == 1
+    out = capsys.readouterr().out
+    assert f"error[M103]: this looks like {words}, not a mapping's UTF-8 text" in out
+    assert f"m.map{where}\n" in out and out.count("error[") == 1
+
+
+def test_explain_prints_the_shipped_page(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "m201"]) == 0
+    assert capsys.readouterr().out.startswith("# M201: unknown input field\n")
+    assert main(["explain", "M999"]) == 2
+    assert "no diagnostic code 'M999'" in capsys.readouterr().err
+    assert main(["explain"]) == 0
+    assert "M107  error    JavaScript where the mapping language differs" in capsys.readouterr().out
+
+
+def test_the_pages_are_package_data() -> None:
+    import tomllib
+    from importlib import resources
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["setuptools"]["package-dir"]["dsl.errors"] == "docs/errors"
+    assert "*.md" in config["tool"]["setuptools"]["package-data"]["dsl.errors"]
+    assert (resources.files("dsl.errors") / "M107.md").read_text(encoding="utf-8").startswith("# M107")

@@ -386,6 +386,8 @@ def test_equal_precedence_is_found_through_the_known_event_types(tmp_path: Path)
     (tmp_path / "b.map").write_text('on "*.failed"\nname = "failure"\n')
     (d,) = compile_paths([tmp_path]).diagnostics
     assert d.code == "M502" and d.span.file.endswith("b.map")
-    assert d.message.startswith("`refund.failed` is claimed with equal precedence")
+    assert d.is_error and d.message.startswith("`refund.failed` goes to this rule and to the rule at ")
+    assert d.message.endswith("a.map:1 (`on \"refund.*\"`) with equal precedence: only the first one loaded runs, "
+                              "so this one never does")
     (tmp_path / "c.map").write_text('on "refund.failed"\nname = "refund.failed"\n')
     assert compile_paths([tmp_path]).diagnostics == []

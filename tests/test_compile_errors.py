@@ -113,7 +113,7 @@ def test_rendered_diagnostic_has_caret_under_span() -> None:
         "  |",
         "3 | data.amount = cents(data.total_amount & 1)",
         "  |                                         ^",
-        "  = docs: docs/errors/M301.md",
+        "  = more: paymap explain M301",
     ]
 
 
@@ -152,3 +152,34 @@ def test_misspelt_pattern_still_checks_the_rule_against_what_was_meant() -> None
     found = [(d.code, d.help) for d in diags.sorted()]
     assert found == [("M500", 'did you mean "payment.succeeded"?'),
                      ("M201", "did you mean `data.total_amount`?")]
+
+
+@pytest.mark.parametrize(("pattern", "help", "checked_against"), [
+    ("payment.success", 'did you mean "payment.succeeded"?', "payment.succeeded"),  # not payout.success
+    ("paymnt.*", 'did you mean "payment.*"?', "payment.*"),
+    # too close to call (and opposite meanings): the body is not checked against either
+    ("subscription.pause", 'did you mean "subscription.paused" or "subscription.unpaused"?', None),
+])
+def test_on_pattern_suggestions_go_by_dotted_segment(pattern: str, help: str, checked_against: str | None) -> None:
+    """The body is checked against the guessed type only when the guess is unambiguous."""
+    diags = Diagnostics()
+    compile_text(f'on "{pattern}"\nname = "p"\ndata.a = data.totl_amount\n', "m.map", diags)
+    found = [(d.code, d.help) for d in diags.sorted()]
+    assert found[0] == ("M500", help)
+    if checked_against:
+        assert found[1:] == [("M201", "did you mean `data.total_amount`?")]
+    else:
+        assert found[1:] == []
+
+
+def test_a_syntax_error_inside_brackets_resynchronises_at_the_closing_bracket() -> None:
+    """One root cause, one diagnostic: the other lines of the bracketed statement are skipped."""
+    text = (RULE + "data.o = {\n  a: 1,\n  b: 2 3,\n  c: 3\n}\ndata.p = money(data.total_amount data.currency)\n"
+            "data.q = [1, 2\ndata.s = 3\ndata.t = [\n  1,\n  2\n")
+    got = [(d.code, d.span.line, d.span.column, d.message) for d in diagnose(text)]
+    assert got == [
+        ("M100", 5, 8, "unexpected `3`; expected `,` or `}`"),
+        ("M100", 8, 34, "unexpected `data`; expected `)` or `,`"),
+        ("M100", 9, 10, "this `[` is never closed"),
+        ("M100", 11, 10, "this `[` is never closed"),
+    ]

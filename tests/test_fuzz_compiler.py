@@ -5,6 +5,7 @@ diagnostics, never an exception. Hypothesis runs are bounded so the suite stays 
 from __future__ import annotations
 
 import json
+import re
 import string
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,11 @@ TOKENS = ["on ", "also on ", "let ", "drop", " if ", " then ", " else ", "match 
           "??", "&", "+", "-", "*", "/", "%", "(", ")", "[", "]", "{", "}", "[*]", ",", ":", "=>", "->", ".",
           '"', "'", "\\", "#", "\n", "\t", "data.", "data.customer.", "type", "timestamp", "name", "ts", "id",
           "money(", "cents(", "epoch_ms(", "map(", "filter(", "query(", "required(", "_", "true", "null",
-          "-1", "1.5", '"payment.*"', '"x"', "\ufffd", "\x00", "é", "💸"]
+          "-1", "1.5", '"payment.*"', '"x"', "\ufffd", "\x00", "é", "💸",
+          # JavaScript habits (dsl/habits.py), so the recognisers are fuzzed too
+          "//", "/*", "*/", ";", "`", "${", "}`", "\u201c", "\u201d", "===", "!==", "&&", "||", "!", "?.", "const ",
+          "return {", "if (", ") {", "Math.floor(", "new Date(", ").getTime()", ".toFixed(2)", ".trim()",
+          "payload.", "webhook.payload.", "webhook.eventType", "parseInt(", "JSON.stringify(", "name: "]
 
 
 def assert_well_formed(diags: list[Diagnostic], sources: dict[str, SourceFile]) -> None:
@@ -143,7 +148,27 @@ def test_deep_without_brackets() -> None:
 
 
 def test_huge_file_is_refused_before_reading() -> None:
-    assert codes(RULE + "# " + "x" * (1 << 20) + "\n") == {"M105"}
+    from dsl.parser import MAX_SOURCE_BYTES
+
+    assert codes(RULE + "# " + "x" * MAX_SOURCE_BYTES + "\n") == {"M105"}
+
+
+def test_limits_are_reported_at_the_construct_in_plain_words() -> None:
+    """Where the compiler meets one of its own limits, the diagnostic names the construct, at its
+    span, and never shows a Python exception's name or message."""
+    cases = {
+        "9" * 5000: "this number has 5,000 digits; a number may have at most 4,300",
+        " & ".join(['"a"'] * 20000): "nested too deeply",
+        "- " * 20000 + "1": "nested too deeply",
+    }
+    for text, words in cases.items():
+        diags = Diagnostics()
+        compile_text(RULE + "let ok = 1\ndata.a = " + text + "\n", "m.map", diags)
+        found = [d for d in diags.items if d.code == "M105"]
+        assert len(found) == 1 and words in found[0].message, [d.message for d in diags.items]
+        assert found[0].span.line == 4  # the statement, not 1:1
+        for d in diags.items:
+            assert not re.search(r"Error\b|Exception|Traceback|\(\w+Error\)", d.message + (d.help or ""))
 
 
 def test_many_rules_and_lines() -> None:

@@ -26,6 +26,7 @@ _COMMANDS = (
     "purge",
     "export",
     "playground",
+    "explain",
 )
 
 

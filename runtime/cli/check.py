@@ -1,4 +1,4 @@
-"""``paymap check PATH...``: compile mappings and print every diagnostic.
+"""``paymap check [PATH...]``: compile mappings (default: ``mappings/``) and print every diagnostic.
 
 Exit status: 0 when nothing is wrong, 1 when there are errors (or, with ``--strict``, warnings).
 ``--format text`` (the default: rustc-style, coloured on a terminal), ``json`` or ``github``
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from dsl.compiler import CompileResult, Coverage, compile_paths, coverage
@@ -23,13 +24,15 @@ from dsl.schema import types_text
 from dsl.source import SourceFile
 from runtime.cli.common import use_color
 
+DEFAULT_DIR = "mappings"  # as `run`, `test` and `fmt`
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="check .map files and print diagnostics",
                        description="Compile .map files (or directories of them) and report every problem: "
                                    "against the input schema (Dodo's, or the file's `input`), Inngest's "
                                    "event contract, and the whole set of rules.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help=".map files or directories")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=".map files or directories (default: mappings)")
     p.add_argument("--format", choices=("text", "json", "github"), default="text",
                    help="text (default), json, or github (GitHub Actions annotations)")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
@@ -46,7 +49,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compile_paths(args.paths, generate=True)
+    if not args.paths and not Path(DEFAULT_DIR).is_dir():
+        print(f"paymap check: no path given and no {DEFAULT_DIR}/ directory here; "
+              "name .map files or directories, e.g. `paymap check shop.map`", file=sys.stderr)
+        return 2
+    result = compile_paths(args.paths or [DEFAULT_DIR], generate=True)
     sources: dict[str, SourceFile] = dict(result.sources)
     if args.functions:
         extra = Diagnostics()
