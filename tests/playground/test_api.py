@@ -405,3 +405,12 @@ def test_export_refusals_are_diagnostics_in_words(playground: Playground) -> Non
         assert response.status_code == 400 and "`on` must be an event type pattern" in response.json()["error"]
     response = playground.call("export", path="../x.map", text=payment)
     assert response.status_code == 400 and "`..` is not allowed" in response.json()["error"]
+
+
+def test_groups_used_only_by_cached_files_count_as_used(tmp_path: Path) -> None:
+    """The other files are kept parsed and expanded between calls; their `use` lines still count
+    (no M605 "never used" for `customer_id`, used by credit.map and dunning.map only)."""
+    ws = Workspace(copy_mappings(tmp_path / "m"))
+    for rel in ("_settings.map", "payment.map", "refund.map"):
+        compiled = ws.compile(rel, ws.read(rel))
+        assert compiled.result.diagnostics == [], (rel, [(d.code, d.message) for d in compiled.result.diagnostics])
