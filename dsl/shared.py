@@ -82,7 +82,8 @@ def declarations(modules: Sequence[n.Module], diags_for: DiagsFor) -> Declaratio
 
 def _all_statements(module: n.Module) -> Iterable[n.Stmt]:
     for rule in module.rules:
-        yield from rule.body
+        # as written: a module expanded before (the playground's cache) has its `use` lines replaced
+        yield from rule.written if rule.written is not None else rule.body
     for group in module.groups:
         yield from group.body
 

@@ -32,7 +32,7 @@ STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"  # present in a checkout of the repository
 MAX_REQUEST_BYTES = 2 * (MAX_BODY_BYTES + MAX_TEXT_CHARS) + 64 * 1024  # JSON escapes may double text
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-_SLOW = {"save": 3, "save_test": 3, "coverage": 2}  # calls that compile more than once
+_SLOW = {"save": 3, "save_test": 3, "coverage": 2, "export": 2}  # calls that do more than one compile
 
 
 def _error(message: str, status: int, **extra: Any) -> JSONResponse:

@@ -93,6 +93,16 @@ def save_test(state: State, params: dict[str, Any]) -> dict[str, Any]:
                                      _str(params, "body"), sample if isinstance(sample, str) else None)
 
 
+def export(state: State, params: dict[str, Any]) -> dict[str, Any]:
+    """The JavaScript for Dodo's dashboard, as `paymap export PATH --target dodo [--on PATTERN]` would
+    write it once the editor's text is saved."""
+    path, text = _str(params, "path"), _str(params, "text")
+    on = params.get("on")
+    if on is not None and (not isinstance(on, str) or not on.strip() or len(on) > 200):
+        raise PlaygroundError("`on` must be an event type pattern such as \"payment.*\" (or left out)")
+    return state.workspace.export(state.compiled(path, text), on.strip() if on else None)
+
+
 def coverage(state: State, params: dict[str, Any]) -> dict[str, Any]:
     state.key = None
     return state.workspace.coverage()
@@ -117,7 +127,7 @@ def ping(state: State, params: dict[str, Any]) -> dict[str, Any]:
 
 METHODS: dict[str, Callable[[State, dict[str, Any]], dict[str, Any]]] = {
     "meta": meta, "open": open_, "compile": compile_, "apply": apply, "save": save, "new": new,
-    "save_test": save_test, "coverage": coverage, "paths": paths, "sample": sample, "ping": ping,
+    "save_test": save_test, "export": export, "coverage": coverage, "paths": paths, "sample": sample, "ping": ping,
 }
 
 

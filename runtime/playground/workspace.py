@@ -12,12 +12,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dsl import nodes as n
 from dsl.builtins import BUILTINS
 from dsl.checker import effective_types
 from dsl.codes import CODES
@@ -34,10 +36,12 @@ from dsl.compiler import (
 )
 from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.formatter import FormatterBug, format_source
+from dsl.jsgen import TARGETS as JS_TARGETS
+from dsl.jsgen import export_js
 from dsl.render import render_one
 from dsl.schema import dodo_schema
-from dsl.shared import declarations, expand_module
-from dsl.source import SourceFile, decode_source
+from dsl.shared import Declarations, declarations, expand_module
+from dsl.source import SourceFile, Span, decode_source
 from runtime import samples, testing, testyaml
 from runtime.errors import MappingError
 from runtime.mappingset import MappingSet
@@ -78,6 +82,18 @@ id   = "dodo:" & type & ":" & timestamp
 ts   = epoch_ms(timestamp)
 """
 
+# When PATH declares the library's `group event` (name, v, id and ts from `object_id`), a new file
+# uses it like the shipped files do, so it follows `const prefix` and `const version`.
+LIBRARY_TEMPLATE = """\
+# {event_type}: the Inngest event your functions receive for it.
+# `use event` ({where}) sets name, v, id and ts; `object_id` makes the event id.
+on "{event_type}"
+
+let object_id = required({id_path})
+use event
+"""
+EXPORT_TARGET = "dodo"  # the playground exports for Dodo's dashboard, as `paymap export --target dodo`
+
 
 @dataclass(slots=True)
 class _Cached:
@@ -99,6 +115,8 @@ class Compiled:
     result: CompileResult
     name: str  # the edited file as diagnostics name it
     mappings: MappingSet
+    decl: Declarations = field(default_factory=Declarations)
+    modules: list[tuple[SourceFile, n.Module]] = field(default_factory=list)
 
     def own(self) -> list[Diagnostic]:
         return [d for d in self.result.diagnostics if d.span.file == self.name]
@@ -228,7 +246,7 @@ class Workspace:
         check_routing(files, diags, None)
         result = CompileResult(files, diags.sorted(), constants=decl.values)
         usable = CompileResult([f for f in files if f.generated is not None or not f.module.rules], [], constants=decl.values)
-        self.last = Compiled(result, name, MappingSet(usable))
+        self.last = Compiled(result, name, MappingSet(usable), decl, [(p.source, p.module) for p in slots])
         return self.last
 
     def _other(self, path: Path, name: str) -> _Cached | None:
@@ -255,7 +273,49 @@ class Workspace:
         own = [diagnostic_json(d, sources.get(d.span.file)) for d in compiled.own()]
         others = [dict(diagnostic_json(d, sources.get(d.span.file)), path=self.rel(d.span.file))
                   for d in compiled.others()]
-        return {"diagnostics": own, "others": others}
+        return {"diagnostics": own, "others": others, "declarations": self.declarations_json(compiled),
+                "rules": self.rules_json(compiled)}
+
+    def declarations_json(self, compiled: Compiled) -> dict[str, Any]:
+        """The constants and groups of every file (the edited text included), for completion and hover."""
+        consts, groups = [], []
+        for source, module in compiled.modules:
+            where = self.rel(source.path)
+            for c in module.consts:
+                if compiled.decl.consts.get(c.name) is c:
+                    consts.append({"name": c.name, "value": span_text(source, c.value.span), "file": where,
+                                   "line": c.span.line})
+            for g in module.groups:
+                if g.name is not None and compiled.decl.groups.get(g.name) is g:
+                    groups.append({"name": g.name, "file": where, "line": g.span.line,
+                                   "lines": [span_text(source, s.span) for s in g.body]})
+        return {"consts": consts, "groups": groups}
+
+    def rules_json(self, compiled: Compiled) -> list[dict[str, Any]]:
+        """The edited file's rules with their lines and `on` patterns (the page offers them to `export`)."""
+        for source, module in compiled.modules:
+            if source.path != compiled.name or not module.rules:
+                continue
+            out = []
+            ends = [r.span.line - 1 for r in module.rules[1:]] + [source.line_count]
+            for r, end in zip(module.rules, ends, strict=True):
+                while end > r.span.line and not source.line_text(end).strip():
+                    end -= 1
+                out.append({"line": r.span.line, "end_line": end, "patterns": [p.text for p in r.patterns],
+                            "also": r.also})
+            return out
+        return []
+
+    # --- exporting -----------------------------------------------------------------------
+    def export(self, compiled: Compiled, on: str | None) -> dict[str, Any]:
+        """What `paymap export PATH --target dodo [--on PATTERN]` gives with the edited text saved."""
+        code, diags = export_js(compiled, EXPORT_TARGET, on)
+        sources = compiled.result.sources
+        target = JS_TARGETS[EXPORT_TARGET]
+        return {"code": code, "size": len(code) if code is not None else None, "limit": target.limit,
+                "target": target.title, "on": on,
+                "diagnostics": [dict(diagnostic_json(d, sources.get(d.span.file)), path=self.rel(d.span.file))
+                                for d in diags]}
 
     # --- applying ------------------------------------------------------------------------
     def apply(self, body_text: str, *, explain: bool = True) -> dict[str, Any]:
@@ -305,9 +365,28 @@ class Workspace:
                 **self.diagnostics_json(compiled)}
 
     def template(self, event_type: str) -> str:
+        """A rule that compiles as is: with the library's `group event` when PATH declares it, else
+        standalone (name, id and ts of its own)."""
         if event_type not in dodo_schema().known_types:
             raise PlaygroundError(f"unknown event type {event_type!r}")
+        group = self._event_group()
+        id_path = object_id_path(event_type)
+        if group is not None and id_path is not None:
+            return LIBRARY_TEMPLATE.format(event_type=event_type, id_path=id_path, where=group)
         return TEMPLATE.format(event_type=event_type)
+
+    def _event_group(self) -> str | None:
+        """Where PATH declares a `group event` that reads `object_id`, as "file:line", or None."""
+        for found in walk_files(self.root, (MAP_SUFFIX,)):
+            name = self.name(found.relative_to(self.root).as_posix())
+            cached = self._other(found, name)
+            if cached is None:
+                continue
+            for g in cached.parsed.module.groups:
+                body = "\n".join(span_text(cached.parsed.source, s.span) for s in g.body)
+                if g.name == "event" and "object_id" in body:
+                    return f"{self.rel(name)}:{g.span.line}"
+        return None
 
     # --- tests ---------------------------------------------------------------------------
     def test_path(self, rel: str) -> Path:
@@ -412,6 +491,32 @@ class Workspace:
 def walk_order(rel: Path) -> list[tuple[int, str]]:
     """Sort key giving ``walk_files``' order: a directory's files (sorted), then its subdirectories."""
     return [(1, d) for d in rel.parts[:-1]] + [(0, rel.name)]
+
+
+def span_text(source: SourceFile, span: Span) -> str:
+    """The text a span covers (lines joined by newlines)."""
+    lines = [source.line_text(i) for i in range(span.line, span.end_line + 1)]
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return lines[0][span.column - 1:span.end_column - 1]
+    lines[0] = lines[0][span.column - 1:]
+    lines[-1] = lines[-1][:span.end_column - 1]
+    return "\n".join(lines)
+
+
+def object_id_path(event_type: str) -> str | None:
+    """The body field that identifies what ``event_type`` is about (always present, text):
+    ``data.<noun>_id``, ``data.id``, else another ``data.*_id``; for the library template's ``object_id``."""
+    paths = {p["path"]: p for p in schema_paths(event_type) if not p["optional"] and not p["nullable"]
+             and p["type"] == "text"}
+    noun = event_type.split(".")[0]
+    for candidate in (f"data.{noun}_id", "data.id", f"data.{noun.split('_')[-1]}_id"):
+        if candidate in paths:
+            return candidate
+    # else the first top-level `data.*_id` that is not about someone (abandoned checkouts, dunning)
+    return next((p for p in paths if re.fullmatch(r"data\.\w+_id", p)
+                 and p not in ("data.customer_id", "data.business_id", "data.brand_id")), None)
 
 
 def check_text(text: Any, what: str, limit: int) -> None:

@@ -309,3 +309,108 @@ def test_an_empty_directory_has_nothing_mapped(tmp_path: Path) -> None:
     assert len(rows) == 48 and {r["status"] for r in rows} == {"unmapped"}
     compiled = ws.compile("first.map", ws.template("payment.succeeded"))
     assert not compiled.result.diagnostics
+
+
+# --- constants and groups for completion and hover; the export for the dashboard ---------------
+
+
+def test_compile_lists_the_constants_and_groups_with_the_edited_text(playground: Playground) -> None:
+    settings = (playground.root / "_settings.map").read_text()
+    got = playground.ok("compile", path="payment.map", text=(playground.root / "payment.map").read_text())
+    consts = {c["name"]: c for c in got["declarations"]["consts"]}
+    line = settings.splitlines().index('const prefix = ""') + 1
+    assert consts["prefix"] == {"name": "prefix", "value": '""', "file": "_settings.map", "line": line}
+    event = next(g for g in got["declarations"]["groups"] if g["name"] == "event")
+    assert event["file"] == "_settings.map" and event["lines"][0] == "name = prefix & type"
+    assert got["rules"] == [{"line": 5, "end_line": len((playground.root / "payment.map").read_text().splitlines()),
+                             "patterns": ["payment.*"], "also": False}]
+    # the unsaved text counts: a new constant and group in the edited file, an edited value
+    edited = 'const team = "billing"\n' + settings.replace('const prefix = ""', 'const prefix = "dodo/"') \
+        + "\ngroup team\n\ndata.team = team\n"
+    got = playground.ok("compile", path="_settings.map", text=edited)
+    consts = {c["name"]: c for c in got["declarations"]["consts"]}
+    assert consts["prefix"]["value"] == '"dodo/"' and consts["team"]["value"] == '"billing"'
+    team = next(g for g in got["declarations"]["groups"] if g["name"] == "team")
+    assert team["lines"] == ["data.team = team"] and team["line"] == len(edited.splitlines()) - 2
+
+
+def test_library_templates_use_the_event_group_and_pass_paymap_check(tmp_path: Path) -> None:
+    """With the library's `_settings.map` present, a new file uses `group event` (so `const prefix`
+    reaches it) and `paymap check` accepts it; without it, the template stands alone (above)."""
+    root = copy_mappings(tmp_path / "m")
+    ws = Workspace(root)
+    for t in samples.names():
+        text = ws.template(t)
+        assert "use event" in text and "let object_id = required(data." in text, text
+        compiled = ws.compile("new.map", text)
+        assert not compiled.result.errors, (t, compiled.result.errors)
+    text = ws.template("refund.failed")
+    (root / "refund_failed.map").write_text(text)
+    (root / "_settings.map").write_text((root / "_settings.map").read_text().replace(
+        'const prefix = ""', 'const prefix = "dodo/"'))
+    assert main(["check", str(root)]) == 0
+    body = samples.read("refund.failed")
+    assert body is not None
+    ws = Workspace(root)
+    ws.compile("refund_failed.map", text)
+    # refund.map's `refund.*` is less specific than the new `refund.failed`: the new file receives it
+    [event] = ws.apply(body.decode())["events"]
+    data = json.loads(body)
+    assert event["name"] == "dodo/refund.failed"
+    assert event["id"] == f"dodo:refund.failed:{data['data']['refund_id']}:{data['timestamp']}"
+
+
+def test_export_is_what_paymap_export_writes_with_the_text_saved(playground: Playground, tmp_path: Path) -> None:
+    from jsengines import V8, run_js
+
+    payment = (playground.root / "payment.map").read_text()
+    got = playground.ok("export", path="payment.map", text=payment)
+    out = tmp_path / "handler.js"
+    assert main(["export", str(playground.root), "--target", "dodo", "-o", str(out)]) == 0
+    assert got["code"] == out.read_text() and got["size"] == len(got["code"]) and got["limit"] == 51200
+    assert got["diagnostics"] == [] and got["on"] is None
+    # the editor's text, not the file on disk, and the code gives the event `apply` gives
+    edited = payment.replace("data.status ", 'data.note = "from the playground"\ndata.status ', 1)
+    assert edited != payment
+    got = playground.ok("export", path="payment.map", text=edited)
+    assert '"from the playground"' in got["code"]
+    applied = playground.ok("apply", path="payment.map", text=edited, body=BODY)
+    engine = V8(got["code"])
+    try:
+        assert run_js(engine, "dodo", BODY).event == applied["events"][0]
+    finally:
+        engine.close()
+    assert applied["events"][0]["data"]["note"] == "from the playground"
+    # split: only the types of one pattern
+    part = playground.ok("export", path="payment.map", text=edited, on="payment.*")
+    assert part["on"] == "payment.*" and part["size"] < got["size"] / 2
+    assert "// only event types matching payment.*" in part["code"]
+
+
+def test_export_refusals_are_diagnostics_in_words(playground: Playground) -> None:
+    payment = (playground.root / "payment.map").read_text()
+    got = playground.ok("export", path="payment.map", text=payment.replace("= data.status", "= data.statsu", 1))
+    assert got["code"] is None and got["size"] is None
+    assert [d["code"] for d in got["diagnostics"]] == ["M201"] and got["diagnostics"][0]["path"] == "payment.map"
+    # past Svix's limit: M702 says the size and how to split
+    huge = payment + '\non "license_key.created"\n\nname = "' + "x" * 52000 + '"\n'
+    got = playground.ok("export", path="payment.map", text=huge)
+    [d] = [d for d in got["diagnostics"] if d["severity"] == "error"]
+    assert got["code"] is None and d["code"] == "M702"
+    assert "accepts at most 51,200" in d["message"] and "--on" in d["help"]
+    got = playground.ok("export", path="payment.map", text=payment, on="nothing.*")
+    assert got["code"] is None and got["diagnostics"][0]["code"] == "M702"
+    for bad in ("", "   ", 7):
+        response = playground.call("export", path="payment.map", text=payment, on=bad)
+        assert response.status_code == 400 and "`on` must be an event type pattern" in response.json()["error"]
+    response = playground.call("export", path="../x.map", text=payment)
+    assert response.status_code == 400 and "`..` is not allowed" in response.json()["error"]
+
+
+def test_groups_used_only_by_cached_files_count_as_used(tmp_path: Path) -> None:
+    """The other files are kept parsed and expanded between calls; their `use` lines still count
+    (no M605 "never used" for `customer_id`, used by credit.map and dunning.map only)."""
+    ws = Workspace(copy_mappings(tmp_path / "m"))
+    for rel in ("_settings.map", "payment.map", "refund.map"):
+        compiled = ws.compile(rel, ws.read(rel))
+        assert compiled.result.diagnostics == [], (rel, [(d.code, d.message) for d in compiled.result.diagnostics])

@@ -250,3 +250,131 @@ def test_new_file_from_a_template_and_save_as_test(page: Any, site: Playground) 
     written = (site.root / "refund_failed.test.yaml").read_text()
     assert "- name: failed refund\n    sample: refund.failed\n" in written
     assert main(["test", str(site.root / "refund_failed.map")]) == 0
+
+
+def hover_at(page: Any, needle: str, offset: int = 1) -> str:
+    box = page.evaluate("([n, k]) => { const v = window.paymapEditor; const at = v.state.doc.toString().indexOf(n) + k;"
+                        " v.dispatch({scrollIntoView: true, selection: {anchor: at}}); return v.coordsAtPos(at); }",
+                        [needle, offset])
+    page.mouse.move(box["left"] + 1, (box["top"] + box["bottom"]) / 2)
+    text: str = page.wait_for_selector("[data-testid=hover]").inner_text()
+    page.mouse.move(5, 5)
+    page.wait_for_selector("[data-testid=hover]", state="detached")
+    return text
+
+
+def accept(page: Any, label: str) -> None:
+    """Enter on the selected completion. CodeMirror ignores Enter for 75 ms after the list changes
+    (its `interactionDelay`, so a fast typist's Enter is a new line): wait past it."""
+    page.wait_for_selector(f".cm-tooltip-autocomplete li[aria-selected]:has-text('{label}')")
+    page.wait_for_timeout(150)
+    page.keyboard.press("Enter")
+
+
+def open_file(page: Any, path: str) -> None:
+    page.select_option("#file", path)
+    page.wait_for_selector(f"#status:text('opened {path}')")
+    idle(page)
+
+
+def test_constants_and_groups_are_highlighted_completed_and_explained(page: Any) -> None:
+    open_file(page, "refund.map")
+    page.click("[data-testid=sample][data-type='refund.succeeded']")
+    page.wait_for_selector("#event-type:text('refund.succeeded')")
+    # `use` is coloured as `on` is, the group names it lists as names, not as fields being set
+    colours = page.evaluate("""() => {
+      const out = {};
+      for (const s of document.querySelectorAll('.cm-line span'))
+        out[s.textContent] = out[s.textContent] || getComputedStyle(s).color;
+      return out; }""")
+    assert colours["use"] == colours["on"] == colours["let"]
+    assert colours["customer"] == colours["external_id"] != colours["use"]
+    # after `use `: the groups declared under PATH, with their lines
+    text = editor_text(page).rstrip()
+    assert text.endswith("\nuse customer, external_id")
+    set_editor_text(page, text.removesuffix("use customer, external_id"))
+    page.click(".cm-content")
+    page.keyboard.press("Control+End")
+    page.keyboard.type("use custo")
+    option = page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('customer_id')")
+    assert "_settings.map:" in option.inner_text()
+    assert page.locator(".cm-tooltip-autocomplete li").count() == 2  # customer, customer_id
+    page.keyboard.type("mer")
+    accept(page, "customer")
+    page.keyboard.type(", ext")
+    accept(page, "external_id")
+    # on the right of `=`: the constants, with their values
+    page.keyboard.press("Enter")
+    page.keyboard.type("data.shape = vers")
+    option = page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('version')")
+    assert '= "2"' in option.inner_text()
+    accept(page, "version")
+    assert editor_text(page).endswith('use customer, external_id\ndata.shape = version')
+    idle(page)
+    # a group's lines and a constant's value on hover, with where they are declared
+    hover = hover_at(page, "use event", len("use e"))
+    assert "group event" in hover and "_settings.map:" in hover and "name = prefix & type" in hover
+    hover = hover_at(page, "= version", len("= ve"))
+    assert 'const version = "2"' in hover and "_settings.map:" in hover
+    page.wait_for_function("document.querySelector('[data-testid=events]')?.innerText.includes('\"shape\"')")
+    assert event(page)["data"]["shape"] == "2"
+
+
+def test_copy_for_the_dashboard_gives_the_code_that_makes_the_shown_event(browser: Any, site: Playground,
+                                                                          shots: Path) -> None:
+    from jsengines import V8, run_js
+
+    context = browser.new_context(viewport={"width": 1500, "height": 900},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site.url + "/")
+    page.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+    open_file(page, "refund.map")
+    page.click("[data-testid=sample][data-type='refund.succeeded']")
+    page.wait_for_selector("#event-type:text('refund.succeeded')")
+    # an unsaved edit: the export is of the editor's text, as the output pane is
+    text = editor_text(page).replace("use event\n", 'use event\ndata.channel = "dashboard"\n', 1)
+    set_editor_text(page, text)
+    page.wait_for_function("document.querySelector('[data-testid=events]')?.innerText.includes('dashboard')")
+    idle(page)
+    shown = event(page)
+    page.click("[data-testid=export]")
+    page.wait_for_selector("[data-testid=export-panel][data-copied=yes]")
+    code = page.input_value("[data-testid=export-code]")
+    assert page.evaluate("navigator.clipboard.readText()") == code
+    size = page.inner_text("[data-testid=export-size]")
+    assert f"{len(code):,} of 51,200 characters" in size
+    assert "Copied." in page.inner_text("[data-testid=export-copied]")
+    assert (site.root / "refund.map").read_text() != text  # nothing was saved
+    engine = V8(code)
+    try:
+        assert run_js(engine, "dodo", page.input_value("[data-testid=body]")).event == shown
+    finally:
+        engine.close()
+    assert shown["data"]["channel"] == "dashboard"
+    page.screenshot(path=str(shots / "playground-export.png"))
+    # split by the current rule's pattern
+    page.select_option("[data-testid=export-on]", "refund.*")
+    page.wait_for_selector("[data-testid=export-size]:has-text('for refund.*')")
+    assert len(page.input_value("[data-testid=export-code]")) < len(code) / 2
+    # a refused export says why in words; a refused clipboard leaves the code selected to copy by hand
+    set_editor_text(page, text.replace("data.refund_id)", "data.refund_idd)", 1))
+    idle(page)
+    page.click("[data-testid=export]")
+    page.wait_for_selector("[data-testid=export-panel][data-state=refused]")
+    problem = page.inner_text("[data-testid=export-problem][data-code=M201]")
+    assert "error[M201]" in problem and "unknown input field `data.refund_idd`" in problem
+    assert page.input_value("[data-testid=export-code]") == ""
+    set_editor_text(page, text)
+    idle(page)
+    page.evaluate("() => { navigator.clipboard.writeText = () => Promise.reject(new DOMException('denied')); }")
+    page.click("[data-testid=export]")
+    page.wait_for_selector("[data-testid=export-panel][data-copied=no]")
+    assert "press Ctrl+C" in page.inner_text("[data-testid=export-copied]")
+    assert page.evaluate("(() => { const t = document.getElementById('export-code');"
+                         " return t.value.slice(t.selectionStart, t.selectionEnd); })()") \
+        == page.input_value("[data-testid=export-code]") != ""
+    context.close()
+    assert not errors, errors

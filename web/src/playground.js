@@ -8,7 +8,7 @@ import { bracketMatching, syntaxHighlighting, defaultHighlightStyle, indentOnInp
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
 import { lintGutter, lintKeymap, setDiagnostics } from "@codemirror/lint";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
-import { mapLanguage } from "./maplang.js";
+import { mapLanguage, setConstants } from "./maplang.js";
 import { call, ApiError, sizeText, el } from "./api.js";
 import "./playground.css";
 
@@ -29,6 +29,9 @@ const S = {
   timer: null,
   lastCompile: null,
   lastOutput: null,
+  consts: new Map(), // constant name -> {name, value, file, line}, from the last compile (every file under PATH)
+  groups: new Map(), // group name -> {name, file, line, lines}
+  rules: [], // the edited file's rules: {line, end_line, patterns}
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -92,6 +95,12 @@ async function complete(ctx) {
       validFor: /^[\w.*]*$/ };
   }
   if (/^\s*#/.test(before) || (before.split('"').length - 1) % 2 === 1) return null;
+  const use = before.match(/^\s*use\s+(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)?$/);
+  if (use) {
+    const typed = use[1] || "";
+    return { from: ctx.pos - typed.length, options: [...S.groups.values()].map(groupOption), validFor: /^\w*$/ };
+  }
+  if (/^\s*(const|group)\s+\w*$/.test(before) || /^\s*defaults\b/.test(before)) return null; // a name being declared
   const word = ctx.matchBefore(/[A-Za-z_][\w.[\]*]*$/);
   if (!word && !ctx.explicit) return null;
   const from = word ? word.from : ctx.pos;
@@ -100,7 +109,7 @@ async function complete(ctx) {
     return {
       from,
       options: S.meta.targets.map((t) => ({ label: t.name, type: "property", detail: "Inngest event field", info: t.doc }))
-        .concat(["let", "drop", "on", "also on"].map((k) => ({ label: k, type: "keyword" }))),
+        .concat(["let", "drop", "on", "also on", "use", "const", "group", "defaults"].map((k) => ({ label: k, type: "keyword" }))),
     };
   }
   const paths = await pathsFor(S.eventType);
@@ -109,6 +118,9 @@ async function complete(ctx) {
     options.push({ label: b.name, type: "function", detail: b.signature.slice(b.name.length), info: b.summary,
       apply: (v, c, f, t) => v.dispatch({ changes: { from: f, to: t, insert: `${b.name}()` }, selection: { anchor: f + b.name.length + 1 } }) });
   }
+  for (const c of S.consts.values()) {
+    options.push({ label: c.name, type: "constant", detail: `= ${short(c.value)}`, info: `const ${c.name} = ${c.value}\n(${c.file}:${c.line})`, boost: 1 });
+  }
   for (const k of ["type", "timestamp", "business_id", "data"]) {
     if (!paths.some((p) => p.path === k)) options.push({ label: k, type: "variable", detail: "envelope" });
   }
@@ -116,6 +128,43 @@ async function complete(ctx) {
     options.push({ label: k, type: "keyword" });
   }
   return { from, options, validFor: /^[\w.[\]*]*$/ };
+}
+
+function short(text) {
+  return text.length > 40 ? text.slice(0, 40) + "…" : text;
+}
+
+function groupOption(g) {
+  return { label: g.name, type: "namespace", detail: `group · ${g.file}:${g.line}`, info: groupText(g) };
+}
+
+function groupText(g) {
+  return `group ${g.name}   (${g.file}:${g.line})\n` + g.lines.map((l) => `  ${l}`).join("\n");
+}
+
+// names declared under PATH, from the last compile (the edited text included)
+function setDeclarations(compiled) {
+  if (!compiled.declarations) return;
+  S.consts = new Map(compiled.declarations.consts.map((c) => [c.name, c]));
+  S.groups = new Map(compiled.declarations.groups.map((g) => [g.name, g]));
+  S.rules = compiled.rules || [];
+  setConstants(S.consts.keys());
+}
+
+function declarationHover(word, lineText) {
+  const onUse = /^\s*(use|group)\b/.test(lineText);
+  const g = onUse ? S.groups.get(word) : null;
+  if (g) {
+    return el("div", { class: "hover", "data-testid": "hover" }, el("code", { class: "sig" }, `group ${g.name}`),
+      el("p", { class: "muted" }, `declared at ${g.file}:${g.line}; ${g.lines.length} line${g.lines.length === 1 ? "" : "s"}`),
+      el("pre", {}, g.lines.join("\n")));
+  }
+  const c = S.consts.get(word);
+  if (c && !onUse) {
+    return el("div", { class: "hover", "data-testid": "hover" }, el("code", { class: "sig" }, `const ${c.name} = ${c.value}`),
+      el("p", { class: "muted" }, `declared at ${c.file}:${c.line}; the same for every event`));
+  }
+  return null;
 }
 
 const hover = hoverTooltip(async (v, pos) => {
@@ -128,8 +177,10 @@ const hover = hoverTooltip(async (v, pos) => {
   if (start === end) return null;
   const word = text.slice(start, end);
   const fn = S.builtins.get(word);
-  let dom = null;
-  if (fn && text[end] === "(") {
+  let dom = declarationHover(word, text);
+  if (dom) {
+    // a constant or a group: nothing more to look up
+  } else if (fn && text[end] === "(") {
     dom = el("div", { class: "hover", "data-testid": "hover" },
       el("code", { class: "sig" }, fn.signature), el("p", {}, fn.summary), fn.details ? el("p", {}, fn.details) : null,
       fn.examples.length ? el("pre", {}, fn.examples.map(([x, r]) => `${x}  →  ${r}`).join("\n")) : null);
@@ -214,6 +265,7 @@ async function evaluate() {
   }
   if (seq !== S.seq) return;
   S.lastCompile = compiled;
+  setDeclarations(compiled);
   showDiagnostics(compiled);
   const bodyProblem = checkBody(body);
   if (bodyProblem) {
@@ -567,7 +619,116 @@ $("test-form").addEventListener("submit", async (e) => {
   }
 });
 
-for (const b of document.querySelectorAll("form.inline button[type=button]")) {
+// ---------------------------------------------------------------------------------------------
+// copy for the dashboard: what `paymap export PATH --target dodo [--on PATTERN]` writes, with the
+// editor's unsaved text in place of its file (docs/dashboard.md)
+
+$("export-slot").append(el("button", { id: "export", type: "button", "data-testid": "export",
+  title: "the JavaScript to paste into Dodo's dashboard (paymap export --target dodo), copied to the clipboard" },
+"Copy for the dashboard"));
+$("test-form").after(el("form", { id: "export-form", class: "inline", hidden: true, "data-testid": "export-panel" },
+  el("label", { for: "export-on" }, "Export "), el("select", { id: "export-on", "data-testid": "export-on" }),
+  " ", el("span", { id: "export-size", "data-testid": "export-size" }),
+  " ", el("button", { type: "button", id: "export-copy" }, "Copy again"),
+  " ", el("button", { type: "button" }, "Close"),
+  el("div", { id: "export-copied", "data-testid": "export-copied" }),
+  el("ul", { id: "export-problems", "data-testid": "export-problems" }),
+  el("textarea", { id: "export-code", "data-testid": "export-code", readonly: true, rows: 8, spellcheck: "false",
+    placeholder: "the exported code appears here", onfocus: (e) => e.target.select() })));
+
+function currentRule() {
+  const line = view.state.doc.lineAt(view.state.selection.main.head).number;
+  let found = S.rules[0] || null;
+  for (const r of S.rules) if (r.line <= line) found = r;
+  return found;
+}
+
+function renderExportChoices() {
+  const select = $("export-on");
+  const keep = select.value;
+  const rule = currentRule();
+  const options = [el("option", { value: "" }, "every event type (all files, as paymap export)")];
+  for (const p of rule ? rule.patterns : []) {
+    options.push(el("option", { value: p }, `only ${p} (--on "${p}": the rule at line ${rule.line})`));
+  }
+  select.replaceChildren(...options);
+  if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+}
+
+function exportProblem(d) {
+  return el("li", { class: `diag ${d.severity}`, "data-testid": "export-problem", "data-code": d.code },
+    el("span", { class: "sev" }, `${d.severity}[${d.code}]`), " ", el("span", { class: "msg" }, d.message),
+    el("span", { class: "where" }, ` ${d.path}:${d.line}`), d.help ? el("div", { class: "help" }, `help: ${d.help}`) : null);
+}
+
+async function runExport() {
+  const form = $("export-form");
+  const size = $("export-size");
+  const code = $("export-code");
+  const on = $("export-on").value;
+  form.dataset.state = "busy";
+  size.textContent = "exporting…";
+  size.className = "muted";
+  $("export-copied").textContent = "";
+  $("export-problems").replaceChildren();
+  code.value = "";
+  let got;
+  try {
+    got = await call("export", on ? { path: S.path, text: view.state.doc.toString(), on } : { path: S.path, text: view.state.doc.toString() });
+  } catch (err) {
+    size.textContent = `not exported: ${err.message}`;
+    size.className = "bad";
+    form.dataset.state = "failed";
+    return null;
+  }
+  $("export-problems").replaceChildren(...got.diagnostics.map(exportProblem));
+  if (got.code == null) {
+    const errors = got.diagnostics.filter((d) => d.severity === "error").length;
+    size.textContent = `not exported: ${errors} error${errors === 1 ? "" : "s"} (below)`;
+    size.className = "bad";
+    form.dataset.state = "refused";
+    return null;
+  }
+  const share = Math.round((100 * got.size) / got.limit);
+  size.textContent = `${got.size.toLocaleString("en")} of ${got.limit.toLocaleString("en")} characters (${share}% of Svix's limit)`
+    + (on ? ` for ${on}` : "");
+  size.className = share > 90 ? "warn" : "good";
+  code.value = got.code;
+  form.dataset.state = "exported";
+  return got;
+}
+
+async function copyExport() {
+  const code = $("export-code");
+  const note = $("export-copied");
+  if (!code.value) return;
+  try {
+    if (!navigator.clipboard || !navigator.clipboard.writeText) throw new Error("no clipboard here");
+    await navigator.clipboard.writeText(code.value);
+    note.textContent = "Copied. In Dodo's dashboard: your endpoint → Transformation → Edit, replace everything, Save.";
+    note.className = "good";
+    $("export-form").dataset.copied = "yes";
+  } catch (err) {
+    note.textContent = "The browser did not let the page copy: the code below is selected, press Ctrl+C (⌘C) to copy it.";
+    note.className = "warn";
+    $("export-form").dataset.copied = "no";
+    code.focus();
+    code.select();
+  }
+}
+
+$("export").addEventListener("click", async () => {
+  if (!S.path) return;
+  for (const f of document.querySelectorAll("form.inline")) f.hidden = f.id !== "export-form";
+  $("export-form").hidden = false;
+  renderExportChoices();
+  if (await runExport()) await copyExport();
+});
+$("export-on").addEventListener("change", async () => { if (await runExport()) await copyExport(); });
+$("export-copy").addEventListener("click", copyExport);
+$("export-form").addEventListener("submit", (e) => e.preventDefault());
+
+for (const b of document.querySelectorAll("form.inline button[type=button]:not([id])")) { // Cancel, Close
   b.addEventListener("click", () => { b.closest("form").hidden = true; });
 }
 
