@@ -13,11 +13,13 @@ dead-letters only what Inngest still rejects, with its error text.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from runtime.relay.config import RelaySettings
 from runtime.relay.inngest import InngestSender, SendResult
@@ -42,36 +44,109 @@ PAUSE_SINCE_KEY = "sender.paused_since"
 LAST_ERROR_KEY = "sender.last_error"
 LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
-LINGER_SECONDS = 0.01
+LINGER_SECONDS = 0.002  # after a wake-up: webhooks answered together are mapped together
 SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
-# Accept first, map later: while webhooks are arriving, the background loops wait for a quiet moment
-# (no webhook in flight or answered for QUIET_SECONDS) so the receive path has the interpreter to
-# itself. Under load a round still runs after at most the current deferral, so mapping and delivery
-# keep moving through a long burst (about BUSY_SHARE of the time) and catch up once it ends; if the
-# oldest waiting webhook or event gets older than LAG_SECONDS (sustained load), they take LAGGING_SHARE.
-QUIET_SECONDS = 0.02
-YIELD_STEP_SECONDS = 0.02
-BUSY_SHARE = 0.05  # a round under load is followed by a wait 19x as long ...
-MIN_DEFER_SECONDS = 0.5  # ... and at least this long
-MAX_DEFER_SECONDS = 2.0
-LAG_SECONDS = 5.0
-LAGGING_SHARE = 0.5
-LAGGING_MIN_DEFER_SECONDS = 0.02
-BUSY_SLICE_SECONDS = 0.005  # under load the mapper stops a round after this long (the rest waits its turn)
+# Map and deliver at once, unless the receive path is saturated. Saturated = measured, not guessed
+# from traffic: the event loop runs late by LOOP_LAG_BUSY_SECONDS or more (it has more ready work than
+# it gets through), or BACKLOG_BUSY webhooks wait for the store's commit. Only then do the background
+# loops step aside, and for a bounded time: a round runs after at most MAX_DEFER_SECONDS (a short
+# one, BUSY_SLICE_SECONDS), and once the oldest waiting item is older than LAG_SECONDS, after at
+# most LAGGING_DEFER_SECONDS with a longer slice, so under sustained saturation they still take
+# about half the time and the queue stays bounded. A steady stream below saturation is never deferred.
+LOOP_LAG_PROBE_SECONDS = 0.01  # how often the event loop measures its own lag
+LOOP_LAG_BUSY_SECONDS = 0.01
+BACKLOG_BUSY = 256
+DEFER_STEP_SECONDS = 0.005
+MAX_DEFER_SECONDS = 0.1
+LAG_SECONDS = 0.5
+LAGGING_DEFER_SECONDS = 0.01
+BUSY_SLICE_SECONDS = 0.005  # under saturation the mapper stops a round after this long (the rest waits its turn)
 LAGGING_SLICE_SECONDS = 0.02  # ... or this long once it lags (still well within the answers' p99 budget)
 
 
 class Intake:
-    """What the receive path is doing, read without locks by the background loops."""
+    """How saturated the receive path is, written by the event loop, read without locks by the loops.
 
-    __slots__ = ("in_flight", "last_seen")
+    ``lag``: how late the event loop ran its latest probe; ``probe_due``: when the next probe is due
+    (``time.monotonic()``; None while no loop is watched), so a loop blocked right now counts as
+    lagging too; ``committing``: webhooks handed to the store, waiting for their commit.
+    """
+
+    __slots__ = ("committing", "lag", "probe_due")
 
     def __init__(self) -> None:
-        self.in_flight = 0  # webhook requests being handled right now
-        self.last_seen = 0.0  # time.monotonic() of the latest arrival or answer
+        self.committing = 0
+        self.lag = 0.0
+        self.probe_due: float | None = None
 
-    def busy(self) -> bool:
-        return self.in_flight > 0 or time.monotonic() - self.last_seen < QUIET_SECONDS
+    def saturated(self, now: float) -> bool:
+        due = self.probe_due
+        if due is None:
+            return self.committing >= BACKLOG_BUSY
+        lag = max(self.lag, now - due)
+        return lag >= LOOP_LAG_BUSY_SECONDS or self.committing >= BACKLOG_BUSY
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Measure ``loop``'s lag from now on (call in its thread); returns the function that stops it."""
+        handle: asyncio.TimerHandle | None = None
+
+        def probe(expected: float) -> None:
+            nonlocal handle
+            now = loop.time()
+            self.lag = max(0.0, now - expected)
+            self.probe_due = time.monotonic() + LOOP_LAG_PROBE_SECONDS
+            handle = loop.call_at(now + LOOP_LAG_PROBE_SECONDS, probe, now + LOOP_LAG_PROBE_SECONDS)
+
+        def stop() -> None:
+            self.probe_due = None
+            self.lag = 0.0
+            if handle is not None:
+                handle.cancel()
+
+        probe(loop.time())
+        return stop
+
+
+class Deferral:
+    """When a background round may run; pure policy over :class:`Intake`'s measurements and a clock.
+
+    The loop asks :meth:`wait` before a round (None = go now, else sleep that long and ask again,
+    with the time waited so far), then :meth:`round_done` with the age of the oldest item it saw.
+    """
+
+    def __init__(
+        self,
+        intake: Intake | None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._intake = intake
+        self._clock, self._wall = clock, wall
+        self.lagging = False  # the last round saw an item older than LAG_SECONDS
+        self.under_load = False  # the receive path was saturated when this round started
+
+    def saturated(self) -> bool:
+        return self._intake is not None and self._intake.saturated(self._clock())
+
+    def wait(self, waited: float) -> float | None:
+        """None to run a round now; otherwise how long to wait before asking again."""
+        self.under_load = self.saturated()
+        if not self.under_load:
+            return None
+        bound = LAGGING_DEFER_SECONDS if self.lagging else MAX_DEFER_SECONDS
+        if waited >= bound:
+            return None  # bounded: a (short) round runs anyway
+        return min(DEFER_STEP_SECONDS, bound - waited)
+
+    def slice(self) -> float | None:
+        """How long the round may run before leaving the rest for the next one (None: a whole batch)."""
+        if not self.under_load:
+            return None
+        return LAGGING_SLICE_SECONDS if self.lagging else BUSY_SLICE_SECONDS
+
+    def round_done(self, oldest: float | None) -> None:
+        """``oldest``: when the oldest item this round saw was received (``time.time()``), if any."""
+        self.lagging = oldest is not None and self._wall() - oldest > LAG_SECONDS
 
 
 class _Loop:
@@ -84,10 +159,8 @@ class _Loop:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
-        self._intake = intake
-        self._defer = MIN_DEFER_SECONDS
+        self.deferral = Deferral(intake)
         self._round_started = 0.0
-        self._lagging = False  # the last round saw an item older than LAG_SECONDS
 
     def start(self) -> None:
         self._thread.start()
@@ -102,35 +175,19 @@ class _Loop:
             self._wake.set()
 
     def _yield_to_intake(self) -> bool:
-        """Wait while webhooks are arriving (at most the current deferral); True if they still are.
-
-        Call before a round of work; :meth:`_round_done` after it sets how long the next one may wait.
-        """
-        intake = self._intake
-        if intake is None or not intake.busy():
-            self._round_started = time.monotonic()
-            return False
-        deadline = time.monotonic() + self._defer
+        """Wait (boundedly) while the receive path is saturated; True if the round runs under load."""
+        waited = 0.0
         while not self._stop.is_set():
-            now = time.monotonic()
-            if not intake.busy():
-                self._round_started = now
-                return False
-            if now >= deadline:
+            step = self.deferral.wait(waited)
+            if step is None:
                 break
-            self._stop.wait(min(YIELD_STEP_SECONDS, deadline - now))
+            self._stop.wait(step)
+            waited += step
         self._round_started = time.monotonic()
-        return True
+        return self.deferral.under_load
 
     def _round_done(self, oldest: float | None) -> None:
-        """``oldest``: when the oldest item this round saw was received (time.time()), if any."""
-        spent = time.monotonic() - self._round_started
-        self._lagging = oldest is not None and time.time() - oldest > LAG_SECONDS
-        if self._lagging:
-            share, floor = LAGGING_SHARE, LAGGING_MIN_DEFER_SECONDS
-        else:
-            share, floor = BUSY_SHARE, MIN_DEFER_SECONDS
-        self._defer = min(MAX_DEFER_SECONDS, max(floor, spent * (1 - share) / share))
+        self.deferral.round_done(oldest)
 
     def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
         if wakeable:
@@ -192,8 +249,8 @@ class Mapper(_Loop):
     def _run(self) -> None:
         while not self._stop.is_set():
             under_load = self._yield_to_intake()
-            slice_ = LAGGING_SLICE_SECONDS if self._lagging else BUSY_SLICE_SECONDS
-            small = under_load and not self._lagging
+            slice_ = self.deferral.slice()
+            small = under_load and not self.deferral.lagging
             mappings = self._holder.current
             batch = self._store.unmapped(self.busy_batch if small else 100) if mappings is not None else []
             if not batch:
@@ -203,7 +260,7 @@ class Mapper(_Loop):
             records = []
             for webhook in batch:
                 records.append((webhook, map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes)))
-                if under_load and time.monotonic() - self._round_started > slice_:
+                if slice_ is not None and time.monotonic() - self._round_started > slice_:
                     break
             stored = self._store.record_mappings([(w.seq, w.generation, r) for w, r in records])
             for (webhook, record), recorded in zip(records, stored, strict=True):
@@ -276,7 +333,7 @@ class Sender(_Loop):
             if self._paused is not None:
                 self._metrics.sender_paused.set(1)
         while not self._stop.is_set():
-            small = self._yield_to_intake() and not self._lagging
+            small = self._yield_to_intake() and not self.deferral.lagging
             self._housekeeping()
             limit = min(self.busy_batch, self._s.batch_max_events) if small else self._s.batch_max_events
             batch = self._store.claim(self.owner, limit, self._s.batch_max_bytes, self._s.lease_seconds)
