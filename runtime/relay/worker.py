@@ -58,7 +58,7 @@ LOOP_LAG_BUSY_SECONDS = 0.01
 BACKLOG_BUSY = 256
 DEFER_STEP_SECONDS = 0.005
 MAX_DEFER_SECONDS = 0.1
-LAG_SECONDS = 0.5
+LAG_SECONDS = 0.25
 LAGGING_DEFER_SECONDS = 0.01
 BUSY_SLICE_SECONDS = 0.005  # under saturation the mapper stops a round after this long (the rest waits its turn)
 LAGGING_SLICE_SECONDS = 0.02  # ... or this long once it lags (still well within the answers' p99 budget)
@@ -153,7 +153,6 @@ class _Loop:
     """A stoppable thread that sleeps on a wake-up event between rounds."""
 
     name = "paymap-loop"
-    busy_batch = 100  # how much one round may take on while webhooks are arriving
 
     def __init__(self, intake: Intake | None = None) -> None:
         self._wake = threading.Event()
@@ -227,8 +226,7 @@ class Mapper(_Loop):
     """Maps stored webhooks with the current mappings and queues their events."""
 
     name = "paymap-mapper"
-
-    busy_batch = 20
+    busy_batch = 20  # how much one round may take on while the receive path is saturated
 
     def __init__(
         self,
@@ -296,7 +294,6 @@ class Sender(_Loop):
     """Delivers pending events in batches to the Inngest Event API."""
 
     name = "paymap-sender"
-    busy_batch = 20
 
     def __init__(
         self,
@@ -333,10 +330,12 @@ class Sender(_Loop):
             if self._paused is not None:
                 self._metrics.sender_paused.set(1)
         while not self._stop.is_set():
-            small = self._yield_to_intake() and not self.deferral.lagging
+            # whole batches even under load: the sender mostly waits on Inngest (without the interpreter
+            # lock), and smaller requests would cap delivery below the accept rate
+            self._yield_to_intake()
             self._housekeeping()
-            limit = min(self.busy_batch, self._s.batch_max_events) if small else self._s.batch_max_events
-            batch = self._store.claim(self.owner, limit, self._s.batch_max_bytes, self._s.lease_seconds)
+            batch = self._store.claim(self.owner, self._s.batch_max_events, self._s.batch_max_bytes,
+                                      self._s.lease_seconds)
             if not batch:
                 self._sleep(self._s.poll_seconds)
                 continue
