@@ -7,6 +7,7 @@ real lag probe on a real event loop (its values are not timed, only its behaviou
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from runtime.relay.worker import (
     BACKLOG_BUSY,
@@ -20,6 +21,8 @@ from runtime.relay.worker import (
     Deferral,
     Intake,
 )
+
+from .harness import Double, RelayServer, wait_until
 
 
 class Clock:
@@ -141,3 +144,18 @@ def test_the_probe_measures_a_real_loop_and_stops() -> None:
         assert intake.probe_due is None and intake.lag == 0.0
 
     asyncio.run(run())
+
+
+def test_the_default_install_serves_on_uvloop_and_httptools(
+    double: Double, make_relay: Callable[..., RelayServer]
+) -> None:
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    server = make_relay(double.url)
+    assert server.send("payment.succeeded", "msg_fast_stack").status_code == 200
+    assert isinstance(server.relay._loop, uvloop.Loop)  # uvicorn's "auto" found uvloop (uvicorn[standard])
+    protocols = list(server.server.server_state.connections)
+    assert protocols and all(isinstance(p, HttpToolsProtocol) for p in protocols)
+    assert server.relay.intake.probe_due is not None  # the served loop measures its lag
+    wait_until(lambda: len(double.events()) >= 1, "the event delivered")
