@@ -382,45 +382,23 @@ def main() -> None:
 
 # the standing analysis under the table (see docs/relay.md, "Performance"); keep it true when the code changes
 ANALYSIS = [
-    "Before this round of work (commit b058294, the same benchmark and Inngest double, 5 rounds, load "
-    "0.5–0.6): the relay accepted 22% / 25% of the bare rate (best rounds; medians 21% / 24%) with a p99 of "
-    "14 / 35 ms (worst round 17 / 68 ms) at 16 / 64 connections. What changed (docs/relay.md, \"Under "
-    "load\"): mapping and delivery wait while webhooks are arriving instead of taking the interpreter lock "
-    "from the event loop (the largest gain; end-to-end therefore = accepting, then ~6,000 mapped and "
-    "delivered per second after the burst); one multi-row INSERT per group commit in autocommit, so the "
-    "writer thread takes the lock back twice per batch instead of once per statement; one commit timer per "
-    "event loop instead of one per request; orjson for the JSON check (~4 µs instead of ~10–20 µs); "
-    "SQLite checkpoints in a background thread instead of inside every ~50th commit (~10 ms each); "
-    "gc.freeze() after start-up (a full collection of the compiler's objects took ~50 ms, every answer "
-    "waiting); no getpid() per accept. The Inngest double's answers waited for the client's delayed ACK "
-    "(40 ms per request; now TCP_NODELAY), which had capped every end-to-end figure near 1,000/s.",
+    "Since issue 15 the default install runs on uvloop + httptools (`uvicorn[standard]`), and mapping and "
+    "delivery no longer wait for a burst to end: they step aside only while the receive path is measurably "
+    "saturated (event loop 10 ms late, or 256 webhooks waiting for their commit), for at most 100 ms, and "
+    "take about two thirds of the time once their backlog is 0.25 s old. A closed-loop burst like this one "
+    "with 16 or 64 connections rarely makes the loop 10 ms late, so the mapper and the sender now run "
+    "during the burst (the other threads' CPU per webhook above includes them: mapping ~40 µs, recording "
+    "the outcome ~60 µs, delivery ~55 µs per event, `python -m bench stages`), and the accepted rate is the "
+    "rate at which the relay accepts *and* delivers: end-to-end is now close to it. On the fast stack the "
+    "bare endpoint costs only ~40–60 µs of CPU per request, so the relay's own work per webhook (~150 µs on "
+    "the event loop, ~300 µs in its other threads) is the larger part; the ratio target of 50% is not met "
+    "on this stack (see the issue 15 report in bench/RESULTS.md, \"Steady load\").",
     "",
-    "Where the time goes (profiled on this machine with per-thread CPU counters, py-spy and in-place "
-    "timers): the bare endpoint costs ~100–110 µs of CPU per request on a quiet machine (uvicorn's h11 "
-    "parsing, the asyncio transport, two send() calls). The relay's event loop costs ~155–210 µs per "
-    "webhook: the same HTTP work, plus the standardwebhooks verification (~10 µs in a micro-benchmark, "
-    "~20–25 µs in place: HMAC-SHA256 over 2.3 KB, datetime and base64 work, colder caches), the JSON check "
-    "(~4 µs), the hand-over to the store's writer thread and the resumption after the commit (~10 µs), and "
-    "the answer. The writer thread adds ~40–65 µs per webhook (the INSERT, ~5 WAL page writes per webhook, "
-    "one fsync per batch), mostly outside the interpreter lock but on the same two CPUs as the load "
-    "generator. CPU alone would allow ~55–65% of the bare rate; the rest is waiting: the event loop waits "
-    "for the lock while the writer runs Python (~4 futex calls per webhook, none for the bare endpoint) "
-    "and for the fsync (0.4–0.8 ms) whenever every connection waits on the same commit. 16 connections is "
-    "the harder case: the answers of one commit release ~8 clients at once, the event loop works through "
-    "their requests one after the other while the next commit waits for them, and then sits idle (about a "
-    "third of the time, py-spy) until that commit's fsync is done; batches of ~8 instead of ~30 webhooks also "
-    "make the per-commit costs (wake-ups, hand-over) weigh ~30 µs more per webhook. Rounds vary by ±20% "
-    "with the other work on the machine: over the last runs at low load the relay reached 42–52% of the bare rate "
-    "at 16 connections and 52–61% at 64 (medians of rounds).",
-    "",
-    "Tried and not kept (measured): SQLite writes in the event loop's thread (the fsync blocks the loop: "
-    "−10–20% at 16 connections); verification and the JSON check in the writer thread (no gain); a writer "
-    "process (no shared lock: median +15–20% but best rounds and event-loop CPU unchanged; not worth a second "
-    "process to supervise); a 0.5 ms group-commit window and a 1 ms interpreter switch interval (no "
-    "measurable gain). uvloop + httptools for both servers (`uvicorn[standard]`): the relay accepts about twice as "
-    "much (~7,000–9,800/s, p99 5–14 ms) but the bare endpoint gains more (~27,000–32,000/s), so the ratio "
-    "falls to 23–40%: once HTTP is cheap, the relay's own ~80 µs per webhook (signature, JSON, SQLite, "
-    "hand-overs) dominates. Worth installing for throughput; not what the target measures.",
+    "Before issue 15 (pure-Python stack, mapping deferred while webhooks arrived; commit 533d3da, 5 rounds, "
+    "load 0.4–1.0): 47% / 55% of the bare rate at 16 / 64 connections, p99 8 / 20 ms; with uvloop + httptools "
+    "for both servers the ratio was 23–40%. Tried earlier and not kept (measured): SQLite writes in the event "
+    "loop's thread (the fsync blocks the loop), verification and the JSON check in the writer thread, a "
+    "writer process, a 0.5 ms group-commit window, a 1 ms interpreter switch interval.",
 ]
 
 

@@ -48,14 +48,16 @@ LINGER_SECONDS = 0.002  # after a wake-up: webhooks answered together are mapped
 SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
 # Map and deliver at once, unless the receive path is saturated. Saturated = measured, not guessed
 # from traffic: the event loop runs late by LOOP_LAG_BUSY_SECONDS or more (it has more ready work than
-# it gets through), or BACKLOG_BUSY webhooks wait for the store's commit. Only then do the background
+# it gets through), or on average (over the last ~50 ms) BACKLOG_BUSY webhooks wait for the store's
+# commit (clients keep it full: a steady stream below capacity keeps it at a few). Only then do the background
 # loops step aside, and for a bounded time: a round runs after at most MAX_DEFER_SECONDS (a short
 # one, BUSY_SLICE_SECONDS), and once the oldest waiting item is older than LAG_SECONDS, after at
 # most LAGGING_DEFER_SECONDS with a longer slice, so under sustained saturation they still take
 # about half the time and the queue stays bounded. A steady stream below saturation is never deferred.
 LOOP_LAG_PROBE_SECONDS = 0.01  # how often the event loop measures its own lag
 LOOP_LAG_BUSY_SECONDS = 0.01
-BACKLOG_BUSY = 256
+BACKLOG_BUSY = 8
+BACKLOG_SMOOTHING = 0.2  # weight of each probe's sample in the average backlog
 DEFER_STEP_SECONDS = 0.005
 MAX_DEFER_SECONDS = 0.1
 LAG_SECONDS = 0.25
@@ -69,13 +71,15 @@ class Intake:
 
     ``lag``: how late the event loop ran its latest probe; ``probe_due``: when the next probe is due
     (``time.monotonic()``; None while no loop is watched), so a loop blocked right now counts as
-    lagging too; ``committing``: webhooks handed to the store, waiting for their commit.
+    lagging too; ``committing``: webhooks handed to the store, waiting for their commit, and
+    ``backlog`` its moving average, sampled by the probe.
     """
 
-    __slots__ = ("committing", "lag", "probe_due")
+    __slots__ = ("backlog", "committing", "lag", "probe_due")
 
     def __init__(self) -> None:
         self.committing = 0
+        self.backlog = 0.0
         self.lag = 0.0
         self.probe_due: float | None = None
 
@@ -84,7 +88,7 @@ class Intake:
         if due is None:
             return self.committing >= BACKLOG_BUSY
         lag = max(self.lag, now - due)
-        return lag >= LOOP_LAG_BUSY_SECONDS or self.committing >= BACKLOG_BUSY
+        return lag >= LOOP_LAG_BUSY_SECONDS or self.backlog >= BACKLOG_BUSY
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
         """Measure ``loop``'s lag from now on (call in its thread); returns the function that stops it."""
@@ -94,12 +98,13 @@ class Intake:
             nonlocal handle
             now = loop.time()
             self.lag = max(0.0, now - expected)
+            self.backlog += (self.committing - self.backlog) * BACKLOG_SMOOTHING
             self.probe_due = time.monotonic() + LOOP_LAG_PROBE_SECONDS
             handle = loop.call_at(now + LOOP_LAG_PROBE_SECONDS, probe, now + LOOP_LAG_PROBE_SECONDS)
 
         def stop() -> None:
             self.probe_due = None
-            self.lag = 0.0
+            self.lag = self.backlog = 0.0
             if handle is not None:
                 handle.cancel()
 

@@ -56,7 +56,8 @@ def test_a_steady_stream_below_saturation_is_never_deferred() -> None:
     intake, deferral, clock = policy()
     for _ in range(1000):  # webhooks keep coming, the loop keeps up: lag small, few commits pending
         intake.lag = LOOP_LAG_BUSY_SECONDS / 2
-        intake.committing = 30
+        intake.committing = 3
+        intake.backlog = BACKLOG_BUSY / 2
         intake.probe_due = clock.now + LOOP_LAG_PROBE_SECONDS / 2
         assert deferral.wait(0.0) is None
         assert deferral.slice() is None  # and the round is a whole batch
@@ -91,11 +92,13 @@ def test_a_loop_blocked_right_now_counts_as_saturated() -> None:
     assert not deferral.saturated()
 
 
-def test_the_writers_backlog_counts_as_saturation() -> None:
+def test_the_writers_backlog_on_average_counts_as_saturation() -> None:
     intake, deferral, _clock = policy()
-    intake.committing = BACKLOG_BUSY - 1
+    intake.committing = BACKLOG_BUSY * 4  # a moment's crowd ...
     assert not deferral.saturated()
-    intake.committing = BACKLOG_BUSY
+    intake.backlog = BACKLOG_BUSY - 0.5  # ... is not saturation; a sustained one is
+    assert not deferral.saturated()
+    intake.backlog = BACKLOG_BUSY
     assert deferral.saturated()
 
 
@@ -128,6 +131,8 @@ def test_under_sustained_saturation_background_work_keeps_a_bounded_share() -> N
 def test_without_a_watched_loop_only_the_backlog_counts() -> None:
     intake = Intake()  # no event loop measured (a relay used without its HTTP side)
     assert not intake.saturated(0.0) and not intake.saturated(1e9)
+    intake.committing = BACKLOG_BUSY
+    assert intake.saturated(0.0)
     assert Deferral(None).wait(0.0) is None
 
 
@@ -138,8 +143,10 @@ def test_the_probe_measures_a_real_loop_and_stops() -> None:
         stop = intake.watch(asyncio.get_running_loop())
         assert intake.probe_due is not None
         first_due = intake.probe_due
+        intake.committing = 20
         await asyncio.sleep(LOOP_LAG_PROBE_SECONDS * 5)
         assert intake.probe_due > first_due  # it kept probing
+        assert 0 < intake.backlog < 20  # and averaging the backlog it saw
         stop()
         assert intake.probe_due is None and intake.lag == 0.0
 
