@@ -63,9 +63,10 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def serve_bare(port: int) -> None:
     import uvicorn
 
-    # the same uvicorn settings as `paymap serve` (runtime/cli/serve.py): http and loop "auto", so
-    # both servers use httptools/uvloop if installed and h11/asyncio otherwise
-    uvicorn.run(bare_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    # the same uvicorn settings as `paymap serve` (runtime/relay/server.py): http and loop "auto", so
+    # both servers use httptools/uvloop if installed and h11/asyncio otherwise; no proxy-headers middleware
+    uvicorn.run(bare_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
+                proxy_headers=False)
 
 
 def server_kind() -> str:
