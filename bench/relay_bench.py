@@ -385,21 +385,27 @@ def main() -> None:
 ANALYSIS = [
     "Since issue 15 the default install runs on uvloop + httptools (`uvicorn[standard]`), and mapping and "
     "delivery no longer wait for a burst to end: they step aside only while the receive path is measurably "
-    "saturated (event loop 10 ms late, or 256 webhooks waiting for their commit), for at most 100 ms, and "
-    "take about two thirds of the time once their backlog is 0.25 s old. A closed-loop burst like this one "
-    "with 16 or 64 connections rarely makes the loop 10 ms late, so the mapper and the sender now run "
-    "during the burst (the other threads' CPU per webhook above includes them: mapping ~40 µs, recording "
-    "the outcome ~60 µs, delivery ~55 µs per event, `python -m bench stages`), and the accepted rate is the "
-    "rate at which the relay accepts *and* delivers: end-to-end is now close to it. On the fast stack the "
-    "bare endpoint costs only ~40–60 µs of CPU per request, so the relay's own work per webhook (~150 µs on "
-    "the event loop, ~300 µs in its other threads) is the larger part; the ratio target of 50% is not met "
-    "on this stack (see the issue 15 report in bench/RESULTS.md, \"Steady load\").",
+    "saturated (event loop 10 ms late, or on average 8 webhooks waiting for their commit), for at most "
+    "100 ms, and take about two thirds of the time once their backlog is 0.25 s old. In a closed-loop burst "
+    "like this one they therefore run beside the receive path (the other threads' CPU per webhook above "
+    "includes them: mapping ~40 µs, recording the outcome ~60 µs, delivery ~55 µs per event, "
+    "`python -m bench stages`), so the accepted rate is lower than when they waited for the burst to end, "
+    "and end-to-end is close to it. On the fast stack the bare endpoint costs only ~35–70 µs of CPU per "
+    "request, while the relay's event loop spends ~90–170 µs per webhook (py-spy, in place: about half of "
+    "its time it waits — for commits and for the interpreter lock held by the writer, mapper and sender; "
+    "of its own work the JSON check is ~7%, the signature ~9%, uvicorn's HTTP work ~20%). The 50% target "
+    "is NOT met on this stack.",
     "",
-    "Before issue 15 (pure-Python stack, mapping deferred while webhooks arrived; commit 533d3da, 5 rounds, "
-    "load 0.4–1.0): 47% / 55% of the bare rate at 16 / 64 connections, p99 8 / 20 ms; with uvloop + httptools "
-    "for both servers the ratio was 23–40%. Tried earlier and not kept (measured): SQLite writes in the event "
-    "loop's thread (the fsync blocks the loop), verification and the JSON check in the writer thread, a "
-    "writer process, a 0.5 ms group-commit window, a 1 ms interpreter switch interval.",
+    "Same run conditions (load 7–8, 3 rounds, uvloop + httptools for both) with the policy before issue 15 "
+    "(commit 533d3da: mapping deferred while webhooks arrive): accepted 2,574/s and 3,275/s at 16 / 64 "
+    "connections (best rounds; 17% / 33% of that run's bare rate, medians 15% / 49%), p99 25 / 80 ms, but "
+    "end-to-end 1,062 / 877 delivered/s. After: accepted 1,052 / 2,743 (medians of ratios 14% / 23%), "
+    "end-to-end 962 / 1,483. The bare endpoint's rate varied 3× between rounds on the shared machine: "
+    "treat single ratios with care. Before issue 15 on the pure-Python stack (load 0.4–1.0): 47% / 55%, "
+    "p99 8 / 20 ms. Tried earlier and not kept (measured): SQLite writes in the event loop's thread (the "
+    "fsync blocks the loop), verification and the JSON check in the writer thread, a writer process, a "
+    "0.5 ms group-commit window, a shorter interpreter switch interval (tried again with concurrent "
+    "mapping, 0.5 ms: no gain visible at load 8).",
 ]
 
 
