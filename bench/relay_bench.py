@@ -63,9 +63,10 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def serve_bare(port: int) -> None:
     import uvicorn
 
-    # the same uvicorn settings as `paymap serve` (runtime/cli/serve.py): http and loop "auto", so
-    # both servers use httptools/uvloop if installed and h11/asyncio otherwise
-    uvicorn.run(bare_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    # the same uvicorn settings as `paymap serve` (runtime/relay/server.py): http and loop "auto", so
+    # both servers use httptools/uvloop if installed and h11/asyncio otherwise; no proxy-headers middleware
+    uvicorn.run(bare_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
+                proxy_headers=False)
 
 
 def server_kind() -> str:
@@ -332,7 +333,7 @@ def main() -> None:
         "rounds per row (bare, then relay, then wait until the relay has delivered everything). The relay "
         "verifies the signature and commits raw body + headers to SQLite (WAL, synchronous=FULL) before its 200, "
         "with the default settings (INFO JSON logs on); mapping and delivery run in the same process "
-        "(deferred while webhooks are arriving, see below). End-to-end = from the first request of a round "
+        "(stepping aside only while the receive path is saturated). End-to-end = from the first request of a round "
         "until the Inngest test double has every mapped event. Load average (1 min) at the start "
         f"{load_start:.1f}, at the end {load_end:.1f}.",
         "",
@@ -357,13 +358,13 @@ def main() -> None:
         lines.append(
             f"- {row.concurrency} connections: bare {us_per(row.bare, 'cpu_main'):.0f} µs; relay event loop "
             f"{us_per(row.relay, 'cpu_main'):.0f} µs + other threads {us_per(row.relay, 'cpu_other'):.0f} µs "
-            "(store writer; mapper and sender mostly wait for the burst to end)"
+            "(store writer, mapper and sender)"
         )
     ratios = [Row.best(row.relay).rate / Row.best(row.bare).rate for row in rows]
     p99s = {row.concurrency: Row.best(row.relay).pct(0.99) for row in rows}
     lines += [
         "",
-        f"Targets (issue 5): accepted ≥ 50% of the bare rate — {'met' if min(ratios) >= 0.5 else 'NOT met'} "
+        f"Targets (issues 5 and 15, on the default stack): accepted ≥ 50% of the bare rate — {'met' if min(ratios) >= 0.5 else 'NOT met'} "
         f"(best rounds {', '.join(f'{x:.1%}' for x in ratios)}; medians of rounds "
         f"{', '.join(f'{statistics.median(row.paired_ratios):.1%}' for row in rows)}); relay p99 < 50 ms under load — "
         + ", ".join(f"{'met' if p < 50 else 'NOT met'} at {c} connections ({p:.0f} ms)" for c, p in p99s.items())
@@ -383,45 +384,29 @@ def main() -> None:
 
 # the standing analysis under the table (see docs/relay.md, "Performance"); keep it true when the code changes
 ANALYSIS = [
-    "Before this round of work (commit b058294, the same benchmark and Inngest double, 5 rounds, load "
-    "0.5–0.6): the relay accepted 22% / 25% of the bare rate (best rounds; medians 21% / 24%) with a p99 of "
-    "14 / 35 ms (worst round 17 / 68 ms) at 16 / 64 connections. What changed (docs/relay.md, \"Under "
-    "load\"): mapping and delivery wait while webhooks are arriving instead of taking the interpreter lock "
-    "from the event loop (the largest gain; end-to-end therefore = accepting, then ~6,000 mapped and "
-    "delivered per second after the burst); one multi-row INSERT per group commit in autocommit, so the "
-    "writer thread takes the lock back twice per batch instead of once per statement; one commit timer per "
-    "event loop instead of one per request; orjson for the JSON check (~4 µs instead of ~10–20 µs); "
-    "SQLite checkpoints in a background thread instead of inside every ~50th commit (~10 ms each); "
-    "gc.freeze() after start-up (a full collection of the compiler's objects took ~50 ms, every answer "
-    "waiting); no getpid() per accept. The Inngest double's answers waited for the client's delayed ACK "
-    "(40 ms per request; now TCP_NODELAY), which had capped every end-to-end figure near 1,000/s.",
+    "Since issue 15 the default install runs on uvloop + httptools (`uvicorn[standard]`), and mapping and "
+    "delivery no longer wait for a burst to end: they step aside only while the receive path is measurably "
+    "saturated (event loop 10 ms late, or on average 8 webhooks waiting for their commit), for at most "
+    "100 ms, and take about two thirds of the time once their backlog is 0.25 s old. In a closed-loop burst "
+    "like this one they therefore run beside the receive path (the other threads' CPU per webhook above "
+    "includes them: mapping ~40 µs, recording the outcome ~60 µs, delivery ~55 µs per event, "
+    "`python -m bench stages`), so the accepted rate is lower than when they waited for the burst to end, "
+    "and end-to-end is close to it. On the fast stack the bare endpoint costs only ~35–70 µs of CPU per "
+    "request, while the relay's event loop spends ~90–170 µs per webhook (py-spy, in place: about half of "
+    "its time it waits — for commits and for the interpreter lock held by the writer, mapper and sender; "
+    "of its own work the JSON check is ~7%, the signature ~9%, uvicorn's HTTP work ~20%). The 50% target "
+    "is NOT met on this stack.",
     "",
-    "Where the time goes (profiled on this machine with per-thread CPU counters, py-spy and in-place "
-    "timers): the bare endpoint costs ~100–110 µs of CPU per request on a quiet machine (uvicorn's h11 "
-    "parsing, the asyncio transport, two send() calls). The relay's event loop costs ~155–210 µs per "
-    "webhook: the same HTTP work, plus the standardwebhooks verification (~10 µs in a micro-benchmark, "
-    "~20–25 µs in place: HMAC-SHA256 over 2.3 KB, datetime and base64 work, colder caches), the JSON check "
-    "(~4 µs), the hand-over to the store's writer thread and the resumption after the commit (~10 µs), and "
-    "the answer. The writer thread adds ~40–65 µs per webhook (the INSERT, ~5 WAL page writes per webhook, "
-    "one fsync per batch), mostly outside the interpreter lock but on the same two CPUs as the load "
-    "generator. CPU alone would allow ~55–65% of the bare rate; the rest is waiting: the event loop waits "
-    "for the lock while the writer runs Python (~4 futex calls per webhook, none for the bare endpoint) "
-    "and for the fsync (0.4–0.8 ms) whenever every connection waits on the same commit. 16 connections is "
-    "the harder case: the answers of one commit release ~8 clients at once, the event loop works through "
-    "their requests one after the other while the next commit waits for them, and then sits idle (about a "
-    "third of the time, py-spy) until that commit's fsync is done; batches of ~8 instead of ~30 webhooks also "
-    "make the per-commit costs (wake-ups, hand-over) weigh ~30 µs more per webhook. Rounds vary by ±20% "
-    "with the other work on the machine: over the last runs at low load the relay reached 42–52% of the bare rate "
-    "at 16 connections and 52–61% at 64 (medians of rounds).",
-    "",
-    "Tried and not kept (measured): SQLite writes in the event loop's thread (the fsync blocks the loop: "
-    "−10–20% at 16 connections); verification and the JSON check in the writer thread (no gain); a writer "
-    "process (no shared lock: median +15–20% but best rounds and event-loop CPU unchanged; not worth a second "
-    "process to supervise); a 0.5 ms group-commit window and a 1 ms interpreter switch interval (no "
-    "measurable gain). uvloop + httptools for both servers (`uvicorn[standard]`): the relay accepts about twice as "
-    "much (~7,000–9,800/s, p99 5–14 ms) but the bare endpoint gains more (~27,000–32,000/s), so the ratio "
-    "falls to 23–40%: once HTTP is cheap, the relay's own ~80 µs per webhook (signature, JSON, SQLite, "
-    "hand-overs) dominates. Worth installing for throughput; not what the target measures.",
+    "Same run conditions (load 7–8, 3 rounds, uvloop + httptools for both) with the policy before issue 15 "
+    "(commit 533d3da: mapping deferred while webhooks arrive): accepted 2,574/s and 3,275/s at 16 / 64 "
+    "connections (best rounds; 17% / 33% of that run's bare rate, medians 15% / 49%), p99 25 / 80 ms, but "
+    "end-to-end 1,062 / 877 delivered/s. After: accepted 1,052 / 2,743 (medians of ratios 14% / 23%), "
+    "end-to-end 962 / 1,483. The bare endpoint's rate varied 3× between rounds on the shared machine: "
+    "treat single ratios with care. Before issue 15 on the pure-Python stack (load 0.4–1.0): 47% / 55%, "
+    "p99 8 / 20 ms. Tried earlier and not kept (measured): SQLite writes in the event loop's thread (the "
+    "fsync blocks the loop), verification and the JSON check in the writer thread, a writer process, a "
+    "0.5 ms group-commit window, a shorter interpreter switch interval (tried again with concurrent "
+    "mapping, 0.5 ms: no gain visible at load 8).",
 ]
 
 

@@ -247,6 +247,8 @@ async def handle_webhook(
         return _reject(relay, 400, "invalid_json", "invalid_json", f"the body is not valid JSON: {why}", webhook_id)
     if not webhook_id:  # only possible in insecure dev mode: derive a stable id from the body
         webhook_id = "sha256:" + hashlib.sha256(body).hexdigest()[:32]
+    intake = relay.intake
+    intake.committing += 1  # the writer's backlog, one of the measures of saturation (worker.Intake)
     try:
         # the store answers within PAYMAP_ACCEPT_TIMEOUT (StoreUnavailable otherwise): no timer per request
         fresh = await relay.store.accept(IncomingWebhook(webhook_id, stored_headers(headers), body, received_at))
@@ -255,6 +257,8 @@ async def handle_webhook(
         relay.metrics.rejected.labels("storage_unavailable").inc()
         log.error("webhook not stored: storage unavailable", extra={"webhook_id": webhook_id, "error": detail})
         return _UNAVAILABLE
+    finally:
+        intake.committing -= 1
     quoted = json.dumps(webhook_id).encode()
     if fresh:
         relay.metrics.received.inc()
@@ -372,10 +376,13 @@ def create_app(relay: Relay, *, ops_port: int | None = None) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        relay.start(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        unwatch = relay.intake.watch(loop)  # the loop's lag tells mapper and sender when to step aside
+        relay.start(loop)
         try:
             yield
         finally:
+            unwatch()
             relay.detach_signals()
             await run_in_threadpool(relay.stop)
 
@@ -392,8 +399,6 @@ def create_app(relay: Relay, *, ops_port: int | None = None) -> ASGIApp:
     )
     app.router.redirect_slashes = False
 
-    intake = relay.intake
-    monotonic = time.monotonic
     bodies = asyncio.Semaphore(relay.settings.max_concurrent_bodies)  # memory: at most this many bodies at once
     deadlines = BodyDeadlines(relay.settings.body_timeout_seconds)
 
@@ -412,17 +417,12 @@ def create_app(relay: Relay, *, ops_port: int | None = None) -> ASGIApp:
             return
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in WEBHOOK_PATHS:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            intake.in_flight += 1  # the mapper and sender stay out of the way while this is > 0
-            intake.last_seen = monotonic()
             try:
                 answer = await handle_webhook(relay, headers, receive, bodies, deadlines)
             except Exception as exc:
                 log.error("internal error receiving a webhook", exc_info=exc,
                           extra={"webhook_id": clip(headers.get("webhook-id"))})
                 answer = _INTERNAL
-            finally:
-                intake.in_flight -= 1
-                intake.last_seen = monotonic()  # a burst is over only once answers stop too
             await _respond(send, answer)
             return
         await app(scope, receive, send)

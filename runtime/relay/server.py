@@ -91,6 +91,7 @@ def server_config(relay: Relay, *, ops_port: int | None = None, **overrides: Any
         "port": s.port,
         "log_config": None,
         "access_log": False,
+        "proxy_headers": False,  # nothing reads the client address: skip the middleware on every request
         "lifespan": "on",
         "timeout_graceful_shutdown": 10,
         "http": http_protocol(s.header_timeout_seconds),

@@ -283,12 +283,13 @@ class _AcceptWatch:
     collector never sees a pile of finished futures).
     """
 
-    __slots__ = ("armed", "loop", "pending", "timeout")
+    __slots__ = ("armed", "batch", "loop", "pending", "timeout")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
         self.loop, self.timeout = loop, timeout
         self.pending: dict[asyncio.Future[bool], float] = {}
         self.armed = False
+        self.batch: list[_Accept] = []  # accepted in this turn of the loop, handed to the writer at its end
 
     def add(self, fut: asyncio.Future[bool]) -> None:
         self.pending[fut] = self.loop.time() + self.timeout
@@ -410,7 +411,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[_Job | _Accept | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | list[_Accept] | None] = queue.SimpleQueue()
         self._closed = False
         self._checkpoint_due = False  # set by the checkpointer thread, done by the writer
         self._stop_checkpoints = threading.Event()
@@ -569,11 +570,12 @@ class SQLiteStore:
             stop = False
             count = 0
             while True:
-                if isinstance(item, _Accept):
-                    accepts.append(item)
+                if isinstance(item, list):
+                    accepts += item
+                    count += len(item)
                 else:
                     jobs.append(item)
-                count += 1
+                    count += 1
                 if count >= 1000:
                     break
                 try:
@@ -760,8 +762,20 @@ class SQLiteStore:
             fut.set_exception(StoreUnavailable("the store is closed"))
             return fut
         watch.add(fut)
-        self._queue.put(_Accept(webhook, watch, fut))
+        # batched hand-over: one put (one wake-up of the writer) per turn of the event loop, not per webhook
+        if not watch.batch:
+            watch.loop.call_soon(self._hand_over, watch)
+        watch.batch.append(_Accept(webhook, watch, fut))
         return fut
+
+    def _hand_over(self, watch: _AcceptWatch) -> None:
+        batch, watch.batch = watch.batch, []
+        if self._closed:
+            for acc in batch:
+                if not acc.fut.done():
+                    acc.fut.set_exception(StoreUnavailable("the store is closed"))
+            return
+        self._queue.put(batch)
 
     # ------------------------------------------------------------------ map
     @staticmethod

@@ -1,20 +1,25 @@
 """Standard Webhooks signature check over the raw request bytes, with a reason for every failure.
 
-Wraps ``standardwebhooks.Webhook.verify``. The library raises plain ``ValueError`` /
-``binascii.Error`` for malformed signature entries and ``UnicodeDecodeError`` for non-UTF-8
-bodies; every one of these becomes a :class:`VerificationFailed` with a stable ``reason`` code (for
-the 401 body and the ``rejected`` metric) and a sentence for the log.
+The secrets are decoded by ``standardwebhooks.Webhook``; the check itself is the library's
+``Webhook.verify`` over the raw bytes without its per-call datetime and str round trips (a third of
+its cost on the receive path): ``tests/relay/test_verify_equal.py`` proves both accept and refuse
+the same requests over random inputs. Malformed signature entries, a non-UTF-8 body and every other
+failure become a :class:`VerificationFailed` with a stable ``reason`` code (for the 401 body and the
+``rejected`` metric) and a sentence for the log.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
+import hashlib
+import hmac
 import math
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
-from standardwebhooks.webhooks import WebhookVerificationError
 
 REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 TOLERANCE_SECONDS = 5 * 60  # the Standard Webhooks library's window, checked again by it with the body
@@ -36,6 +41,8 @@ class Verifier:
         if not secrets:
             raise ValueError("at least one webhook secret is needed")
         self._hooks = [Webhook(secret) for secret in secrets]
+        # HMAC state after the key, made once: each check copies it (a third cheaper than hmac.new)
+        self._keyed = [hmac.new(hook._whsecret, digestmod=hashlib.sha256) for hook in self._hooks]
 
     @staticmethod
     def _signature_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
@@ -72,27 +79,51 @@ class Verifier:
         """Raise :class:`VerificationFailed` unless ``body`` is signed by one of the secrets."""
         wid, ts, sig = self._signature_headers(headers)
         try:
-            text = body.decode("utf-8")
+            body.decode("utf-8")  # the library reads the body as text: it must be UTF-8
         except UnicodeDecodeError as exc:
             raise VerificationFailed("body_not_utf8", f"the body is not UTF-8 (byte {exc.start})") from None
-        subset = {"webhook-id": wid, "webhook-timestamp": ts, "webhook-signature": sig}
-        first: VerificationFailed | None = None
-        for hook in self._hooks:
-            try:
-                hook.verify(text, subset, json_parse=False)
-                return
-            except WebhookVerificationError as exc:
-                failure = _classify(str(exc))
-            except (ValueError, binascii.Error) as exc:
-                failure = VerificationFailed(
-                    "malformed_signature",
-                    f"webhook-signature is malformed (each entry must be 'v1,<base64>'): {exc}",
-                )
-            if failure.reason != "signature_mismatch":
-                raise failure  # the same for every secret: no point trying the others
-            first = first or failure
-        assert first is not None
-        raise first
+        stamp, signed = _timestamp(ts)
+        now = time.time()
+        if stamp < now - TOLERANCE_SECONDS:
+            raise _classify("too old")
+        if stamp > now + TOLERANCE_SECONDS:
+            raise _classify("too new")
+        prefix = f"{wid}.{signed}.".encode()
+        for keyed in self._keyed:
+            mac = keyed.copy()
+            mac.update(prefix)
+            mac.update(body)
+            expected = mac.digest()
+            for versioned in sig.split(" "):  # in order, like the library: a match ends the parse
+                try:
+                    version, signature = versioned.split(",")  # exactly one comma, or ValueError
+                    if version != "v1":
+                        continue
+                    candidate = base64.b64decode(signature)
+                except (ValueError, binascii.Error) as exc:
+                    raise VerificationFailed(
+                        "malformed_signature",
+                        f"webhook-signature is malformed (each entry must be 'v1,<base64>'): {exc}",
+                    ) from None
+                if hmac.compare_digest(expected, candidate):
+                    return
+        raise _classify("No matching signature found")
+
+
+def _timestamp(ts: str) -> tuple[float, int]:
+    """(the time to check against the window, the whole seconds signed), as the library reads them.
+
+    Dodo's integer stamps directly; anything else through datetime like the library (which rounds
+    to microseconds before its floor).
+    """
+    if ts.isascii() and ts.isdigit() and len(ts) < 12:
+        whole = int(ts)
+        return float(whole), whole
+    try:
+        moment = datetime.fromtimestamp(float(ts), tz=UTC).timestamp()
+    except (ValueError, OverflowError, OSError):
+        raise _classify("Invalid Signature Headers") from None
+    return moment, math.floor(moment)
 
 
 def _classify(message: str) -> VerificationFailed:

@@ -13,11 +13,13 @@ dead-letters only what Inngest still rejects, with its error text.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from runtime.relay.config import RelaySettings
 from runtime.relay.inngest import InngestSender, SendResult
@@ -44,52 +46,127 @@ LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
 INSECURE_KEY = "relay.insecure_dev"
 PRUNE_BATCH = 200  # webhooks deleted per transaction: ~20 ms with its fsync, so an answer never waits long behind one
-LINGER_SECONDS = 0.01
+LINGER_SECONDS = 0.002  # after a wake-up: webhooks answered together are mapped together
 SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
-# Accept first, map later: while webhooks are arriving, the background loops wait for a quiet moment
-# (no webhook in flight or answered for QUIET_SECONDS) so the receive path has the interpreter to
-# itself. Under load a round still runs after at most the current deferral, so mapping and delivery
-# keep moving through a long burst (about BUSY_SHARE of the time) and catch up once it ends; if the
-# oldest waiting webhook or event gets older than LAG_SECONDS (sustained load), they take LAGGING_SHARE.
-QUIET_SECONDS = 0.02
-YIELD_STEP_SECONDS = 0.02
-BUSY_SHARE = 0.05  # a round under load is followed by a wait 19x as long ...
-MIN_DEFER_SECONDS = 0.5  # ... and at least this long
-MAX_DEFER_SECONDS = 2.0
-LAG_SECONDS = 5.0
-LAGGING_SHARE = 0.5
-LAGGING_MIN_DEFER_SECONDS = 0.02
-BUSY_SLICE_SECONDS = 0.005  # under load the mapper stops a round after this long (the rest waits its turn)
+# Map and deliver at once, unless the receive path is saturated. Saturated = measured, not guessed
+# from traffic: the event loop runs late by LOOP_LAG_BUSY_SECONDS or more (it has more ready work than
+# it gets through), or on average (over the last ~50 ms) BACKLOG_BUSY webhooks wait for the store's
+# commit (clients keep it full: a steady stream below capacity keeps it at a few). Only then do the background
+# loops step aside, and for a bounded time: a round runs after at most MAX_DEFER_SECONDS (a short
+# one, BUSY_SLICE_SECONDS), and once the oldest waiting item is older than LAG_SECONDS, after at
+# most LAGGING_DEFER_SECONDS with a longer slice, so under sustained saturation they still take
+# about half the time and the queue stays bounded. A steady stream below saturation is never deferred.
+LOOP_LAG_PROBE_SECONDS = 0.01  # how often the event loop measures its own lag
+LOOP_LAG_BUSY_SECONDS = 0.01
+BACKLOG_BUSY = 8
+BACKLOG_SMOOTHING = 0.2  # weight of each probe's sample in the average backlog
+DEFER_STEP_SECONDS = 0.005
+MAX_DEFER_SECONDS = 0.1
+LAG_SECONDS = 0.25
+LAGGING_DEFER_SECONDS = 0.01
+BUSY_SLICE_SECONDS = 0.005  # under saturation the mapper stops a round after this long (the rest waits its turn)
 LAGGING_SLICE_SECONDS = 0.02  # ... or this long once it lags (still well within the answers' p99 budget)
 
 
 class Intake:
-    """What the receive path is doing, read without locks by the background loops."""
+    """How saturated the receive path is, written by the event loop, read without locks by the loops.
 
-    __slots__ = ("in_flight", "last_seen")
+    ``lag``: how late the event loop ran its latest probe; ``probe_due``: when the next probe is due
+    (``time.monotonic()``; None while no loop is watched), so a loop blocked right now counts as
+    lagging too; ``committing``: webhooks handed to the store, waiting for their commit, and
+    ``backlog`` its moving average, sampled by the probe.
+    """
+
+    __slots__ = ("backlog", "committing", "lag", "probe_due")
 
     def __init__(self) -> None:
-        self.in_flight = 0  # webhook requests being handled right now
-        self.last_seen = 0.0  # time.monotonic() of the latest arrival or answer
+        self.committing = 0
+        self.backlog = 0.0
+        self.lag = 0.0
+        self.probe_due: float | None = None
 
-    def busy(self) -> bool:
-        return self.in_flight > 0 or time.monotonic() - self.last_seen < QUIET_SECONDS
+    def saturated(self, now: float) -> bool:
+        due = self.probe_due
+        if due is None:
+            return self.committing >= BACKLOG_BUSY
+        lag = max(self.lag, now - due)
+        return lag >= LOOP_LAG_BUSY_SECONDS or self.backlog >= BACKLOG_BUSY
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """Measure ``loop``'s lag from now on (call in its thread); returns the function that stops it."""
+        handle: asyncio.TimerHandle | None = None
+
+        def probe(expected: float) -> None:
+            nonlocal handle
+            now = loop.time()
+            self.lag = max(0.0, now - expected)
+            self.backlog += (self.committing - self.backlog) * BACKLOG_SMOOTHING
+            self.probe_due = time.monotonic() + LOOP_LAG_PROBE_SECONDS
+            handle = loop.call_at(now + LOOP_LAG_PROBE_SECONDS, probe, now + LOOP_LAG_PROBE_SECONDS)
+
+        def stop() -> None:
+            self.probe_due = None
+            self.lag = self.backlog = 0.0
+            if handle is not None:
+                handle.cancel()
+
+        probe(loop.time())
+        return stop
+
+
+class Deferral:
+    """When a background round may run; pure policy over :class:`Intake`'s measurements and a clock.
+
+    The loop asks :meth:`wait` before a round (None = go now, else sleep that long and ask again,
+    with the time waited so far), then :meth:`round_done` with the age of the oldest item it saw.
+    """
+
+    def __init__(
+        self,
+        intake: Intake | None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._intake = intake
+        self._clock, self._wall = clock, wall
+        self.lagging = False  # the last round saw an item older than LAG_SECONDS
+        self.under_load = False  # the receive path was saturated when this round started
+
+    def saturated(self) -> bool:
+        return self._intake is not None and self._intake.saturated(self._clock())
+
+    def wait(self, waited: float) -> float | None:
+        """None to run a round now; otherwise how long to wait before asking again."""
+        self.under_load = self.saturated()
+        if not self.under_load:
+            return None
+        bound = LAGGING_DEFER_SECONDS if self.lagging else MAX_DEFER_SECONDS
+        if waited >= bound:
+            return None  # bounded: a (short) round runs anyway
+        return min(DEFER_STEP_SECONDS, bound - waited)
+
+    def slice(self) -> float | None:
+        """How long the round may run before leaving the rest for the next one (None: a whole batch)."""
+        if not self.under_load:
+            return None
+        return LAGGING_SLICE_SECONDS if self.lagging else BUSY_SLICE_SECONDS
+
+    def round_done(self, oldest: float | None) -> None:
+        """``oldest``: when the oldest item this round saw was received (``time.time()``), if any."""
+        self.lagging = oldest is not None and self._wall() - oldest > LAG_SECONDS
 
 
 class _Loop:
     """A stoppable thread that sleeps on a wake-up event between rounds."""
 
     name = "paymap-loop"
-    busy_batch = 100  # how much one round may take on while webhooks are arriving
 
     def __init__(self, intake: Intake | None = None) -> None:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._guarded, name=self.name, daemon=True)
-        self._intake = intake
-        self._defer = MIN_DEFER_SECONDS
+        self.deferral = Deferral(intake)
         self._round_started = 0.0
-        self._lagging = False  # the last round saw an item older than LAG_SECONDS
 
     def start(self) -> None:
         self._thread.start()
@@ -104,35 +181,19 @@ class _Loop:
             self._wake.set()
 
     def _yield_to_intake(self) -> bool:
-        """Wait while webhooks are arriving (at most the current deferral); True if they still are.
-
-        Call before a round of work; :meth:`_round_done` after it sets how long the next one may wait.
-        """
-        intake = self._intake
-        if intake is None or not intake.busy():
-            self._round_started = time.monotonic()
-            return False
-        deadline = time.monotonic() + self._defer
+        """Wait (boundedly) while the receive path is saturated; True if the round runs under load."""
+        waited = 0.0
         while not self._stop.is_set():
-            now = time.monotonic()
-            if not intake.busy():
-                self._round_started = now
-                return False
-            if now >= deadline:
+            step = self.deferral.wait(waited)
+            if step is None:
                 break
-            self._stop.wait(min(YIELD_STEP_SECONDS, deadline - now))
+            self._stop.wait(step)
+            waited += step
         self._round_started = time.monotonic()
-        return True
+        return self.deferral.under_load
 
     def _round_done(self, oldest: float | None) -> None:
-        """``oldest``: when the oldest item this round saw was received (time.time()), if any."""
-        spent = time.monotonic() - self._round_started
-        self._lagging = oldest is not None and time.time() - oldest > LAG_SECONDS
-        if self._lagging:
-            share, floor = LAGGING_SHARE, LAGGING_MIN_DEFER_SECONDS
-        else:
-            share, floor = BUSY_SHARE, MIN_DEFER_SECONDS
-        self._defer = min(MAX_DEFER_SECONDS, max(floor, spent * (1 - share) / share))
+        self.deferral.round_done(oldest)
 
     def _sleep(self, seconds: float, *, wakeable: bool = True) -> None:
         if wakeable:
@@ -172,8 +233,7 @@ class Mapper(_Loop):
     """Maps stored webhooks with the current mappings and queues their events."""
 
     name = "paymap-mapper"
-
-    busy_batch = 20
+    busy_batch = 20  # how much one round may take on while the receive path is saturated
 
     def __init__(
         self,
@@ -194,8 +254,8 @@ class Mapper(_Loop):
     def _run(self) -> None:
         while not self._stop.is_set():
             under_load = self._yield_to_intake()
-            slice_ = LAGGING_SLICE_SECONDS if self._lagging else BUSY_SLICE_SECONDS
-            small = under_load and not self._lagging
+            slice_ = self.deferral.slice()
+            small = under_load and not self.deferral.lagging
             mappings = self._holder.current
             batch = self._store.unmapped(self.busy_batch if small else 100) if mappings is not None else []
             if not batch:
@@ -205,7 +265,7 @@ class Mapper(_Loop):
             records = []
             for webhook in batch:
                 records.append((webhook, map_webhook(mappings, webhook, event_max_bytes=self._settings.event_max_bytes)))
-                if under_load and time.monotonic() - self._round_started > slice_:
+                if slice_ is not None and time.monotonic() - self._round_started > slice_:
                     break
             stored = self._store.record_mappings([(w.seq, w.generation, r) for w, r in records])
             for (webhook, record), recorded in zip(records, stored, strict=True):
@@ -241,7 +301,6 @@ class Sender(_Loop):
     """Delivers pending events in batches to the Inngest Event API."""
 
     name = "paymap-sender"
-    busy_batch = 20
 
     def __init__(
         self,
@@ -279,10 +338,12 @@ class Sender(_Loop):
             if self._paused is not None:
                 self._metrics.sender_paused.set(1)
         while not self._stop.is_set():
-            small = self._yield_to_intake() and not self._lagging
+            # whole batches even under load: the sender mostly waits on Inngest (without the interpreter
+            # lock), and smaller requests would cap delivery below the accept rate
+            self._yield_to_intake()
             self._housekeeping()
-            limit = min(self.busy_batch, self._s.batch_max_events) if small else self._s.batch_max_events
-            batch = self._store.claim(self.owner, limit, self._s.batch_max_bytes, self._s.lease_seconds)
+            batch = self._store.claim(self.owner, self._s.batch_max_events, self._s.batch_max_bytes,
+                                      self._s.lease_seconds)
             if not batch:
                 self._sleep(self._s.poll_seconds)
                 continue
@@ -321,7 +382,7 @@ class Sender(_Loop):
         """Retention: delete finished webhooks older than PAYMAP_RETENTION_DAYS, a small batch at a time,
         stopping as soon as webhooks arrive (the rest goes next time)."""
         total = 0
-        while not self._stop.is_set() and not (self._intake is not None and self._intake.busy()):
+        while not self._stop.is_set() and not self.deferral.saturated():  # never while the receive path is saturated
             done = self._store.prune(before, PRUNE_BATCH)
             total += done
             if done < PRUNE_BATCH:

@@ -117,32 +117,6 @@ def test_store_is_created_migrated_and_refuses_a_newer_schema(tmp_path: Path) ->
         SQLiteStore(db)
 
 
-def test_background_loops_yield_to_a_burst_but_not_forever() -> None:
-    import time as _time
-
-    from runtime.relay.worker import MIN_DEFER_SECONDS, Intake, _Loop
-
-    intake = Intake()
-    assert not intake.busy()
-    intake.in_flight = 1
-    assert intake.busy()  # a webhook is being received
-    intake.in_flight = 0
-    intake.last_seen = _time.monotonic()
-    assert intake.busy()  # the burst may not be over: the next request is on its way
-    intake.last_seen -= 1.0
-    assert not intake.busy()
-
-    loop = _Loop(intake)
-    loop._round_started = _time.monotonic()
-    loop._round_done(oldest=_time.time())  # a round under load: the next one waits its turn
-    assert loop._defer >= MIN_DEFER_SECONDS
-    loop._round_started = _time.monotonic()
-    loop._round_done(oldest=_time.time() - 60)  # mapping lags a minute behind: it gets half the time
-    assert loop._defer < MIN_DEFER_SECONDS
-    intake.last_seen = 0.0
-    assert loop._yield_to_intake() is False  # quiet: no waiting at all
-
-
 @pytest.mark.parametrize(("secret", "problem"), [
     ("whsec_" + base64.b64encode(b"k" * 32).decode(), None),
     ("whsec_" + base64.b64encode(b"k" * 24).decode(), None),
