@@ -66,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
     # the relay's modules load here only: building the CLI parser (e.g. for `paymap check`) stays fast
     from runtime.errors import CompileError
     from runtime.relay.config import db_path_from
-    from runtime.relay.mapping import default_loader, map_webhook
-    from runtime.relay.store import FAILED, MAPPED, SKIPPED, SQLiteStore, StoreError
+    from runtime.relay.mapping import default_loader
+    from runtime.relay.replay import replay
+    from runtime.relay.store import FAILED, SKIPPED, SQLiteStore, StoreError
 
     if not (args.failed or args.dead or args.skipped or args.ids or args.since or args.until):
         print("paymap replay: choose what to replay: --failed, --dead, --skipped, --id WEBHOOK_ID, "
@@ -107,35 +108,16 @@ def run(args: argparse.Namespace) -> int:
         missing = sorted(set(args.ids) - {w.webhook_id for w in selected})
         for wid in missing:
             print(f"paymap replay: no stored webhook with id {wid!r}", file=sys.stderr)
-        counts = {MAPPED: 0, SKIPPED: 0, FAILED: 0, "dropped": 0}
-        queued = dead = 0
-        failures: list[str] = []
-        for webhook in selected:
-            suffix = f":r{webhook.generation + 1}" if args.new_ids else ""
-            record = map_webhook(mappings, webhook, event_max_bytes=max_bytes, id_suffix=suffix)
-            counts[record.state] = counts.get(record.state, 0) + 1
-            queued += sum(1 for e in record.events if not e.dead_reason)
-            dead += sum(1 for e in record.events if e.dead_reason)
-            if record.state == FAILED:
-                failures.append(f"  {webhook.webhook_id}: {record.error}")
-            for e in record.events:
-                if e.dead_reason:
-                    failures.append(f"  {webhook.webhook_id} event {e.event_id}: {e.dead_reason}")
-            if not args.dry_run:
-                store.remap(webhook.seq, record)
+        report = replay(store, mappings, selected, event_max_bytes=max_bytes, new_ids=args.new_ids,
+                        dry_run=args.dry_run)
     except StoreError as exc:
         print(f"paymap replay: {exc}", file=sys.stderr)
         return 1
     finally:
         store.close()
-    verb = "would replay" if args.dry_run else "replayed"
-    print(
-        f"{verb} {len(selected)} webhook(s): {counts[MAPPED]} mapped ({queued} event(s) queued"
-        + (f", {dead} dead-lettered" if dead else "")
-        + f"), {counts[SKIPPED]} skipped, {counts['dropped']} dropped, {counts[FAILED]} failed"
-    )
-    if failures:
-        print("still failing:\n" + "\n".join(failures))
-    if queued and not args.dry_run:
+    print(report.summary())
+    if report.failures:
+        print("still failing:\n" + "\n".join(f"  {what}: {why}" for what, why in report.failures))
+    if report.queued and not args.dry_run:
         print("the running `paymap serve` delivers the queued events; `paymap status` shows progress")
     return 1 if (missing and not selected) else 0

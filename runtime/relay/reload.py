@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.errors import CompileError
@@ -15,6 +17,16 @@ from runtime.relay.mapping import Loader, MappingSetLike
 from runtime.relay.metrics import RelayMetrics
 
 log = logging.getLogger("paymap.relay.reload")
+
+
+@dataclass(frozen=True)
+class ReloadRecord:
+    """The latest reload, for the console: when, why, and the diagnostics if it was rejected."""
+
+    at: float
+    trigger: str
+    ok: bool
+    diagnostics: str | None = None
 
 
 class MappingHolder:
@@ -27,6 +39,8 @@ class MappingHolder:
         self._current: MappingSetLike | None = None
         self._lock = threading.Lock()
         self.generation = 0
+        self.last_reload: ReloadRecord | None = None
+        self.loaded_at: float | None = None
 
     @property
     def current(self) -> MappingSetLike | None:
@@ -36,6 +50,11 @@ class MappingHolder:
         """Compile at start; :class:`CompileError` propagates (the relay refuses to start)."""
         self._current = self._loader(self.path)
         self.generation = 1
+        self.loaded_at = time.time()
+
+    def compile(self) -> MappingSetLike:
+        """The mappings on disk, compiled but not put in use (a dry run); :class:`CompileError` if broken."""
+        return self._loader(self.path)
 
     def reload(self, why: str) -> bool:
         """Compile again; swap only on success. Returns whether the set was replaced."""
@@ -48,6 +67,7 @@ class MappingHolder:
                     extra={"trigger": why, "diagnostics": exc.rendered, "path": str(self.path)},
                 )
                 self._count("rejected")
+                self.last_reload = ReloadRecord(time.time(), why, False, exc.rendered)
                 return False
             except Exception as exc:
                 log.error(
@@ -55,8 +75,11 @@ class MappingHolder:
                     extra={"trigger": why, "error": f"{type(exc).__name__}: {exc}", "path": str(self.path)},
                 )
                 self._count("rejected")
+                self.last_reload = ReloadRecord(time.time(), why, False, f"{type(exc).__name__}: {exc}")
                 return False
             self._current = fresh
+            self.last_reload = ReloadRecord(time.time(), why, True)
+            self.loaded_at = self.last_reload.at
             self.generation += 1
             log.info("mappings reloaded", extra={"trigger": why, "path": str(self.path), "generation": self.generation})
             self._count("ok")
