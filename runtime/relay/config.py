@@ -100,6 +100,8 @@ class RelaySettings(BaseSettings):
 
     # --- console (runtime/relay/console.py): served at /console only when a token is set --------
     console_token: str | None = Field(None, validation_alias="PAYMAP_CONSOLE_TOKEN", repr=False)
+    # where "open in playground" sends a body: `paymap playground` on the operator's own computer
+    console_playground_url: str = Field("http://127.0.0.1:8765/", validation_alias="PAYMAP_CONSOLE_PLAYGROUND_URL")
 
     # --- logs ----------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="PAYMAP_LOG_LEVEL")
@@ -108,6 +110,13 @@ class RelaySettings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("console_playground_url")
+    @classmethod
+    def _playground_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:8765/, got {value!r}")
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("inngest_base_url", "inngest_event_api_base_url")
     @classmethod

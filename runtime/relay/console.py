@@ -424,7 +424,8 @@ def console_routes(relay: Relay, token: str) -> list[BaseRoute]:
     # --- the JSON API
     async def session_info(request: Request) -> Response:
         session = session_of(request)
-        return json_answer({"csrf_token": guard.csrf(session) if session else None})
+        return json_answer({"csrf_token": guard.csrf(session) if session else None,
+                            "playground_url": relay.settings.console_playground_url})
 
     def overview_data() -> dict[str, Any]:
         info = collect(relay.store, 10)
