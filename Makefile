@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 DEV_SECRET := paymap-data/dev-webhook-secret
 
-.PHONY: setup run sample test lint bench clean
+.PHONY: setup run sample test lint bench clean browser web screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,8 +39,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check dsl runtime grammar samples tests bench scripts docs/examples
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest -q
+
+# The playground's browser tests drive Debian's chromium (Playwright's own download cannot work here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# Rebuild the playground's front-end bundle from web/ (needs Node; users get the committed bundle).
+web:
+	scripts/build_web.sh
+
+# Retake the screenshots in docs/img/ (the browser tests take them; this keeps them).
+screenshots: $(STAMP) browser
+	PAYMAP_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/playground/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

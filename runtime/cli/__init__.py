@@ -23,6 +23,7 @@ _COMMANDS = (
     "send_sample",
     "status",
     "replay",
+    "playground",
 )
 
 

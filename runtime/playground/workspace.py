@@ -1,0 +1,562 @@
+"""What the playground does, without HTTP: the ``.map`` files under one directory, compiled with the
+editor's unsaved text in place of one of them, applied to a body, saved back, and turned into tests.
+
+Compiling is the compiler's own (``dsl.compiler``): the edited file is parsed and checked on every
+call, the others only when their text or the event types they receive change (so a keystroke costs
+one file's parse, not the directory's). The diagnostics are exactly those of ``paymap check PATH``
+with the edited text saved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dsl.builtins import BUILTINS
+from dsl.checker import effective_types
+from dsl.codes import CODES
+from dsl.compiler import (
+    MAP_SUFFIX,
+    CompiledFile,
+    CompileResult,
+    _check_file,
+    _parse_file,
+    _Parsed,
+    check_routing,
+    coverage,
+    walk_files,
+)
+from dsl.diagnostics import Diagnostic, Diagnostics
+from dsl.formatter import FormatterBug, format_source
+from dsl.render import render_one
+from dsl.schema import dodo_schema
+from dsl.source import SourceFile, decode_source
+from runtime import samples, testing, testyaml
+from runtime.errors import MappingError
+from runtime.mappingset import MappingSet
+from runtime.values import MISSING
+
+# Limits on what the page may send; the worker's deadlines are in runtime.playground.worker.
+MAX_TEXT_CHARS = 256 * 1024  # a mapping: the shipped files are 2-6 KB
+MAX_BODY_BYTES = 1024 * 1024  # a webhook body: the relay's default PAYMAP_MAX_BODY_BYTES
+MAX_NAME_CHARS = 200  # a test name
+
+
+class PlaygroundError(Exception):
+    """A request the playground refuses; ``message`` is shown to the author as it is."""
+
+    def __init__(self, message: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.extra = extra
+
+
+# Inngest's event fields a rule may set (the left of `=`), for completion.
+TARGETS: tuple[tuple[str, str], ...] = (
+    ("name", "the event name Inngest functions trigger on (required), e.g. \"payment.succeeded\""),
+    ("id", "idempotency key: Inngest ignores a second event with the same id for 24 hours"),
+    ("ts", "when it happened, in milliseconds since 1970 (use epoch_ms(timestamp))"),
+    ("data.", "the event's payload: any fields, e.g. data.amount"),
+    ("user.", "the user the event is about, e.g. user.email"),
+    ("v", "a version string for the event's shape, e.g. \"2025-01-01.1\""),
+)
+
+TEMPLATE = """\
+# {event_type}: the Inngest event your functions receive for it.
+on "{event_type}"
+
+name = "{event_type}"
+id   = "dodo:" & type & ":" & timestamp
+ts   = epoch_ms(timestamp)
+"""
+
+
+@dataclass(slots=True)
+class _Cached:
+    """One other file, parsed once per text; re-checked only when the types its rules receive change."""
+
+    text: str
+    stamp: tuple[int, int]
+    parsed: _Parsed
+    parse_items: list[Diagnostic]
+    routes_key: tuple[frozenset[str] | None, ...] | None = None
+    compiled: CompiledFile | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Compiled:
+    """The whole directory compiled with the editor's text for one file."""
+
+    result: CompileResult
+    name: str  # the edited file as diagnostics name it
+    mappings: MappingSet
+
+    def own(self) -> list[Diagnostic]:
+        return [d for d in self.result.diagnostics if d.span.file == self.name]
+
+    def others(self) -> list[Diagnostic]:
+        return [d for d in self.result.diagnostics if d.span.file != self.name]
+
+    @property
+    def own_errors(self) -> int:
+        return sum(1 for d in self.own() if d.is_error)
+
+
+class Workspace:
+    """The ``.map`` files under ``root``; every path the page sends is checked to stay inside it."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.display_root = Path(root)
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise PlaygroundError(f"{root}: not a directory", 404)
+        self._cache: dict[str, _Cached] = {}
+        self._tested: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
+        self.last: Compiled | None = None
+
+    # --- paths ---------------------------------------------------------------------------
+    def path(self, rel: str, *, suffix: str = MAP_SUFFIX, must_exist: bool = True) -> Path:
+        """``rel`` under the root, or a PlaygroundError saying why not."""
+        if not isinstance(rel, str) or not rel.strip():
+            raise PlaygroundError("no file name given")
+        if len(rel) > 1000 or "\x00" in rel or "\\" in rel:
+            raise PlaygroundError("a file name may not hold backslashes or NUL characters")
+        if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+            raise PlaygroundError(f"{rel!r}: give a path relative to {self.display_root}, not an absolute one")
+        parts = Path(rel).parts
+        if ".." in parts:
+            raise PlaygroundError(f"{rel!r}: `..` is not allowed; the playground only opens files under "
+                                  f"{self.display_root}")
+        if any(p.startswith(".") for p in parts):
+            raise PlaygroundError(f"{rel!r}: hidden files and directories are not served")
+        if not rel.endswith(suffix):
+            raise PlaygroundError(f"{rel!r}: only {suffix} files can be opened and saved here")
+        target = self.root / rel
+        real = target.resolve()
+        if not real.is_relative_to(self.root):
+            raise PlaygroundError(f"{rel!r} leads outside {self.display_root} (a symbolic link?); refused", 403)
+        if must_exist and not real.is_file():
+            raise PlaygroundError(f"{rel!r}: no such file under {self.display_root}", 404)
+        if not real.parent.is_dir():
+            raise PlaygroundError(f"{rel!r}: the directory {Path(rel).parent} does not exist under "
+                                  f"{self.display_root}", 404)
+        return target
+
+    def name(self, rel: str) -> str:
+        """How ``paymap check PATH`` names the file in its diagnostics."""
+        return str(self.display_root / rel)
+
+    def rel(self, name: str) -> str:
+        try:
+            return Path(name).relative_to(self.display_root).as_posix()
+        except ValueError:
+            return name
+
+    def files(self) -> list[str]:
+        return [p.relative_to(self.root).as_posix() for p in walk_files(self.root, (MAP_SUFFIX,))
+                if p.resolve().is_relative_to(self.root)]
+
+    def read(self, rel: str) -> str:
+        path = self.path(rel)
+        data = path.read_bytes()
+        if len(data) > MAX_TEXT_CHARS * 4:
+            raise PlaygroundError(f"{rel}: {len(data)} bytes is too large for the playground", 413)
+        text, bad = decode_source(str(path), data)
+        if bad is not None:
+            raise PlaygroundError(f"{rel}: byte {bad} is not valid UTF-8 text; fix the file in an editor first")
+        return text
+
+    # --- compiling -----------------------------------------------------------------------
+    def compile(self, rel: str, text: str) -> Compiled:
+        """The directory as ``paymap check`` sees it once ``text`` is saved as ``rel``."""
+        check_text(text, "the mapping", MAX_TEXT_CHARS)
+        self.path(rel, must_exist=False)
+        name = self.name(rel)
+        others: list[_Cached] = []
+        order: list[str] = []
+        for found in walk_files(self.root, (MAP_SUFFIX,)):
+            other = self.name(found.relative_to(self.root).as_posix())
+            if other == name:
+                order.append(name)
+                continue
+            cached = self._other(found, other)
+            if cached is not None:
+                others.append(cached)
+                order.append(other)
+        if name not in order:
+            order.append(name)
+        own_diags = Diagnostics()
+        current = _parse_file(text, name, own_diags, None)
+        parsed = {c.parsed.source.path: c.parsed for c in others}
+        parsed[name] = current
+        slots = [parsed[k] for k in order if k in parsed]
+        routes = effective_types([(r, p.schema) for p in slots for r in p.module.rules])
+        files: list[CompiledFile] = []
+        diags = Diagnostics()
+        by_name = {c.parsed.source.path: c for c in others}
+        for p in slots:
+            if p is current:
+                files.append(_check_file(current, diags, routes, generate=True))
+                continue
+            c = by_name[p.source.path]
+            key = tuple(routes.get(id(r)) for r in p.module.rules)
+            if c.compiled is None or c.routes_key != key:
+                fresh = Diagnostics()
+                fresh.items = list(c.parse_items)
+                c.parsed.diags = fresh
+                sink = Diagnostics()
+                c.compiled = _check_file(c.parsed, sink, routes, generate=True)
+                c.routes_key, c.diagnostics = key, sink.items
+            files.append(c.compiled)
+            diags.items.extend(c.diagnostics)
+        check_routing(files, diags, None)
+        result = CompileResult(files, diags.sorted())
+        usable = CompileResult([f for f in files if f.generated is not None or not f.module.rules], [])
+        self.last = Compiled(result, name, MappingSet(usable))
+        return self.last
+
+    def _other(self, path: Path, name: str) -> _Cached | None:
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+            hit = self._cache.get(name)
+            if hit is not None and hit.stamp == stamp:
+                return hit
+            data = path.read_bytes()
+        except OSError:
+            return None
+        text, bad = decode_source(name, data)
+        if bad is not None:
+            return None  # reported when that file is opened; `paymap check` reports it too
+        own = Diagnostics()
+        parsed = _parse_file(text, name, own, None)
+        entry = _Cached(text, stamp, parsed, list(own.items))
+        self._cache[name] = entry
+        return entry
+
+    def diagnostics_json(self, compiled: Compiled) -> dict[str, Any]:
+        sources = compiled.result.sources
+        own = [diagnostic_json(d, sources.get(d.span.file)) for d in compiled.own()]
+        others = [dict(diagnostic_json(d, sources.get(d.span.file)), path=self.rel(d.span.file))
+                  for d in compiled.others()]
+        return {"diagnostics": own, "others": others}
+
+    # --- applying ------------------------------------------------------------------------
+    def apply(self, body_text: str) -> dict[str, Any]:
+        """The last compiled mappings applied to a body: events, dropped, skipped or an error."""
+        compiled = self.last
+        if compiled is None:
+            raise PlaygroundError("nothing compiled yet")
+        payload = parse_body(body_text)
+        if compiled.own_errors:
+            k = compiled.own_errors
+            return {"kind": "not_compiled",
+                    "message": f"the mapping has {k} error{'s' if k != 1 else ''}: fix {'them' if k != 1 else 'it'} "
+                               "to see the event"}
+        out = outcome_json(compiled.mappings, payload, self.rel)
+        skipped = [self.rel(f.source.path) for f in compiled.result.files
+                   if f.generated is None and f.module.rules and f.source.path != compiled.name]
+        if skipped:
+            out["left_out"] = skipped
+        return out
+
+    # --- saving --------------------------------------------------------------------------
+    def save(self, rel: str, text: str) -> dict[str, Any]:
+        """Write ``text`` (formatted by ``paymap fmt`` when it parses) unless it adds errors."""
+        path = self.path(rel, must_exist=False)
+        before = 0
+        if path.is_file():
+            before = len(self.compile(rel, self.read(rel)).result.errors)
+        compiled = self.compile(rel, text)
+        after = len(compiled.result.errors)
+        if after > before:
+            added = after - before
+            raise PlaygroundError(
+                f"not saved: this would add {added} error{'s' if added != 1 else ''} "
+                f"({after} in all, {before} now); fix {'them' if added != 1 else 'it'} first",
+                409, **self.diagnostics_json(compiled))
+        formatted = text
+        try:
+            result = format_source(text, self.name(rel))
+            if result.text is not None:
+                formatted = result.text
+        except (FormatterBug, RecursionError):
+            pass  # saved as written; `paymap fmt` reports the problem
+        atomic_write(path, formatted)
+        compiled = self.compile(rel, formatted)
+        return {"path": rel, "text": formatted, "formatted": formatted != text,
+                **self.diagnostics_json(compiled)}
+
+    def template(self, event_type: str) -> str:
+        if event_type not in dodo_schema().known_types:
+            raise PlaygroundError(f"unknown event type {event_type!r}")
+        return TEMPLATE.format(event_type=event_type)
+
+    # --- tests ---------------------------------------------------------------------------
+    def test_path(self, rel: str) -> Path:
+        path = self.path(rel, must_exist=False)
+        return path.with_name(path.name.removesuffix(MAP_SUFFIX) + testing.TEST_SUFFIX)
+
+    def examples(self, rel: str) -> dict[str, Any]:
+        """The bodies of the file's ``*.test.yaml`` cases, to try in the page."""
+        tpath = self.test_path(rel)
+        if not tpath.is_file():
+            return {"file": None, "examples": [], "problems": []}
+        cf = testing.load_file(tpath)
+        cases = [{"name": c.name, "line": c.line, "body": c.body} for c in cf.cases
+                 if not c.problems and isinstance(c.body, dict)]
+        problems = [str(p) for p in cf.problems] + [str(p) for c in cf.cases for p in c.problems]
+        return {"file": tpath.relative_to(self.root).as_posix(), "examples": cases, "problems": problems}
+
+    def save_test(self, rel: str, text: str, name: str, body_text: str, sample: str | None) -> dict[str, Any]:
+        """Append a case to ``rel``'s test file recording what the saved mapping does with the body."""
+        name = name.strip() if isinstance(name, str) else ""
+        if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
+            raise PlaygroundError(f"give the test a name (one line, at most {MAX_NAME_CHARS} characters)")
+        if self.read(rel) != text:
+            raise PlaygroundError("save the mapping first: a test records what the saved file does", 409)
+        payload = parse_body(body_text)
+        compiled = self.compile(rel, text)
+        if compiled.result.errors:
+            raise PlaygroundError("the mappings have errors; a test needs mappings that compile", 409)
+        tpath = self.test_path(rel)
+        existing = tpath.read_text(encoding="utf-8") if tpath.is_file() else ""
+        if existing:
+            cf = testing.load_file(tpath, existing)
+            if cf.problems:
+                raise PlaygroundError(f"{tpath.name} has problems; fix it first: {cf.problems[0]}", 409)
+            if any(c.name == name for c in cf.cases):
+                raise PlaygroundError(f"{tpath.name} already has a test named {name!r}", 409)
+        actual = testing.execute(compiled.mappings, payload)
+        key, value = testing.expectation_of(actual)
+        case: dict[str, Any] = {"name": name}
+        if sample and samples.read(sample) is not None and json.loads(samples.read(sample) or b"") == payload:
+            case["sample"] = sample
+        else:
+            case["input"] = payload
+        case[key] = value
+        entry = "  - " + testyaml.dump_block(case, 4) + "\n"
+        if not existing:
+            new_text = (f"# Examples for {self.name(rel)}. Run them with `paymap test {self.display_root}`.\n"
+                        f"tests:\n{entry}")
+        else:
+            new_text = existing + ("" if existing.endswith("\n") else "\n") + "\n" + entry
+        cf = testing.load_file(tpath, new_text)
+        added = [c for c in cf.cases if c.name == name]
+        if cf.problems or not added or added[0].problems:
+            raise PlaygroundError("could not write this test safely (please report it)", 500)
+        result = testing.compare(added[0], actual)
+        atomic_write(tpath, new_text)
+        return {"file": tpath.relative_to(self.root).as_posix(), "name": name, "status": result.status,
+                "text": entry}
+
+    # --- overview ------------------------------------------------------------------------
+    def coverage(self) -> dict[str, Any]:
+        """Which known event types the saved files map, and which have a test."""
+        files = self.files()
+        if files:
+            compiled = self.compile(files[0], self.read(files[0]))
+            covers = coverage(compiled.result)
+        else:
+            compiled, covers = None, []
+        status: dict[str, str] = {}
+        for c in covers:
+            status.update({t: "mapped" for t in c.mapped})
+            status.update({t: "dropped" for t in c.dropped})
+        tested = self._tested_types()
+        rows = []
+        for t in dodo_schema().known_types:
+            rules = [r.label for r in compiled.mappings.route(t)] if compiled is not None else []
+            rows.append({"type": t, "status": status.get(t, "unmapped"), "tested": t in tested,
+                         "rules": [self.rel(x) for x in rules]})
+        return {"types": rows, "files": files}
+
+    def _tested_types(self) -> set[str]:
+        """The event types of every test body under the root (each file read again only when it changes)."""
+        found: set[str] = set()
+        for p in walk_files(self.root, (testing.TEST_SUFFIX,)):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            stamp = (st.st_mtime_ns, st.st_size)
+            hit = self._tested.get(p)
+            if hit is None or hit[0] != stamp:
+                types = {c.body["type"] for c in testing.load_file(p).cases
+                         if isinstance(c.body, dict) and isinstance(c.body.get("type"), str)}
+                hit = self._tested[p] = (stamp, frozenset(types))
+            found |= hit[1]
+        return found
+
+
+# --- helpers shared with the API ------------------------------------------------------------
+
+
+def check_text(text: Any, what: str, limit: int) -> None:
+    if not isinstance(text, str):
+        raise PlaygroundError(f"{what} must be text")
+    if len(text) > limit:
+        raise PlaygroundError(f"{what} is {size_text(len(text))}; the playground accepts up to {size_text(limit)}",
+                              413)
+
+
+def size_text(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} bytes"
+
+
+def parse_body(text: Any) -> dict[str, Any]:
+    check_text(text, "the body", MAX_BODY_BYTES)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise PlaygroundError(f"the body is over {size_text(MAX_BODY_BYTES)} of UTF-8", 413)
+    if not text.strip():
+        raise PlaygroundError("the body is empty: pick a sample event type, or paste a webhook body")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlaygroundError(f"the body is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}",
+                              line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise PlaygroundError("the body is nested too deeply") from None
+    if not isinstance(value, dict):
+        raise PlaygroundError("the body must be a JSON object (a Dodo webhook body: {\"type\": ..., \"data\": ...})")
+    return value
+
+
+def diagnostic_json(d: Diagnostic, source: SourceFile | None) -> dict[str, Any]:
+    """A diagnostic as the page shows it: ``paymap check``'s words, help, docs page and fixes."""
+    out = d.to_dict()
+    out["title"] = CODES[d.code].title
+    out["docs"] = f"docs/errors/{d.code}.md"
+    out["label"] = d.label
+    out["rendered"] = render_one(d, source)
+    return out
+
+
+def outcome_json(ms: MappingSet, payload: dict[str, Any], rel: Any = str) -> dict[str, Any]:
+    """What ``paymap run`` and ``paymap run --explain`` print, as data."""
+    actual = testing.execute(ms, payload)
+    out: dict[str, Any] = {"kind": actual.kind, "events": actual.events,
+                           "event_type": payload.get("type")}
+    if actual.kind == "dropped":
+        out["dropped_by"] = [f"{rel(r.file)}:{r.line}" for r in actual.dropped_by]
+    if actual.error is not None:
+        out["error"] = error_json(actual.error, rel)
+    try:
+        explanations = ms.explain(payload)
+    except MappingError:
+        explanations = []
+    out["explain"] = [{
+        "rule": f"{rel(ex.rule.file)}:{ex.rule.line}",
+        "file": rel(ex.rule.file),
+        "line": ex.rule.line,
+        "patterns": list(ex.rule.patterns),
+        "also": ex.rule.also,
+        "steps": [{"line": s.span.line, "end_line": s.span.end_line, "source": s.source,
+                   "missing": s.value is MISSING,
+                   "value": None if s.value is MISSING else json_safe(s.value)} for s in ex.steps],
+        "event": ex.event,
+        "error": error_json(ex.error, rel) if ex.error is not None else None,
+    } for ex in explanations]
+    safe: dict[str, Any] = json_safe(out)
+    return safe
+
+
+def error_json(err: MappingError, rel: Any = str) -> dict[str, Any]:
+    out = err.to_dict()
+    out["file"] = rel(err.file)
+    out["text"] = str(err)
+    return out
+
+
+def json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def schema_paths(event_type: str, limit: int = 2000) -> list[dict[str, Any]]:
+    """Every input path of ``event_type``'s body in the Dodo schema, with its type, for completion."""
+    body = dodo_schema().body(event_type)
+    if body is None:
+        return []
+    out: list[dict[str, Any]] = []
+
+    def visit(node: dict[str, Any], path: str, optional: bool, nullable: bool, depth: int) -> None:
+        if len(out) >= limit or depth > 8:
+            return
+        if path:
+            out.append({"path": path, "type": node_text(node), "optional": optional, "nullable": nullable,
+                        "note": node.get("note"), "title": node.get("title")})
+        kind = node.get("type")
+        if kind == "object" or (kind is None and "fields" in node):
+            for fname, f in node.get("fields", {}).items():
+                visit(f.get("schema", {}), f"{path}.{fname}" if path else fname,
+                      bool(f.get("optional")), bool(f.get("nullable")), depth + 1)
+        elif kind == "list" and isinstance(node.get("items"), dict):
+            visit(node["items"], f"{path}[0]", False, False, depth + 1)
+        elif kind == "union":
+            for m in node.get("of", []):
+                if m.get("type") == "object":
+                    for fname, f in m.get("fields", {}).items():
+                        visit(f.get("schema", {}), f"{path}.{fname}", True, bool(f.get("nullable")), depth + 1)
+
+    visit(body, "", False, False, 0)
+    seen: set[str] = set()
+    unique = []
+    for item in out:
+        if item["path"] not in seen:
+            seen.add(item["path"])
+            unique.append(item)
+    return unique
+
+
+def node_text(node: dict[str, Any]) -> str:
+    kind = node.get("type")
+    if kind == "string" and "const" in node:
+        return f"text {json.dumps(node['const'])}"
+    if kind == "string" and "enum" in node:
+        values = node["enum"]
+        shown = ", ".join(json.dumps(v) for v in values[:6])
+        return f"text, one of {shown}" + (f" and {len(values) - 6} more" if len(values) > 6 else "")
+    if kind == "int" and node.get("money"):
+        return f"integer, money in minor units of `{node.get('currency_field')}`"
+    if kind == "list":
+        return "list of " + node_text(node.get("items", {}))
+    if kind == "union":
+        return " or ".join(node_text(m) for m in node.get("of", []))
+    if kind == "object":
+        return f"object {node['title']}" if node.get("title") else "object"
+    names = {"string": "text", "datetime": "timestamp (RFC 3339 text)", "date": "date (text)",
+             "int": "integer", "decimal_string": "decimal number as text", "number": "number",
+             "bool": "true or false", "map": "object of your own keys", "any": "any value"}
+    return names.get(str(kind), str(kind))
+
+
+def builtins_json() -> list[dict[str, Any]]:
+    return [{"name": b.name, "signature": b.signature(), "summary": b.summary, "details": b.details,
+             "category": b.category, "examples": [list(e) for e in b.examples]} for b in BUILTINS.values()]
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write through a temporary file in the same directory, so a crash leaves the old file whole."""
+    fd, tmp = tempfile.mkstemp(prefix=".paymap-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+

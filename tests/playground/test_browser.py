@@ -1,0 +1,220 @@
+"""The playground in a real headless browser (Debian's chromium driven by Playwright): what a newcomer
+does, start to finish. Screenshots of the main states go to $PAYMAP_SCREENSHOTS (`make screenshots`
+writes docs/img/), else to a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime.cli import main
+
+from .conftest import Playground, copy_mappings, serve
+
+CHROMIUM = os.environ.get("PAYMAP_CHROMIUM", "/usr/bin/chromium")
+
+MAPPING = [
+    'on "payment.succeeded"',
+    "",
+    'name        = "payment.succeeded"',
+    "data.amount = money(data.total_amount, data.curency)",
+    "data.email  = data.customer.email",
+    "ts          = epoch_ms(timestamp)",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        message = f"{CHROMIUM} is missing: `make browser` installs Debian's chromium"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playground]:
+    root = copy_mappings(tmp_path_factory.mktemp("browser") / "mappings")
+    yield from serve(root)
+
+
+@pytest.fixture
+def page(browser: Any, site: Playground) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1500, "height": 900})
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    p.goto(site.url + "/")
+    p.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+    p.wait_for_selector("[data-testid=events]", timeout=30_000)
+    yield p
+    context.close()
+    assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = os.environ.get("PAYMAP_SCREENSHOTS")
+    path = Path(target) if target else tmp_path_factory.mktemp("shots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def idle(page: Any) -> None:
+    page.wait_for_selector("body[data-busy=no]", timeout=15_000)
+
+
+def type_lines(page: Any, lines: list[str]) -> None:
+    for i, line in enumerate(lines):
+        page.keyboard.type(line)
+        page.keyboard.press("Escape")  # close a completion list, so Enter is a new line
+        if i < len(lines) - 1:
+            page.keyboard.press("Enter")
+
+
+def editor_text(page: Any) -> str:
+    text: str = page.evaluate("window.paymapEditor.state.doc.toString()")
+    return text
+
+
+def set_editor_text(page: Any, text: str) -> None:
+    page.evaluate("t => window.paymapEditor.dispatch({changes: {from: 0, to: window.paymapEditor.state.doc.length,"
+                  " insert: t}})", text)
+
+
+def event(page: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(page.inner_text("[data-testid=events]"))
+    return data
+
+
+def test_a_newcomer_maps_a_payment_and_saves_it(page: Any, site: Playground, shots: Path) -> None:
+    page.screenshot(path=str(shots / "playground.png"))
+    # pick the event type from the searchable list
+    page.fill("#sample-filter", "payment.succ")
+    page.click("[data-testid=sample][data-type='payment.succeeded']")
+    page.wait_for_selector("#event-type:text('payment.succeeded')")
+    # write a mapping with a misspelt field
+    page.click(".cm-content")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    type_lines(page, MAPPING)
+    diag = page.wait_for_selector("[data-testid=diagnostic][data-code=M201]")
+    assert diag.get_attribute("data-line") == "4"
+    assert "unknown input field `data.curency`" in diag.inner_text()
+    assert "help: did you mean `data.currency`?" in diag.inner_text()
+    assert "docs/errors/M201.md" in diag.inner_text()
+    assert page.locator(".cm-lintRange-error").count() == 1
+    assert page.inner_text(".cm-lintRange-error") == "curency"
+    idle(page)
+    assert "fix it to see the event" in page.inner_text("[data-testid=output]")
+    page.screenshot(path=str(shots / "playground-diagnostic.png"))
+    # one click applies the fix; the event appears
+    page.click("[data-testid=fix]")
+    page.wait_for_selector("[data-testid=events]")
+    idle(page)
+    assert "data.currency)" in editor_text(page)
+    assert page.locator("[data-testid=diagnostic]").count() == 0
+    assert event(page)["data"] == {"amount": "29.99", "email": "sofiarossi+dodo@example.org"}
+    assert event(page)["ts"] == 1754295184882
+    # a JPY payment from the file's test examples: no decimals
+    page.select_option("[data-testid=examples]", label="succeeded in JPY has no decimals")
+    page.wait_for_function("document.querySelector('[data-testid=events]')?.innerText.includes('\"4500\"')")
+    assert event(page)["data"]["amount"] == "4500"
+    page.screenshot(path=str(shots / "playground-event.png"))
+    # the explain view: each assignment with its value, and the rule that received the body
+    page.click("button[data-page=explain-page]")
+    explain = page.inner_text("[data-testid=explain]")
+    assert 'on "payment.succeeded" at payment.map:1 received the body' in explain
+    assert '"4500"' in explain and "data.amount = money(data.total_amount, data.currency)" in explain
+    page.screenshot(path=str(shots / "playground-explain.png"))
+    # save: on disk, formatted, and `paymap check` agrees there is nothing wrong
+    page.click("#save")
+    page.wait_for_selector("#status:text('saved payment.map')")
+    on_disk = (site.root / "payment.map").read_text()
+    assert on_disk == editor_text(page)
+    assert "data.amount = money(data.total_amount, data.currency)" in on_disk
+    assert main(["check", str(site.root / "payment.map")]) == 0
+    # coverage at a glance
+    page.click("button[data-page=coverage-page]")
+    summary = page.wait_for_selector("[data-testid=coverage-summary]:has-text('of 48 mapped')")
+    assert "with tests" in summary.inner_text()
+    row = page.locator("[data-testid=coverage-row][data-type='payment.succeeded']")
+    assert row.get_attribute("data-status") == "mapped"
+    page.screenshot(path=str(shots / "playground-coverage.png"))
+
+
+def test_hostile_bodies_and_mappings_get_clear_errors(page: Any, shots: Path) -> None:
+    before = page.input_value("[data-testid=body]")
+    page.evaluate("() => { const dt = new DataTransfer(); dt.setData('text/plain', 'x'.repeat(50 * 1024 * 1024));"
+                  " document.getElementById('body').dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt,"
+                  " bubbles: true, cancelable: true})); }")
+    idle(page)
+    assert "the pasted body is 50.0 MB; the playground accepts up to 1.0 MB" in page.inner_text("[data-testid=output]")
+    assert page.input_value("[data-testid=body]") == before, "nothing was pasted"
+    page.fill("[data-testid=body]", '{"type": "payment.succeeded", "pad": "' + "x" * (1100 * 1024) + '"}')
+    idle(page)
+    assert "the body is 1.1 MB; the playground accepts up to 1.0 MB" in page.inner_text("[data-testid=output]")
+    page.fill("[data-testid=body]", '{"type": "payment.succeeded", "data": ')
+    idle(page)
+    assert "the body is not valid JSON" in page.inner_text("[data-testid=output]")
+    page.screenshot(path=str(shots / "playground-bad-body.png"))
+    page.fill("[data-testid=body]", "[1, 2, 3]")
+    idle(page)
+    assert "must be a JSON object" in page.inner_text("[data-testid=output]")
+    # pathological mapping text: diagnostics, not a hung page
+    set_editor_text(page, 'on "payment.succeeded"\nname = "x"\ndata.a = ' + "(" * 20000 + "1" + ")" * 20000)
+    page.wait_for_selector("[data-testid=diagnostic][data-code^=M1]")
+    idle(page)
+    set_editor_text(page, "# " + "x" * (300 * 1024))
+    page.wait_for_selector("[data-testid=compile-error]")
+    assert "the mapping is 300 KB; the playground accepts up to 256 KB" in page.inner_text("[data-testid=problems]")
+
+
+def test_completion_and_hover_come_from_the_schema_and_the_registry(page: Any) -> None:
+    page.click(".cm-content")
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    page.keyboard.type("data.x = data.customer.em")
+    option = page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('data.customer.email')")
+    assert "text" in option.inner_text()
+    page.keyboard.press("Enter")
+    assert editor_text(page).rstrip().endswith("data.x = data.customer.email")
+    page.keyboard.type(" & mon")
+    option = page.wait_for_selector(".cm-tooltip-autocomplete li:has-text('money')")
+    assert "(amount: " in option.inner_text()
+    page.keyboard.press("Escape")
+    box = page.evaluate("() => { const v = window.paymapEditor; const at = v.state.doc.toString().indexOf('money(') + 2;"
+                        " v.dispatch({scrollIntoView: true, selection: {anchor: at}}); return v.coordsAtPos(at); }")
+    page.mouse.move(box["left"] + 1, (box["top"] + box["bottom"]) / 2)
+    hover = page.wait_for_selector("[data-testid=hover]")
+    assert "money(amount:" in hover.inner_text() and "ISO 4217" in hover.inner_text()
+
+
+def test_new_file_from_a_template_and_save_as_test(page: Any, site: Playground) -> None:
+    page.click("#new")
+    page.select_option("#new-type", "refund.failed")
+    page.fill("#new-path", "refund_failed.map")
+    page.click("#new-form button[type=submit]")
+    page.wait_for_function("window.paymapEditor.state.doc.toString().includes('on \"refund.failed\"')")
+    page.wait_for_selector("#event-type:text('refund.failed')")
+    page.click("#save-test")
+    page.fill("#test-name", "failed refund")
+    page.click("#test-form button[type=submit]")
+    page.wait_for_selector("#status:has-text('added test \"failed refund\"')")
+    assert (site.root / "refund_failed.map").is_file()
+    written = (site.root / "refund_failed.test.yaml").read_text()
+    assert "- name: failed refund\n    sample: refund.failed\n" in written
+    assert main(["test", str(site.root / "refund_failed.map")]) == 0
