@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from runtime.errors import CompileError, mapping_error_location
@@ -320,8 +320,16 @@ def console_routes(relay: Relay, token: str) -> list[BaseRoute]:
         scheme, _, value = auth.partition(" ")
         return scheme.lower() == "bearer" and bool(value) and guard.token_ok(value.strip())
 
+    # the sender's target and its errors name the event key's first characters (as `paymap status`
+    # does on the relay's own machine); the console, reachable over the network, shows none of it
+    key = relay.settings.inngest_event_key or ""
+    key_shown = [k for k in (key, key[:6] + "…") if len(k) > 1]
+
     def json_answer(data: Any, status: int = 200) -> Response:
-        return JSONResponse(data, status_code=status, headers=_SECURITY_HEADERS)
+        text = json.dumps(data, ensure_ascii=False)
+        for shown in key_shown:
+            text = text.replace(shown, "(key hidden)")
+        return Response(text, status_code=status, media_type="application/json", headers=_SECURITY_HEADERS)
 
     def api(handler: Handler, *, action: bool = False) -> Handler:
         """401 without a session or bearer token; actions also need the CSRF token and our own origin."""

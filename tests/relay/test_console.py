@@ -346,5 +346,26 @@ def test_pages_are_served_from_the_bundle(relay: RelayServer, session: tuple[htt
     assert "script-src 'self'" in shell.headers["content-security-policy"]
     script = client.get("/console/static/console.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
-    assert client.get("/console/static/..%2Fconsole.py").status_code == 404
-    assert re.search(r"https?://", client.get("/console/static/console.js").text.split("sourceMappingURL")[0]) is None
+    escape = client.get("/console/static/..%2Fconsole.py")  # never a file outside the bundle
+    assert "def console_routes" not in escape.text and escape.headers["content-type"].startswith("text/html")
+    assert client.get("/console/static/.hidden").status_code == 404
+    # one build for both pages: the console's files carry the same source hash as the playground's
+    static = console.static_dir()
+    assert static is not None
+    firsts = {name: (static / name).read_text(encoding="utf-8").split("\n", 1)[0]
+              for name in ("console.js", "console.css", "playground.js")}
+    assert len(set(firsts.values())) == 1 and "sources sha256" in firsts["console.js"]
+    assert not re.search(r"https?://(?:cdn|unpkg|fonts\.)", script.text)
+
+
+def test_the_event_key_is_never_shown(double: Double, make_relay: MakeRelay, mappings: Path) -> None:
+    key = "signkey-prod-0123456789abcdefghijklmnop"
+    relay = make_relay(double.url, mappings=mappings, console_token=TOKEN, inngest_event_key=key)
+    double.config(keys=["another-key"])  # refused: the pause reason names the target
+    relay.send("payment.succeeded", "msg_key")
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    overview = wait_until(lambda: (o := relay.http.get("/console/api/overview", headers=headers).text)
+                          and "paused" in o and "delivery paused" in o and o, "the pause")
+    detail = relay.http.get("/console/api/webhooks/msg_key", headers=headers).text
+    for text in (overview, detail):
+        assert key[:6] not in text and "(key hidden)" in text

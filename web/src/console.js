@@ -2,6 +2,7 @@
 // PAYMAP_CONSOLE_TOKEN): overview, event list, event page, replay. One page script for the three
 // pages; links are real URLs (open in a new tab works), navigation inside swaps the view.
 import { el } from "./api.js";
+import { encodeWebhook } from "./handover.js";
 import "./console.css";
 
 const PREFIX = document.getElementById("app").dataset.prefix || "/console";
@@ -238,14 +239,8 @@ async function events() {
 
 // ------------------------------------------------------------------------------------ event page
 function playgroundLink(w) {
-  // the playground (`paymap playground`) runs on the operator's computer; the body travels in the URL
-  // fragment, which the browser never sends to any server
-  const base = playgroundBase;
-  const bytes = new TextEncoder().encode(w.body);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  const b64 = btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  return `${base}#webhook=${b64}`;
+  // the playground (`paymap playground`) runs on the operator's computer; see handover.js
+  return `${playgroundBase}#${encodeWebhook(w.body)}`;
 }
 
 async function eventPage(id) {
