@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import write_section
+from runtime.relay.overview import collect
 from runtime.relay.store import SQLiteStore, WebhookFilter
 
 START, END = "<!-- console:start -->", "<!-- console:end -->"
@@ -42,7 +43,7 @@ def build(path: Path, rows: int) -> SQLiteStore:
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "INSERT INTO webhooks (seq, webhook_id, received_at, headers, body, state, event_type, error, mapped_at) "
         "SELECT i, printf('msg_%012d', i), ? + i * 0.1, '{\"content-type\":\"application/json\"}', "
-        "printf('{\"type\":\"t%d.event\",\"data\":{\"payment_id\":\"pay_%d\"}}', i % ?, i), "
+        "CAST(printf('{\"type\":\"t%d.event\",\"data\":{\"payment_id\":\"pay_%d\"}}', i % ?, i) AS BLOB), "
         "CASE WHEN i % 200 = 7 THEN 'failed' ELSE 'mapped' END, printf('t%d.event', i % ?), "
         "CASE WHEN i % 200 = 7 THEN 'mappings/x.map:12:5: in `data.amount`: cannot add text' END, ? + i * 0.1 "
         "FROM n",
@@ -102,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                 ("id search: a whole webhook-id", lambda: store.browse(
                     WebhookFilter(id_prefix=f"msg_{args.rows // 3:012d}"), limit=50)),
                 ("id search: short prefix `msg_0000`", lambda: store.browse(WebhookFilter(id_prefix="msg_0000"), limit=50)),
+                ("overview: counts by state (`paymap status`)", lambda: collect(store, 10)),
+                ("overview: throughput, last hour (36,000 rows)", lambda: store.throughput(
+                    T0 + args.rows * 0.1 - 3600, 60)),
                 ("contrast: first page at OFFSET 900000", lambda: conn.execute(
                     "SELECT seq, webhook_id, received_at, state, event_type, error, generation FROM webhooks "
                     "ORDER BY received_at DESC, seq DESC LIMIT 50 OFFSET ?", (args.rows * 9 // 10,)).fetchall()),
@@ -134,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Every filter of the page is answered from an index (migration 2 of the store) and pages are keyset "
         "(`received_at, seq`), so a page deep in the list costs what the first one does; OFFSET reads and "
-        "drops every row before the page.",
+        "drops every row before the page. The overview's counts by state are what `paymap status` reads "
+        "(a count over the whole store, so they grow with it); the console asks for them when its overview "
+        "page is opened, not per list page.",
         END,
     ]
     if args.write:
