@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 DEV_SECRET := paymap-data/dev-webhook-secret
 
-.PHONY: setup run sample test lint bench clean browser web screenshots
+.PHONY: setup run sample test lint bench clean browser web screenshots playground
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(STAMP)
 	else \
 	  $(BIN)/paymap serve mappings/; \
 	fi
+
+# The playground: edit mappings/ in the browser and see the Inngest events as you type (docs/playground.md).
+playground: $(STAMP)
+	$(BIN)/paymap playground mappings/
 
 # Sends a signed sample payment.succeeded webhook to the relay started by `make run`.
 sample: $(STAMP)

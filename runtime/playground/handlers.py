@@ -69,7 +69,7 @@ def compile_(state: State, params: dict[str, Any]) -> dict[str, Any]:
 def apply(state: State, params: dict[str, Any]) -> dict[str, Any]:
     path, text, body = _str(params, "path"), _str(params, "text"), _str(params, "body")
     state.compiled(path, text)
-    return state.workspace.apply(body)
+    return state.workspace.apply(body, explain=params.get("explain") is not False)
 
 
 def save(state: State, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ MemoryError answered as a clear message rather than in the machine swapping.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 import traceback
@@ -40,6 +41,7 @@ def _serve(conn: Connection, root: str) -> None:  # pragma: no cover - runs in t
     from runtime.playground import handlers
 
     state = handlers.State(root)
+    frozen = False
     while True:
         try:
             method, params = conn.recv()
@@ -57,6 +59,12 @@ def _serve(conn: Connection, root: str) -> None:  # pragma: no cover - runs in t
             reply = ("failed", {"message": f"internal error: {type(exc).__name__}: {exc}",
                                 "traceback": traceback.format_exc()})
         conn.send(reply)
+        if not frozen and method == "compile":
+            # the compiler's long-lived objects (grammar, schema, caches) out of the collector's view:
+            # its full passes over them cost tens of milliseconds at random keystrokes
+            gc.collect()
+            gc.freeze()
+            frozen = True
 
 
 class Worker:

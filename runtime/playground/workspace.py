@@ -9,10 +9,12 @@ with the edited text saved.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -248,8 +250,9 @@ class Workspace:
         return {"diagnostics": own, "others": others}
 
     # --- applying ------------------------------------------------------------------------
-    def apply(self, body_text: str) -> dict[str, Any]:
-        """The last compiled mappings applied to a body: events, dropped, skipped or an error."""
+    def apply(self, body_text: str, *, explain: bool = True) -> dict[str, Any]:
+        """The last compiled mappings applied to a body: events, dropped, skipped or an error (and,
+        with ``explain``, every statement's value: a second, traced run)."""
         compiled = self.last
         if compiled is None:
             raise PlaygroundError("nothing compiled yet")
@@ -259,7 +262,7 @@ class Workspace:
             return {"kind": "not_compiled",
                     "message": f"the mapping has {k} error{'s' if k != 1 else ''}: fix {'them' if k != 1 else 'it'} "
                                "to see the event"}
-        out = outcome_json(compiled.mappings, payload, self.rel)
+        out = outcome_json(compiled.mappings, payload, self.rel, explain=explain)
         skipped = [self.rel(f.source.path) for f in compiled.result.files
                    if f.generated is None and f.module.rules and f.source.path != compiled.name]
         if skipped:
@@ -442,7 +445,7 @@ def diagnostic_json(d: Diagnostic, source: SourceFile | None) -> dict[str, Any]:
     return out
 
 
-def outcome_json(ms: MappingSet, payload: dict[str, Any], rel: Any = str) -> dict[str, Any]:
+def outcome_json(ms: MappingSet, payload: dict[str, Any], rel: Any = str, *, explain: bool = True) -> dict[str, Any]:
     """What ``paymap run`` and ``paymap run --explain`` print, as data."""
     actual = testing.execute(ms, payload)
     out: dict[str, Any] = {"kind": actual.kind, "events": actual.events,
@@ -452,9 +455,10 @@ def outcome_json(ms: MappingSet, payload: dict[str, Any], rel: Any = str) -> dic
     if actual.error is not None:
         out["error"] = error_json(actual.error, rel)
     try:
-        explanations = ms.explain(payload)
+        explanations = ms.explain(payload) if explain else []
     except MappingError:
         explanations = []
+    out["explained"] = explain
     out["explain"] = [{
         "rule": f"{rel(ex.rule.file)}:{ex.rule.line}",
         "file": rel(ex.rule.file),
@@ -482,33 +486,47 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
+@functools.cache
+def _field_docs() -> dict[str, Any]:
+    """Dodo's description of every field (``dsl/schemas/dodo_docs.json``, from the SDK's docstrings)."""
+    try:
+        doc: dict[str, Any] = json.loads((resources.files("dsl.schemas") / "dodo_docs.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {"texts": [], "events": {}}
+    return doc
+
+
 def schema_paths(event_type: str, limit: int = 2000) -> list[dict[str, Any]]:
-    """Every input path of ``event_type``'s body in the Dodo schema, with its type, for completion."""
+    """Every input path of ``event_type``'s body in the Dodo schema, with its type and Dodo's
+    description, for completion and hover."""
     body = dodo_schema().body(event_type)
     if body is None:
         return []
+    docs = _field_docs()
+    described: dict[str, int] = docs["events"].get(event_type, {})
     out: list[dict[str, Any]] = []
 
-    def visit(node: dict[str, Any], path: str, optional: bool, nullable: bool, depth: int) -> None:
+    def visit(node: dict[str, Any], path: str, f: dict[str, Any], optional: bool, depth: int) -> None:
         if len(out) >= limit or depth > 8:
             return
         if path:
-            out.append({"path": path, "type": node_text(node), "optional": optional, "nullable": nullable,
-                        "note": node.get("note"), "title": node.get("title")})
+            where = described.get(path)
+            out.append({"path": path, "type": node_text(node), "optional": optional,
+                        "nullable": bool(f.get("nullable")),
+                        "doc": docs["texts"][where] if where is not None else None, "note": f.get("note")})
         kind = node.get("type")
-        if kind == "object" or (kind is None and "fields" in node):
-            for fname, f in node.get("fields", {}).items():
-                visit(f.get("schema", {}), f"{path}.{fname}" if path else fname,
-                      bool(f.get("optional")), bool(f.get("nullable")), depth + 1)
+        if kind == "object":
+            for fname, sub in node.get("fields", {}).items():
+                visit(sub.get("schema", {}), f"{path}.{fname}" if path else fname, sub, bool(sub.get("optional")),
+                      depth + 1)
         elif kind == "list" and isinstance(node.get("items"), dict):
-            visit(node["items"], f"{path}[0]", False, False, depth + 1)
+            visit(node["items"], f"{path}[0]", {}, False, depth + 1)
         elif kind == "union":
             for m in node.get("of", []):
-                if m.get("type") == "object":
-                    for fname, f in m.get("fields", {}).items():
-                        visit(f.get("schema", {}), f"{path}.{fname}", True, bool(f.get("nullable")), depth + 1)
+                for fname, sub in m.get("fields", {}).items() if m.get("type") == "object" else ():
+                    visit(sub.get("schema", {}), f"{path}.{fname}", sub, True, depth + 1)
 
-    visit(body, "", False, False, 0)
+    visit(body, "", {}, False, 0)
     seen: set[str] = set()
     unique = []
     for item in out:

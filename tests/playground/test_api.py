@@ -213,6 +213,8 @@ def test_coverage_lists_every_type_with_its_mapping_and_tests(playground: Playgr
 def test_completion_paths_come_from_the_dodo_schema(playground: Playground) -> None:
     paths = {p["path"]: p for p in playground.ok("paths", event_type="payment.succeeded")["paths"]}
     assert paths["data.customer.email"]["type"] == "text"
+    assert paths["data.customer.email"]["doc"] == "Email address of the customer"
+    assert "smallest unit" in paths["data.total_amount"]["doc"]
     assert "money in minor units" in paths["data.total_amount"]["type"]
     assert paths["data.tax"]["optional"] or paths["data.tax"]["nullable"]
     assert "data.product_cart[0].product_id" in paths

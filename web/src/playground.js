@@ -80,7 +80,7 @@ function pathInfo(p) {
   const bits = [p.type];
   if (p.optional) bits.push("may be missing");
   if (p.nullable) bits.push("may be null");
-  return bits.join("; ") + (p.note ? `\n${p.note}` : "");
+  return bits.join("; ") + (p.doc ? `\n${p.doc}` : "") + (p.note ? `\n${p.note}` : "");
 }
 
 async function complete(ctx) {
@@ -141,6 +141,7 @@ const hover = hoverTooltip(async (v, pos) => {
     dom = el("div", { class: "hover", "data-testid": "hover" },
       el("code", { class: "sig" }, word), el("p", {}, `${found.type} (${S.eventType})`),
       found.optional || found.nullable ? el("p", {}, [found.optional && "may be missing", found.nullable && "may be null"].filter(Boolean).join("; ")) : null,
+      found.doc ? el("p", { class: "doc" }, found.doc) : null,
       found.note ? el("p", {}, found.note) : null);
   }
   if (!dom) return null;
@@ -221,7 +222,7 @@ async function evaluate() {
     return finish(seq);
   }
   try {
-    const out = await call("apply", { path, text, body });
+    const out = await call("apply", { path, text, body, explain: !$("explain-page").hidden });
     if (seq !== S.seq) return;
     showOutput(out);
   } catch (err) {
@@ -365,6 +366,10 @@ function value(v, missing) {
 function showExplain(out) {
   const box = $("explain");
   box.replaceChildren();
+  if (!out.explained) {
+    box.append(el("p", { class: "hint" }, "…"));
+    return;
+  }
   if (!out.explain || !out.explain.length) {
     box.append(el("p", { class: "hint" }, out.kind === "skipped" ? `no rule receives ${out.event_type}` : "nothing to explain"));
     return;
@@ -566,6 +571,7 @@ for (const tab of document.querySelectorAll(".tabs button")) {
   tab.addEventListener("click", () => {
     for (const t of document.querySelectorAll(".tabs button")) t.classList.toggle("active", t === tab);
     for (const p of document.querySelectorAll(".tab-page")) p.hidden = p.id !== tab.dataset.page;
+    if (tab.dataset.page === "explain-page" && S.lastOutput && !S.lastOutput.explained) schedule();
   });
 }
 
