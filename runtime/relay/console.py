@@ -22,6 +22,7 @@ import hmac
 import html
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -49,6 +50,7 @@ from runtime.relay.store import (
     StoredWebhook,
     StoreError,
     WebhookFilter,
+    WebhookSummary,
 )
 
 log = logging.getLogger("paymap.relay.console")
@@ -216,9 +218,12 @@ def _number(value: str | None, name: str) -> float | None:
     if value is None or value == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise ConsoleError(400, f"`{name}` must be a time in seconds since the epoch, got {value!r}") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise ConsoleError(400, f"`{name}` must be a time in seconds since the epoch, got {value!r}")
+    return number
 
 
 def parse_filter(params: dict[str, Any]) -> WebhookFilter:
@@ -250,9 +255,12 @@ def _cursor(text: str | None) -> tuple[float, int] | None:
         return None
     at, _, seq = text.partition("_")
     try:
-        return float(at), int(seq)
+        cursor = float(at), int(seq)
     except ValueError:
-        raise ConsoleError(400, f"`before` is not a cursor from this list: {text!r}") from None
+        cursor = math.nan, 0
+    if not math.isfinite(cursor[0]):
+        raise ConsoleError(400, f"`before` is not a cursor from this list: {text!r}")
+    return cursor
 
 
 def _map_source(relay: Relay, location: tuple[str, int, int] | None) -> dict[str, Any] | None:
@@ -278,7 +286,7 @@ def _map_source(relay: Relay, location: tuple[str, int, int] | None) -> dict[str
     return info
 
 
-def _summary_json(w: Any) -> dict[str, Any]:
+def _summary_json(w: WebhookSummary) -> dict[str, Any]:
     return {
         "webhook_id": w.webhook_id,
         "received_at": w.received_at,

@@ -304,7 +304,10 @@ def test_list_pages_by_keyset_and_filters(relay: RelayServer, session: tuple[htt
     t5 = client.get("/console/api/webhooks/msg_page_5").json()["received_at"]
     ranged = client.get("/console/api/webhooks", params={"since": t3, "until": t5}).json()["items"]
     assert [w["webhook_id"] for w in ranged] == ["msg_page_4", "msg_page_3"]
-    assert client.get("/console/api/webhooks", params={"since": "x"}).status_code == 400
+    for bad in ({"since": "x"}, {"until": "nan"}, {"before": "inf_3"}, {"since": t5, "until": t3},
+                {"state": "lost"}, {"limit": "many"}):
+        answer = client.get("/console/api/webhooks", params=bad)
+        assert answer.status_code == 400 and answer.json()["error"], bad
     assert client.get("/console/api/webhooks", params={"before": "zzz"}).status_code == 400
     assert client.get("/console/api/webhooks/msg_nope").status_code == 404
     types = client.get("/console/api/types").json()
