@@ -320,11 +320,13 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 2: the console (runtime/relay/console.py): one index per filter of its event list, newest first
-    # (keyset paging on (received_at, seq)), and every delivery attempt with its HTTP status and error
+    # (keyset paging on (received_at, seq)), and every delivery attempt with its HTTP status and error.
+    # (state, received_at) replaces the index on state alone; the type index is partial, so a webhook
+    # costs it nothing when it is received (its type is known once it is mapped, off the hot path)
     """
     CREATE INDEX webhooks_state_time ON webhooks(state, received_at);
     DROP INDEX webhooks_state;
-    CREATE INDEX webhooks_type_time ON webhooks(event_type, received_at);
+    CREATE INDEX webhooks_type_time ON webhooks(event_type, received_at) WHERE event_type IS NOT NULL;
     CREATE INDEX events_state_time ON events(state, received_at);
     CREATE INDEX events_event_id ON events(event_id);
     CREATE TABLE attempts (
@@ -1274,7 +1276,7 @@ class SQLiteStore:
         """The distinct event types stored: one index step per type (a skip scan), not a table scan."""
         rows = self._read(
             lambda c: c.execute(
-                "WITH RECURSIVE t(x) AS (SELECT min(event_type) FROM webhooks UNION ALL "
+                "WITH RECURSIVE t(x) AS (SELECT min(event_type) FROM webhooks WHERE event_type IS NOT NULL UNION ALL "
                 "SELECT (SELECT min(event_type) FROM webhooks WHERE event_type > t.x) FROM t WHERE t.x IS NOT NULL) "
                 "SELECT x FROM t WHERE x IS NOT NULL"
             ).fetchall()
