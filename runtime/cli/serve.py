@@ -34,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--no-watch", action="store_true", help="do not reload on .map file changes (SIGHUP still works)")
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (PAYMAP_LOG_LEVEL)")
+    p.add_argument(
+        "--console-token-file",
+        type=Path,
+        metavar="FILE",
+        help="serve the operator console at /console behind the token in FILE (PAYMAP_CONSOLE_TOKEN; a file "
+        "keeps the token out of the process list); see docs/console.md",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,8 +54,20 @@ def run(args: argparse.Namespace) -> int:
     from runtime.relay.service import Relay
     from runtime.relay.store import StoreError
 
+    console_token = None
+    if args.console_token_file is not None:
+        try:
+            console_token = args.console_token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"paymap serve: cannot read the console token from {args.console_token_file}: "
+                  f"{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            return 2
+        if not console_token:
+            print(f"paymap serve: {args.console_token_file} is empty: put the console token in it", file=sys.stderr)
+            return 2
     try:
         settings = load_settings(
+            console_token=console_token,
             mappings=args.mappings,
             host=args.host,
             port=args.port,

@@ -19,7 +19,17 @@ import pytest
 from runtime.relay import console
 from runtime.relay.config import SettingsError, load_settings
 
-from .harness import MAPPINGS, Double, RelayServer, wait_until
+from .harness import (
+    MAPPINGS,
+    SECRET,
+    Double,
+    RelayProcess,
+    RelayServer,
+    free_port,
+    relay_env,
+    run_cli,
+    wait_until,
+)
 
 MakeRelay = Callable[..., RelayServer]
 TOKEN = "console-token-for-tests-0123456789"
@@ -372,3 +382,33 @@ def test_the_event_key_is_never_shown(double: Double, make_relay: MakeRelay, map
     detail = relay.http.get("/console/api/webhooks/msg_key", headers=headers).text
     for text in (overview, detail):
         assert key[:6] not in text and "(key hidden)" in text
+
+
+def test_serve_takes_the_token_from_a_file(tmp_path: Path, double: Double) -> None:
+    token_file = tmp_path / "console-token"
+    token_file.write_text(TOKEN + "\n")
+    env = relay_env(tmp_path / "relay.sqlite3", free_port(), double.url)
+    proc = RelayProcess(MAPPINGS, env, tmp_path / "relay.log", "--console-token-file", str(token_file))
+    try:
+        with httpx.Client(base_url=proc.url, timeout=20, follow_redirects=False) as client:
+            assert client.get("/console/api/overview").status_code == 401
+            login = client.post("/console/login", data={"token": TOKEN})
+            assert login.status_code == 303
+            assert client.get("/console/api/overview").status_code == 200
+    finally:
+        proc.stop()
+    assert TOKEN not in " ".join(proc.proc.args)  # not in the process list
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    (None, "cannot read the console token from"),
+    ("   \n", "is empty: put the console token in it"),
+    ("short", "PAYMAP_CONSOLE_TOKEN must be at least 16 characters"),
+])
+def test_serve_refuses_a_bad_token_file(tmp_path: Path, content: str | None, needle: str) -> None:
+    token_file = tmp_path / "console-token"
+    if content is not None:
+        token_file.write_text(content)
+    result = run_cli("serve", str(MAPPINGS), "--db", str(tmp_path / "x.sqlite3"), "--console-token-file",
+                     str(token_file), env={"DODO_PAYMENTS_WEBHOOK_KEY": SECRET})
+    assert result.returncode == 2 and needle in result.stderr and "Traceback" not in result.stderr
