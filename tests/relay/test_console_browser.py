@@ -110,11 +110,14 @@ def test_an_operator_finds_fixes_and_replays_a_failed_webhook(
     assert page.get_by_test_id("count-delivered").inner_text() == "2"
     assert "delivering" in page.get_by_test_id("sender").inner_text()
     page.screenshot(path=str(shots / "console-overview.png"), full_page=True)
+    # the overview follows the relay while it is open (it refreshes itself every 10 s)
+    assert relay.send("payment.succeeded", "msg_paid_3").status_code == 200
+    page.wait_for_selector("[data-testid=count-delivered] >> text=3", timeout=TIMEOUT_MS)
 
     # find the failed webhook through the list's filter
     page.click("header >> text=Events")
     _ready(page)
-    assert page.get_by_test_id("row").count() == 4
+    assert page.get_by_test_id("row").count() == 5
     page.select_option("[data-testid=filter-state]", "failed")
     page.click("form[data-testid=filters] button[type=submit]")
     _ready(page)

@@ -126,10 +126,19 @@ function counts(title, data, states, hrefFor) {
       el("td", {}, hrefFor ? link(hrefFor(s), s) : s), el("td", { class: "num", "data-testid": `count-${s}` }, String(data[s] ?? 0))))));
 }
 
-async function overview() {
-  frame("overview", el("p", { class: "muted" }, "loading…"));
+const REFRESH_MS = 10_000; // the overview follows the relay while it is open
+let refreshTimer = null;
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => (document.visibilityState === "visible" ? overview({ quiet: true }) : scheduleRefresh()), REFRESH_MS);
+}
+
+async function overview({ quiet = false } = {}) {
+  if (!quiet) frame("overview", el("p", { class: "muted" }, "loading…"));
   let o;
-  try { o = await api("overview"); } catch (err) { frame("overview", problem(err)); return; }
+  try { o = await api("overview"); } catch (err) { if (!quiet) frame("overview", problem(err)); return; }
+  if (location.pathname.slice(PREFIX.length) !== "/" && location.pathname !== PREFIX) return; // navigated away
+  scheduleRefresh();
   const s = o.sender;
   const reload = o.mappings.last_reload;
   const byState = (s) => `${PREFIX}/events?state=${s}`;
@@ -331,6 +340,7 @@ function go(href) {
 }
 
 async function route() {
+  clearTimeout(refreshTimer);
   const path = location.pathname.slice(PREFIX.length);
   document.body.dataset.ready = "no";
   if (path.startsWith("/events/")) await eventPage(decodeURIComponent(path.slice("/events/".length)));
