@@ -191,8 +191,9 @@ class Workspace:
             if cached is not None:
                 others.append(cached)
                 order.append(other)
-        if name not in order:
+        if name not in order:  # a new file: where `paymap check` will find it once saved
             order.append(name)
+            order.sort(key=lambda k: walk_order(Path(self.rel(k))))
         own_diags = Diagnostics()
         current = _parse_file(text, name, own_diags, None)
         parsed = {c.parsed.source.path: c.parsed for c in others}
@@ -399,6 +400,11 @@ class Workspace:
 
 
 # --- helpers shared with the API ------------------------------------------------------------
+
+
+def walk_order(rel: Path) -> list[tuple[int, str]]:
+    """Sort key giving ``walk_files``' order: a directory's files (sorted), then its subdirectories."""
+    return [(1, d) for d in rel.parts[:-1]] + [(0, rel.name)]
 
 
 def check_text(text: Any, what: str, limit: int) -> None:

@@ -252,3 +252,38 @@ def test_a_call_past_its_deadline_is_stopped_and_the_worker_restarted(tmp_path: 
         assert status == "ok" and result["diagnostics"] == []
     finally:
         worker.close()
+
+
+def test_a_new_file_is_routed_where_paymap_check_will_find_it(tmp_path: Path) -> None:
+    root = copy_mappings(tmp_path / "m")
+    (root / "sub").mkdir()
+    ws = Workspace(root)
+    rule = 'on "payment.succeeded"\nname = "mine"\n'
+    for rel in ("a_first.map", "sub/z.map", "zz_last.map"):
+        unsaved = ws.compile(rel, rule)
+        (root / rel).write_text(rule)
+        saved = compile_paths([str(root)])
+        (root / rel).unlink()
+        assert [f.source.path for f in unsaved.result.files] == [f.source.path for f in saved.files]
+        assert [(d.code, d.span.file, d.span.line) for d in unsaved.result.diagnostics] == \
+            [(d.code, d.span.file, d.span.line) for d in saved.diagnostics]
+
+
+def test_other_files_with_errors_are_counted_and_left_out(tmp_path: Path) -> None:
+    root = copy_mappings(tmp_path / "m")
+    (root / "broken.map").write_text('on "payment.failed"\nname = data.nope\n')
+    ws = Workspace(root)
+    compiled = ws.compile("payment.map", (root / "payment.map").read_text())
+    others = ws.diagnostics_json(compiled)["others"]
+    assert [(d["code"], d["path"], d["line"]) for d in others] == [("M201", "broken.map", 2)]
+    out = ws.apply(PAYMENT.decode() if PAYMENT else "")
+    assert out["kind"] == "events" and out["left_out"] == ["broken.map"]
+
+
+def test_an_empty_directory_has_nothing_mapped(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    assert ws.files() == []
+    rows = ws.coverage()["types"]
+    assert len(rows) == 48 and {r["status"] for r in rows} == {"unmapped"}
+    compiled = ws.compile("first.map", ws.template("payment.succeeded"))
+    assert not compiled.result.diagnostics

@@ -29,8 +29,10 @@ MAPPING = [
 ]
 
 
-@pytest.fixture(scope="module")  # not session: a live sync Playwright loop breaks later asyncio tests
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One browser for this module's tests. Not for the session: while Playwright's sync API is
+    open, the main thread counts as running an event loop, and later tests' asyncio.run() fail."""
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         message = f"{CHROMIUM} is missing: `make browser` installs Debian's chromium"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -168,6 +170,12 @@ def test_a_newcomer_maps_a_payment_and_saves_it(page: Any, site: Playground, sho
 
 
 def test_hostile_bodies_and_mappings_get_clear_errors(page: Any, shots: Path) -> None:
+    # a mapping that fails on this body: the error at its line, in the output and in the editor
+    set_editor_text(page, 'on "payment.succeeded"\nname = "x"\ndata.n = int(data.customer.email)\n')
+    idle(page)
+    error = page.inner_text("[data-testid=runtime-error]")
+    assert error.startswith("runtime error at payment.map:3:") and "in `data.n`" in error
+    assert page.locator(".cm-lintRange-error").count() == 1
     before = page.input_value("[data-testid=body]")
     page.evaluate("() => { const dt = new DataTransfer(); dt.setData('text/plain', 'x'.repeat(50 * 1024 * 1024));"
                   " document.getElementById('body').dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt,"

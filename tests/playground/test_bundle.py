@@ -46,6 +46,8 @@ def test_the_page_loads_only_local_files() -> None:
 def test_the_static_files_are_package_data() -> None:
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = config["tool"]["setuptools"]
-    assert "runtime.playground" in setuptools["packages"] and "runtime.web" in setuptools["packages"]
-    assert setuptools["package-data"]["runtime.web"] == ["static/*"]
+    assert {"runtime.playground", "runtime.web", "runtime.web.static"} <= set(setuptools["packages"])
+    shipped = setuptools["package-data"]["runtime.web.static"]
+    for f in STATIC.iterdir():
+        assert any(f.match(pattern) for pattern in shipped), f"{f.name} is not package data"
     assert (WEB / "package-lock.json").is_file()

@@ -470,6 +470,14 @@ function renderFiles(selected) {
 
 async function openFile(path) {
   if (S.path) S.buffers.set(S.path, view.state.doc.toString());
+  if (S.saved.get(path) === null && S.buffers.has(path)) { // a new file, not saved yet
+    S.path = path;
+    setText(S.buffers.get(path));
+    renderExamples({ file: null, examples: [] });
+    renderFiles(path);
+    markDirty();
+    return;
+  }
   try {
     const got = await call("open", { path });
     S.path = path;
