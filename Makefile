@@ -8,10 +8,11 @@ DEV_SECRET := paymap-data/dev-webhook-secret
 
 .PHONY: setup run sample test lint bench clean browser web screenshots playground
 
-$(STAMP): pyproject.toml
+# Installs the exact versions in constraints.txt (what CI tested); see docs/relay.md "Dependencies".
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -24,9 +25,9 @@ run: $(STAMP)
 	  [ -s $(DEV_SECRET) ] || (umask 077; echo "whsec_$$(head -c 32 /dev/urandom | base64)" > $(DEV_SECRET)); \
 	  echo "paymap: DODO_PAYMENTS_WEBHOOK_KEY is not set; using the local secret in $(DEV_SECRET)"; \
 	  echo "        (try it: make sample; for Dodo, set DODO_PAYMENTS_WEBHOOK_KEY to your endpoint's secret)"; \
-	  DODO_PAYMENTS_WEBHOOK_KEY=$$(cat $(DEV_SECRET)) $(BIN)/paymap serve mappings/; \
+	  DODO_PAYMENTS_WEBHOOK_KEY=$$(cat $(DEV_SECRET)) exec $(BIN)/paymap serve mappings/; \
 	else \
-	  $(BIN)/paymap serve mappings/; \
+	  exec $(BIN)/paymap serve mappings/; \
 	fi
 
 # The playground: edit mappings/ in the browser and see the Inngest events as you type (docs/playground.md).

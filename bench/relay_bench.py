@@ -213,17 +213,18 @@ def start_bare() -> tuple[subprocess.Popen[bytes], int]:
 
 
 def start_relay(workdir: Path, double_url: str, extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
+    port, ops_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
     env.update({"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, "PAYMAP_DB": str(workdir / "relay.sqlite3"),
-                "PAYMAP_PORT": str(port), "INNGEST_DEV": double_url, "PAYMAP_WATCH": "0", **extra})
+                "PAYMAP_PORT": str(port), "PAYMAP_OPS_PORT": str(ops_port), "INNGEST_DEV": double_url,
+                "PAYMAP_WATCH": "0", **extra})
     log = (workdir / "relay.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from runtime.cli import main; sys.exit(main())", "serve",
          str(ROOT / "mappings")],
         env=env, stdout=log, stderr=log, cwd=ROOT,
     )
-    wait_http(f"http://127.0.0.1:{port}/readyz")
+    wait_http(f"http://127.0.0.1:{ops_port}/readyz")
     return proc, port
 
 

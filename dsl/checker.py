@@ -143,6 +143,7 @@ class _RuleDiags(Diagnostics):
         super().__init__()
         self.items = target.items
         self._seen: set[tuple[str, str, Span | None]] = set()
+        self.via: str | None = None  # on a shared line: which rule it was checked for
 
     def _add(self, code: str, severity: Severity, span: Span, message: str,
              help: str | None, label: str | None, fix: Fix | None) -> None:
@@ -150,6 +151,8 @@ class _RuleDiags(Diagnostics):
         if key in self._seen:
             return
         self._seen.add(key)
+        if self.via is not None:
+            label = f"{label} ({self.via})" if label else self.via
         super()._add(code, severity, span, message, help, label, fix)
 
 
@@ -215,6 +218,10 @@ class Checker:
             self.diags.warning("M503", rule.span, f"the rule for {rule.label} has no statements",
                                help="add assignments such as `name = \"...\"`, or `drop` to ignore these events")
         for stmt in rule.body:
+            if isinstance(self.diags, _RuleDiags):
+                self.diags.via = None if stmt.origin is None else \
+                    f"in the rule at {rule.span.file}:{rule.span.line}, from " + \
+                    ("its file's defaults" if stmt.origin.group is None else f"group {stmt.origin.group}")
             if isinstance(stmt, n.Let):
                 ty, alias = self._expr_alias(stmt.value)
                 if stmt.name in scope.lets:
@@ -239,6 +246,8 @@ class Checker:
                     unconditional_drop = True
                 else:
                     self._condition(stmt.cond, "the `drop if` condition")
+        if isinstance(self.diags, _RuleDiags):
+            self.diags.via = None
         for name, (let, _ty, _alias) in scope.lets.items():
             if name not in scope.used:
                 self.diags.warning("M600", let.name_span, f"`{name}` is defined but never used",
@@ -555,7 +564,7 @@ class Checker:
             help = f"did you mean `{guess}`?"
         else:
             help = "input fields start at " + ", ".join(f"`{r}`" for r in sorted(roots)) + \
-                   "; names come from `let`"
+                   "; names come from `let`, or from a `const` in a .map file compiled with this one"
         if e.name in ("True", "False", "None", "undefined", "nil", "NULL"):
             help = "write `true`, `false` or `null`"
         self.diags.error("M200", e.span, f"unknown name `{e.name}`", help=help)
@@ -817,6 +826,9 @@ class Checker:
         if fn.lambda_param is not None and nargs > fn.lambda_param and not isinstance(e.args[fn.lambda_param], n.Lambda):
             self.diags.error("M205", e.args[fn.lambda_param].span,
                              f"`{fn.name}` needs a function of each item here, e.g. `{fn.name}(list, x -> x.id)`")
+        if fn.name == "required" and e.args and id(e.args[0]) in self.facts.input_paths:
+            # `money(required(data.total_amount), ...)` still names its input in run-time errors
+            self.facts.input_paths[id(e)] = self.facts.input_paths[id(e.args[0])]
         return self._call_type(fn, arg_types)
 
     def _lambda_arg(self, fn: Builtin, call: n.Call, arg: n.Expr) -> T.Ty:

@@ -22,6 +22,8 @@ CODES: dict[str, Code] = {
     "M110": Code("file defines no rules", "warning"),
     "M120": Code("input schema or samples cannot be read", "error"),
     "M121": Code("misplaced or repeated `input` declaration", "error"),
+    "M130": Code("invalid `const` declaration", "error"),
+    "M131": Code("invalid group, `defaults` or `use`", "error"),
     # M2xx: names, functions, arguments
     "M200": Code("unknown name", "error"),
     "M201": Code("unknown input field", "error"),
@@ -63,4 +65,10 @@ CODES: dict[str, Code] = {
     "M602": Code("unreachable match arm", "warning"),
     "M603": Code("value may be missing or null where one is needed", "warning"),
     "M604": Code("comparison with a value the field never has", "warning"),
+    "M605": Code("group never used", "warning"),
+    # M7xx: `paymap export` / `paymap check --target`: what the JavaScript targets cannot take
+    "M700": Code("cannot be exported to JavaScript", "error"),
+    "M701": Code("several events from one body", "error"),
+    "M702": Code("export too large, or empty", "error"),
+    "M703": Code("no event `id` for Dodo's retries", "warning"),
 }

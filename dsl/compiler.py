@@ -6,6 +6,7 @@ Never raises for bad input: every problem is a diagnostic in the result.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from dsl.diagnostics import Diagnostic, Diagnostics, Severity
 from dsl.parser import parse
 from dsl.routing import best_specificity, select
 from dsl.schema import EnvelopeSchema, InputSchema, SchemaLoadError, dodo_schema, load_input_schema
+from dsl.shared import declarations, expand_module
 from dsl.source import SourceFile, Span, decode_source
 
 MAP_SUFFIX = ".map"
@@ -38,6 +40,9 @@ class CompiledFile:
 class CompileResult:
     files: list[CompiledFile]
     diagnostics: list[Diagnostic]
+    # files read only for their `const`s and groups (beside a file compiled on its own)
+    extra_sources: dict[str, SourceFile] = field(default_factory=dict)
+    constants: dict[str, n.Expr] = field(default_factory=dict)  # every `const`, other constants inlined
 
     @property
     def ok(self) -> bool:
@@ -45,7 +50,7 @@ class CompileResult:
 
     @property
     def sources(self) -> dict[str, SourceFile]:
-        return {f.source.path: f.source for f in self.files}
+        return {**self.extra_sources, **{f.source.path: f.source for f in self.files}}
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -110,8 +115,9 @@ def find_map_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
 
 def compile_text(text: str, path: str, diags: Diagnostics, schema: InputSchema | None = None,
                  *, generate: bool = True) -> CompiledFile:
-    """Compile one file's text (rule precedence is worked out within the file)."""
+    """Compile one file's text (rule precedence, constants and groups are worked out within the file)."""
     parsed = _parse_file(text, path, diags, schema)
+    expand_module(parsed.module, declarations([parsed.module], lambda _file: parsed.diags), parsed.diags)
     return _check_file(parsed, diags, None, generate=generate)
 
 
@@ -145,7 +151,7 @@ def _check_file(parsed: _Parsed, diags: Diagnostics, routes: dict[int, frozenset
                   help="use `let` to name intermediate values")
         diags.extend(own)
         return CompiledFile(source, n.Module(path, []), [], checker.facts, schema=used)
-    if not module.rules and not own.has_errors:
+    if not module.rules and not module.consts and not module.groups and not own.has_errors:
         own.warning("M110", Span(path, 1, 1, 1, 1), "this file defines no rules",
                     help='start a rule with a line such as `on "payment.succeeded"`')
     compiled = CompiledFile(source, module, rules, checker.facts, schema=used)
@@ -217,12 +223,56 @@ def compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema |
             slots.append(CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts()))
             continue
         slots.append(_parse_file(text, name, diags, schema))
+    parsed = [p for p in slots if isinstance(p, _Parsed)]
+    extra = _neighbours(paths, files)
+    own = {p.source.path: p.diags for p in parsed}
+    decl = declarations([*(p.module for p in parsed), *(m for m, _ in extra.values())],
+                        lambda file: own.get(file, diags))
+    for p in parsed:
+        expand_module(p.module, decl, p.diags)
     # which rule receives which event type depends on every file: work it out before checking
     routes = effective_types([(r, p.schema) for p in slots if isinstance(p, _Parsed) for r in p.module.rules])
     compiled = [p if isinstance(p, CompiledFile) else _check_file(p, diags, routes, generate=generate, allow=allowed)
                 for p in slots]
     check_routing(compiled, diags, schema)
-    return CompileResult(compiled, diags.sorted())
+    return CompileResult(compiled, _once(diags.sorted()), {path: src for path, (_, src) in extra.items()}, decl.values)
+
+
+def _once(items: list[Diagnostic]) -> list[Diagnostic]:
+    """Each diagnostic once: a shared line checked for several rules reports one mistake once."""
+    seen: set[tuple[str, Severity, Span, str]] = set()
+    out = []
+    for d in items:
+        key = (d.code, d.severity, d.span, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+_DECLARES = re.compile(r"^[ \t]*(?:const|group|use)\b", re.M)  # worth parsing: declares or uses a group
+
+
+def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) -> dict[str, tuple[n.Module, SourceFile]]:
+    """The other ``.map`` files beside each file named on its own, parsed for their constants and
+    groups (and their `use` lines, so a group is not reported unused): a directory's files share
+    them, also when one of them is checked or run alone."""
+    named = {Path(p) for p in paths if Path(p).is_file()}
+    taken = {str(f) for f in files}
+    out: dict[str, tuple[n.Module, SourceFile]] = {}
+    for parent in sorted({f.parent for f in named}):
+        for other in sorted(parent.glob("*" + MAP_SUFFIX)):
+            name = str(other)
+            if name in taken or name in out or not other.is_file():
+                continue
+            try:
+                text, bad = decode_source(name, other.read_bytes())
+            except OSError:
+                continue
+            if bad is None and _DECLARES.search(text):
+                module = parse(text, name, Diagnostics())  # its own mistakes show when it is checked
+                out[name] = (module, SourceFile(name, text))
+    return out
 
 
 def check_routing(files: Sequence[CompiledFile], diags: Diagnostics, schema: InputSchema | None = None) -> None:

@@ -14,9 +14,10 @@ parser with ``keep_all_tokens`` knows each token's rule, e.g. whether ``{`` open
   of those lines; elsewhere a trailing comment follows its line after two spaces;
 * no indentation of statements; inside brackets an expression keeps the author's line breaks and
   is indented four spaces per open bracket; a ``\\`` continuation is kept (indented four spaces);
-* at most one blank line; exactly two before every ``on`` line but the file's first (counting the
-  comment lines directly above it as part of the rule); one after every ``on`` line; none at the
-  start of the file; no trailing white space;
+* at most one blank line; exactly two before every ``on``, ``group`` and ``defaults`` line but the
+  file's first (counting the comment lines directly above it as part of the block); one after each
+  of them; none at the start of the file; no trailing white space; ``const`` lines align like
+  assignments;
   ``\\n`` line ends; one newline at the end.
 
 After formatting, the result is parsed again and must give the same syntax tree and the same
@@ -150,7 +151,7 @@ def normalize_string(raw: str) -> str:
 
 @dataclass(slots=True)
 class _Stmt:
-    kind: str  # on_stmt | let_stmt | assign_stmt | drop_stmt
+    kind: str  # on_stmt | group_stmt | defaults_stmt | let_stmt | assign_stmt | drop_stmt | use_stmt | ...
     toks: list[_Tok]
     line: int
     end_line: int
@@ -170,6 +171,7 @@ class _CommentLine:
 
 
 _Unit = _Stmt | _CommentLine
+_HEADERS = ("on_stmt", "group_stmt", "defaults_stmt")  # lines that start a block: a rule or shared lines
 
 
 def _space(p: _Tok, t: _Tok) -> str:
@@ -283,11 +285,11 @@ class _Layout:
             gap = units[i].line - units[i - 1].end_line - 1
             blanks[i] = 1 if gap > 0 else 0
             prev = units[i - 1]
-            if isinstance(prev, _Stmt) and prev.kind == "on_stmt":
+            if isinstance(prev, _Stmt) and prev.kind in _HEADERS:
                 blanks[i] = 1
         first_rule = True
         for i, u in enumerate(units):
-            if not (isinstance(u, _Stmt) and u.kind == "on_stmt"):
+            if not (isinstance(u, _Stmt) and u.kind in _HEADERS):
                 continue
             head = i  # the comment lines directly above an `on` line belong to it
             while head > 0 and isinstance(units[head - 1], _CommentLine) and \
@@ -319,7 +321,7 @@ class _Layout:
             block.clear()
 
         for u, b in zip(units, blanks, strict=True):
-            is_eq = isinstance(u, _Stmt) and u.kind in ("assign_stmt", "let_stmt")
+            is_eq = isinstance(u, _Stmt) and u.kind in ("assign_stmt", "let_stmt", "const_stmt")
             if not is_eq or b:
                 flush()
             if is_eq:

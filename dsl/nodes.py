@@ -122,8 +122,21 @@ class Call(Expr):
 
 
 @dataclass(eq=False, slots=True)
+class Origin:
+    """Where a statement of a rule was written when it is not the rule's own: a group or the file's
+    defaults (set by :mod:`dsl.shared`; ``paymap run --explain`` shows it)."""
+
+    group: str | None  # None: the file's `defaults`
+    span: Span  # the `group NAME` / `defaults` line
+
+
+@dataclass(eq=False, slots=True)
 class Stmt:
     span: Span
+    # set on the statements dsl.shared copies into a rule: the group they come from, and the
+    # constants their expressions read (name, the `const` line)
+    origin: Origin | None = field(default=None, kw_only=True)
+    consts: tuple[tuple[str, Span], ...] = field(default=(), kw_only=True)
 
 
 @dataclass(eq=False, slots=True)
@@ -147,6 +160,38 @@ class Assign(Stmt):
 @dataclass(eq=False, slots=True)
 class Drop(Stmt):
     cond: Expr | None
+
+
+@dataclass(eq=False, slots=True)
+class Use(Stmt):
+    """``use customer, envelope``: the statements of these groups, here (expanded by dsl.shared)."""
+
+    names: list[str]
+    name_spans: list[Span]
+
+
+@dataclass(eq=False, slots=True)
+class Const:
+    """``const prefix = "dodo/"``: a value every file compiled together can read by its name."""
+
+    name: str
+    name_span: Span
+    value: Expr
+    span: Span
+
+
+@dataclass(eq=False, slots=True)
+class Group:
+    """``group NAME`` (or ``defaults``, with no name) and the statements under it, shared by rules."""
+
+    name: str | None  # None: the file's `defaults`, which every rule of the file uses first
+    span: Span  # the header line
+    body: list[Stmt] = field(default_factory=list)
+    name_span: Span | None = None
+
+    @property
+    def label(self) -> str:
+        return "defaults" if self.name is None else f"group {self.name}"
 
 
 @dataclass(eq=False, slots=True)
@@ -183,6 +228,8 @@ class Module:
     file: str
     rules: list[Rule]
     inputs: list[InputDecl] = field(default_factory=list)
+    consts: list[Const] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)  # `defaults` included, as a group without a name
 
 
 def path_text(expr: Expr) -> str | None:

@@ -127,6 +127,10 @@ _TERMINAL_WORDS = {
     "UNDERSCORE": "`_`",
     "_ON": "`on`",
     "_INPUT": "`input`",
+    "_CONST": "`const`",
+    "_GROUP": "`group`",
+    "_DEFAULTS": "`defaults`",
+    "_USE": "`use`",
     "ALSO": "`also`",
     "_LET": "`let`",
     "_DROP": "`drop`",
@@ -334,30 +338,54 @@ class _Builder:
         return _ESCAPE_RE.sub(repl, raw) if "\\" in raw else raw
 
     def module(self, tree: Tree[Token]) -> n.Module:
-        rules: list[n.Rule] = []
-        inputs: list[n.InputDecl] = []
+        module = n.Module(self.file, [])
+        block: n.Rule | n.Group | None = None  # where the next statement goes
         for stmt_tree in tree.children:
             if not isinstance(stmt_tree, Tree):
                 continue
-            if stmt_tree.data == "on_stmt":
-                rules.append(self.on_stmt(stmt_tree, len(rules)))
-                continue
-            if stmt_tree.data == "input_stmt":
+            kind = stmt_tree.data
+            if kind == "on_stmt":
+                block = self.on_stmt(stmt_tree, len(module.rules))
+                module.rules.append(block)
+            elif kind in ("group_stmt", "defaults_stmt"):
+                block = self.group_stmt(stmt_tree)
+                module.groups.append(block)
+            elif kind == "input_stmt":
                 decl = self.input_stmt(stmt_tree)
-                if rules:
+                if module.rules:
                     self.diags.error("M121", decl.span, "`input` must come before the first rule",
                                      help="move this line to the top of the file: it applies to every rule in it")
                 elif decl.kind in _INPUT_KINDS:
-                    inputs.append(decl)
-                continue
-            stmt = self.stmt(stmt_tree)
-            if not rules:
-                self.diags.error("M104", stmt.span, "this statement is not inside a rule",
-                                 help='start the rule with a line such as `on "payment.succeeded"`')
-                continue
-            rules[-1].body.append(stmt)
-            rules[-1].span = rules[-1].span  # the `on` line stays the rule's span
-        return n.Module(self.file, rules, inputs)
+                    module.inputs.append(decl)
+            elif kind == "const_stmt":
+                const = self.const_stmt(stmt_tree)
+                if block is not None:
+                    where = "rule" if isinstance(block, n.Rule) else block.label
+                    self.diags.error("M130", const.span, f"`const` must come before the first rule or group "
+                                                         f"(this one is inside the {where} at line {block.span.line})",
+                                     help="move this line to the top of the file: a constant is not part of a rule")
+                else:
+                    module.consts.append(const)
+            else:
+                stmt = self.stmt(stmt_tree)
+                if block is None:
+                    self.diags.error("M104", stmt.span, "this statement is not inside a rule",
+                                     help='start the rule with a line such as `on "payment.succeeded"`')
+                else:
+                    block.body.append(stmt)
+        return module
+
+    def const_stmt(self, t: Tree[Token]) -> n.Const:
+        name_tok, value = t.children
+        assert isinstance(name_tok, Token)
+        return n.Const(str(name_tok), self.span(name_tok), self.expr(value), self.span(t))
+
+    def group_stmt(self, t: Tree[Token]) -> n.Group:
+        if t.data == "defaults_stmt":
+            return n.Group(None, self.span(t))
+        (name_tok,) = t.children
+        assert isinstance(name_tok, Token)
+        return n.Group(str(name_tok), self.span(t), [], self.span(name_tok))
 
     def input_stmt(self, t: Tree[Token]) -> n.InputDecl:
         kind_tok, path_tok = t.children
@@ -400,6 +428,9 @@ class _Builder:
         if t.data == "drop_stmt":
             cond = self.expr(t.children[0]) if t.children else None
             return n.Drop(self.span(t), cond)
+        if t.data == "use_stmt":
+            toks = [c for c in t.children if isinstance(c, Token)]
+            return n.Use(self.span(t), [str(c) for c in toks], [self.span(c) for c in toks])
         raise AssertionError(t.data)
 
     def expr(self, t: Tree[Token] | Token) -> n.Expr:

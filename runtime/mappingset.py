@@ -8,6 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsl import nodes as n
 from dsl.codegen import GeneratedModule, Site
 from dsl.compiler import (
     CompiledFile,
@@ -21,7 +22,8 @@ from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.render import render_text, summary
 from dsl.routing import select
 from dsl.schema import InputSchema
-from dsl.source import Span
+from dsl.shared import NOT_LITERAL, constant_value
+from dsl.source import SourceFile, Span
 from runtime.errors import CompileError, MappingError
 from runtime.values import Fault, show
 
@@ -63,6 +65,8 @@ class Step:
     label: str
     source: str
     value: Any
+    origin: str | None = None  # "group customer (mappings/payment.map:12)": where a shared line comes from
+    consts: tuple[str, ...] = ()  # "prefix = \"\" (mappings/_settings.map:3)": the constants it read
 
 
 @dataclass(slots=True)
@@ -88,6 +92,14 @@ class MappingSet:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return self.result.diagnostics
+
+    def constant(self, name: str) -> object:
+        """The value of the ``const`` called ``name`` when it is made of literals; KeyError when
+        there is no such constant, ValueError when its value is computed."""
+        value = constant_value(self.result.constants[name])
+        if value is NOT_LITERAL:
+            raise ValueError(f"the constant `{name}` is computed, not a literal value")
+        return value
 
     @property
     def files(self) -> list[str]:
@@ -145,12 +157,13 @@ class MappingSet:
             assert gen is not None
             labels = gen.trace_labels[rule.index]
             steps: list[Step] = []
+            body = {stmt.span: stmt for stmt in traced.rules[rule.index].rule.body}
+            sources = self.result.sources
 
             def record(i: int, value: Any, _labels: Any = labels, _steps: list[Step] = steps,
-                       _src: Any = traced.source) -> None:
+                       _body: dict[Span, n.Stmt] = body, _sources: dict[str, SourceFile] = sources) -> None:
                 span, label = _labels[i]
-                text = " ".join(_src.line_text(ln).strip() for ln in range(span.line, span.end_line + 1))
-                _steps.append(Step(span, label, text, value))
+                _steps.append(_step(span, label, value, _body.get(span), _sources))
 
             fn = traced.functions[rule.index]
             try:
@@ -161,6 +174,24 @@ class MappingSet:
                              event_type)
                 out.append(Explanation(rule, steps, None, err))
         return out
+
+
+def _step(span: Span, label: str, value: Any, stmt: n.Stmt | None, sources: dict[str, SourceFile]) -> Step:
+    """One traced statement, with where its text, its group and its constants were written."""
+
+    def text(sp: Span) -> str:
+        src = sources.get(sp.file)
+        if src is None:
+            return ""
+        return " ".join(src.line_text(ln).strip() for ln in range(sp.line, sp.end_line + 1))
+
+    origin = consts = None
+    if stmt is not None and stmt.origin is not None:
+        where = stmt.origin
+        origin = f"{'defaults' if where.group is None else 'group ' + where.group} ({where.span.file}:{where.span.line})"
+    if stmt is not None and stmt.consts:
+        consts = tuple(f"{text(sp).removeprefix('const ').strip()} ({sp.file}:{sp.line})" for _, sp in stmt.consts)
+    return Step(span, label, text(span), value, origin, consts or ())
 
 
 def _event_type(payload: Any) -> str:

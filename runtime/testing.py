@@ -30,7 +30,8 @@ import yaml
 
 from dsl import nodes as n
 from dsl.compiler import walk_files
-from dsl.diagnostics import suggest
+from dsl.diagnostics import Diagnostics, suggest
+from dsl.parser import parse
 from runtime import samples, testyaml
 from runtime.errors import CompileError, MappingError
 from runtime.mappingset import MappingSet, Rule, load
@@ -41,7 +42,7 @@ MISSING_MARK = "~missing"
 ANY_MARK = "~any"
 DELETE_MARK = "~delete"
 
-FILE_KEYS = ("tests", "mappings")
+FILE_KEYS = ("tests", "mappings", "name_prefix")
 CASE_KEYS = ("name", "sample", "input", "input_file", "patch", "headers", "expect", "expect_error", "exact")
 _INPUT_KEYS = ("sample", "input", "input_file")
 
@@ -119,6 +120,8 @@ class CaseFile:
     text: str = ""
     doc: Doc | None = None
     mappings: Path | None = None
+    # a `const` whose value starts every event name: the expected names are written without it
+    name_prefix: str | None = None
     cases: list[Case] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -138,6 +141,7 @@ class Actual:
     producers: list[Rule] = field(default_factory=list)  # the rule behind each event
     dropped_by: list[Rule] = field(default_factory=list)
     error: MappingError | None = None
+    name_prefix: str = ""  # the test file's `name_prefix` constant's value
 
     def describe(self) -> str:
         if self.kind == "error":
@@ -190,11 +194,14 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
             files = sorted(_walk(p))
             found.extend(q for q in files if q.name.endswith(TEST_SUFFIX))
             names = {q.name for q in files}
-            untested.extend(q for q in files if q.suffix == ".map" and _test_name(q) not in names)
+            untested.extend(q for q in files if q.suffix == ".map" and _test_name(q) not in names and _has_rules(q))
         elif p.is_file() and p.name.endswith(TEST_SUFFIX):
             found.append(p)
         elif p.is_file() and p.suffix == ".map":
             t = p.with_name(_test_name(p))
+            if not t.is_file() and not _has_rules(p):
+                raise UsageError(f"{p} declares constants and groups only: test the files whose rules use them "
+                                 f"(e.g. paymap test {p.parent})")
             if not t.is_file():
                 raise UsageError(f"{p} has no tests: create {t} (see docs/testing.md)")
             found.append(t)
@@ -206,6 +213,17 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
     for f in found:
         unique.setdefault(f, None)
     return list(unique), untested
+
+
+def _has_rules(map_file: Path) -> bool:
+    """Whether a `.map` file has rules to test (a file of `const`s and groups is tested through
+    the rules that use them)."""
+    try:
+        text = map_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    module = parse(text, str(map_file), Diagnostics())
+    return bool(module.rules) or not (module.consts or module.groups)
 
 
 def _walk(root: Path) -> Iterable[Path]:
@@ -270,7 +288,7 @@ def load_file(path: str | os.PathLike[str], text: str | None = None) -> CaseFile
     for key in root:
         if key not in FILE_KEYS:
             problem((key,), f"unknown top-level key {str(key)!r}{_suggest(str(key), FILE_KEYS)}"
-                    " (allowed: tests, mappings)", key=True)
+                    " (allowed: tests, mappings, name_prefix)", key=True)
     cf.mappings = p.parent
     if "mappings" in root:
         m = root["mappings"]
@@ -281,6 +299,12 @@ def load_file(path: str | os.PathLike[str], text: str | None = None) -> CaseFile
             if not target.exists():
                 problem(("mappings",), f"`mappings`: {target} does not exist")
             cf.mappings = target
+    if "name_prefix" in root:
+        prefix = root["name_prefix"]
+        if not isinstance(prefix, str) or not prefix.isidentifier():
+            problem(("name_prefix",), "`name_prefix` must be the name of a `const` of the mappings, e.g. `prefix`")
+        else:
+            cf.name_prefix = prefix
     if "tests" not in root:
         problem((), "missing `tests:` (a list of tests)")
         return cf
@@ -523,8 +547,37 @@ class Runner:
         if isinstance(ms, CompileError):
             return CaseResult(case, "error", message=f"the mappings in {case.file.mappings} do not compile:\n"
                               + ms.rendered.rstrip(), compile_error=ms)
+        prefix = ""
+        if case.file.name_prefix is not None:
+            try:
+                value = ms.constant(case.file.name_prefix)
+            except (KeyError, ValueError) as exc:
+                value = exc
+            if not isinstance(value, str):
+                why = "no such constant" if isinstance(value, KeyError) else \
+                    str(value) if isinstance(value, ValueError) else "its value is not text"
+                line = case.file.doc.line(("name_prefix",)) if case.file.doc else 0
+                return CaseResult(case, "error", message=f"{case.file.display}:{line}: `name_prefix: "
+                                  f"{case.file.name_prefix}`: {why} in {case.file.mappings}")
+            prefix = value
         actual = execute(ms, case.body)
+        actual.name_prefix = prefix
         return compare(case, actual)
+
+
+def _with_prefix(event: Any, prefix: str) -> Any:
+    """An expected event of a file with ``name_prefix``: its name with the prefix."""
+    if prefix and isinstance(event, dict) and isinstance(event.get("name"), str):
+        return {**event, "name": prefix + event["name"]}
+    return event
+
+
+def _without_prefix(event: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """An actual event as a test file with ``name_prefix`` writes it: its name without the prefix."""
+    name = event.get("name")
+    if prefix and isinstance(name, str) and name.startswith(prefix):
+        return {**event, "name": name[len(prefix):]}
+    return event
 
 
 _RUNNER: Runner | None = None
@@ -578,7 +631,7 @@ def compare(case: Case, actual: Actual) -> CaseResult:
     doc = case.file.doc
     for i, (exp, got) in enumerate(zip(case.events, actual.events, strict=True)):
         found: list[tuple[tuple[str | int, ...], Any, Any]] = []
-        _diff(exp, got, (), case.exact, found)
+        _diff(_with_prefix(exp, actual.name_prefix), got, (), case.exact, found)
         rule = actual.producers[i] if i < len(actual.producers) else None
         for keys, e, a in found:
             line = doc.line(("tests", case.index, "expect", i, *keys)) if doc else case.line
@@ -845,7 +898,7 @@ def expectation_of(actual: Actual) -> tuple[str, Any]:
         return "expect_error", actual.error.message
     if actual.kind in ("dropped", "skipped"):
         return "expect", actual.kind
-    return "expect", actual.events
+    return "expect", [_without_prefix(e, actual.name_prefix) for e in actual.events]
 
 
 def _case_edits(case: Case, actual: Actual, node: yaml.MappingNode, doc: Doc) -> list[Edit]:
@@ -861,7 +914,7 @@ def _case_edits(case: Case, actual: Actual, node: yaml.MappingNode, doc: Doc) ->
         assert isinstance(seq, yaml.SequenceNode)
         edits: list[Edit] = []
         for ev_node, exp, got in zip(seq.value, case.events, actual.events, strict=True):
-            _shape_edits(ev_node, exp, got, text, edits)
+            _shape_edits(ev_node, exp, _without_prefix(got, actual.name_prefix), text, edits)
         return edits
     if pair is not None and pair[0].value == key:
         return [testyaml.replace_pair_value(pair[0], pair[1], value, text)]  # same key: only the value

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "docs" / "errors"
 UPDATE = bool(os.environ.get("PAYMAP_UPDATE_GOLDEN"))
 # codes whose mistake is not a .map text (bytes, sizes, paths): their pages explain in prose
-NO_EXAMPLE = {"M103", "M105", "M106"}
-SAYS = "What `paymap check` says:"
+NO_EXAMPLE = {"M103", "M105", "M106", "M702"}
+SAYS = re.compile(r"What `paymap check( --target \w+)?` says:")
 _FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```$", re.S | re.M)
 
 
@@ -39,9 +39,10 @@ def blocks(text: str) -> list[tuple[str, str]]:
     return [(m.group(1).strip(), m.group(2)) for m in _FENCE.finditer(text)]
 
 
-def check_output(tmp: Path, source: str, functions: str | None, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def check_output(tmp: Path, source: str, functions: str | None, capsys: pytest.CaptureFixture[str],
+                 target: str | None = None) -> tuple[int, str]:
     (tmp / "m.map").write_text(source, encoding="utf-8")
-    argv = ["check", "m.map"]
+    argv = ["check", "m.map"] + (["--target", target] if target else [])
     if functions is not None:
         (tmp / "functions.txt").write_text(functions, encoding="utf-8")
         argv += ["--functions", "functions.txt"]
@@ -82,12 +83,15 @@ def test_wrong_example_reports_the_code_as_quoted(code: str, tmp_path: Path, cap
     found = blocks(wrong)
     source = next(body for info, body in found if info == "map")
     functions = next((body for info, body in found if info == "text functions.txt"), None)
-    _, out = check_output(tmp_path, source, functions, capsys)
+    says = SAYS.search(wrong)
+    assert says is not None, f"{path.name}: no \"What `paymap check` says:\" in Wrong"
+    target = says.group(1).split()[-1] if says.group(1) else None
+    _, out = check_output(tmp_path, source, functions, capsys, target)
     assert f"[{code}]" in out, out
-    said = wrong.split(SAYS, 1)[1]
+    said = wrong[says.end():]
     quoted = blocks(said)[0][1]
     if UPDATE and quoted != out:
-        start = text.index(wrong) + wrong.index(SAYS)
+        start = text.index(wrong) + says.start()
         fence = text.index("```text\n", start) + len("```text\n")
         end = text.index("```", fence)
         path.write_text(text[:fence] + out + text[end:], encoding="utf-8")
@@ -105,6 +109,9 @@ def test_right_example_is_clean(code: str, tmp_path: Path, capsys: pytest.Captur
         # an example that needs files next to it (an input schema) is shown as text, not checked
         assert code in {"M120", "M121"}, "a right example"
         return
-    functions = next((body for info, body in blocks(section(text, "Wrong")) if info == "text functions.txt"), None)
-    status, out = check_output(tmp_path, right[0], functions, capsys)
+    wrong = section(text, "Wrong")
+    functions = next((body for info, body in blocks(wrong) if info == "text functions.txt"), None)
+    says = SAYS.search(wrong)
+    target = says.group(1).split()[-1] if says and says.group(1) else None
+    status, out = check_output(tmp_path, right[0], functions, capsys, target)
     assert f"[{code}]" not in out and "error[" not in out and status == 0, out

@@ -65,8 +65,11 @@ def test_run_event_from_stdin_and_explain() -> None:
     assert json.loads(proc.stdout)[0]["user"]["email"] == "sofiarossi+dodo@example.org"
     explained = paymap("run", "mappings", "--sample", "payment.succeeded", "--explain")
     assert explained.returncode == 0
-    assert "= money(data.total_amount, data.currency)" in explained.stdout
+    assert "= money(required(data.total_amount), currency)" in explained.stdout
     assert '= "29.99"' in explained.stdout
+    # a shared line says where it was written and which group it comes from; a constant its value
+    assert "mappings/_settings.map:14 | name = prefix & type\n       from group event (mappings/_settings.map:12)\n" \
+           '       const prefix = "" (mappings/_settings.map:5)\n       = "payment.succeeded"' in explained.stdout
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +60,7 @@ def run(fn: inngest.Function[Any], name: str, **changes: Any) -> Any:
 
 @pytest.fixture(autouse=True)
 def _reset_stand_ins() -> None:
-    for store in (ex.OUTBOX, ex.CUSTOMERS, ex.INVOICES, ex.STOCK, ex.METRICS, ex.ALERTS):
+    for store in (ex.OUTBOX, ex.CUSTOMERS, ex.INVOICES, ex.STOCK, ex.METRICS, ex.ALERTS, ex.REVENUE):
         store.clear()
 
 
@@ -127,9 +129,20 @@ def test_refund_email_names_the_amount() -> None:
     assert "149.50 USD" in ex.OUTBOX[0]["text"]
 
 
-def test_renewal_reminder_mentions_the_next_billing_date() -> None:
-    run(ex.renewal_reminder, "subscription.renewed")
+def test_renewal_reminder_mentions_the_next_billing_date_and_tax_on_top() -> None:
+    run(ex.renewal_reminder, "subscription.renewed")  # the sample's price is before tax
+    assert ex.OUTBOX[0]["text"] == "On 2025-08-07 we will charge 49.00 USD plus tax."
+
+
+def test_renewal_reminder_with_a_tax_inclusive_price() -> None:
+    run(ex.renewal_reminder, "subscription.renewed", tax_inclusive=True)
     assert ex.OUTBOX[0]["text"] == "On 2025-08-07 we will charge 49.00 USD."
+
+
+def test_renewal_reminder_in_a_zero_decimal_currency() -> None:
+    run(ex.renewal_reminder, "subscription.started", recurring_amount="2980", recurring_amount_minor=2980,
+        currency="JPY", tax_inclusive=True)
+    assert ex.OUTBOX[0]["text"].endswith("we will charge 2980 JPY.")
 
 
 def test_failed_payment_email_has_the_retry_link() -> None:
@@ -139,13 +152,66 @@ def test_failed_payment_email_has_the_retry_link() -> None:
 
 def test_churn_records_the_lost_revenue_and_reason() -> None:
     row = run(ex.track_churn, "subscription.cancelled")
-    assert row == {"metric": "churn:other", "amount": "-49.00", "currency": "USD", "ref": "sub_rNJ9YldEOvdgwMPp9e20E"}
+    assert row == {"metric": "churn:other", "amount_minor": -4900, "currency": "USD", "ref": "sub_rNJ9YldEOvdgwMPp9e20E"}
 
 
 def test_revenue_signs() -> None:
-    assert run(ex.sync_revenue, "payment.succeeded")["amount"] == "29.99"
-    assert run(ex.sync_revenue, "refund.succeeded")["amount"] == "-149.50"
-    assert run(ex.sync_revenue, "dispute.lost")["amount"] == "-29.99"
+    assert run(ex.sync_revenue, "payment.succeeded")["amount_minor"] == 2999
+    assert run(ex.sync_revenue, "refund.succeeded")["amount_minor"] == -14950
+    assert run(ex.sync_revenue, "dispute.lost")["amount_minor"] == -2999
+
+
+def test_revenue_is_kept_in_minor_units_per_currency_without_tax() -> None:
+    run(ex.sync_revenue, "payment.succeeded")  # 29.99 USD of which 4.49 tax
+    run(ex.sync_revenue, "payment.succeeded", amount="4500", amount_minor=4500, tax="409", tax_minor=409, currency="JPY")
+    run(ex.sync_revenue, "payment.succeeded", amount="12.345", amount_minor=12345, tax_minor=5, currency="KWD")
+    run(ex.sync_revenue, "payment.succeeded")
+    run(ex.sync_revenue, "dispute.lost")  # -29.99 USD
+    assert ex.REVENUE == {
+        "USD": {"gross_minor": 2999 + 2999 - 2999, "tax_minor": 449 + 449, "net_minor": 2999 + 2999 - 2999 - 898},
+        "JPY": {"gross_minor": 4500, "tax_minor": 409, "net_minor": 4091},
+        "KWD": {"gross_minor": 12345, "tax_minor": 5, "net_minor": 12340},
+    }
+
+
+def test_digital_delivery_sends_the_files_and_the_key() -> None:
+    run(ex.sync_customer_record, "payment.succeeded")  # your records know the customer's email
+    customer = MAPPED["payment.succeeded"]["data"]["customer_id"]
+    delivery = {"files": [{"file_id": "fil_1", "filename": "handbook.pdf", "download_url": "https://f.example/1",
+                           "expires_in": 3600}], "external_url": None, "instructions": "Enjoy"}
+    run(ex.deliver_digital_product, "entitlement_grant.delivered", customer_id=customer,
+        digital_product_delivery=delivery, license_key_activations_limit=3,
+        license_key_expires_at="2026-08-14T00:00:00Z")
+    assert ex.OUTBOX[-1]["to"] == "sofiarossi+dodo@example.org"
+    assert ex.OUTBOX[-1]["text"] == ("handbook.pdf: https://f.example/1 (the link works for 60 minutes)\nEnjoy\n"
+                                     "Your license key: PRO-MFC6-FDIG-LQGD-IRJ7 (for 3 devices), valid until 2026-08-14")
+
+
+def test_digital_delivery_without_a_known_email_asks_the_team() -> None:
+    run(ex.deliver_digital_product, "entitlement_grant.delivered")
+    assert ex.OUTBOX == [] and ex.ALERTS[0].startswith("grant grant_NKN8NI9PwQyRdUoDUi9ge: no email")
+
+
+def test_the_functions_follow_the_library_prefix(tmp_path: Path) -> None:
+    """With `const prefix = "dodo/"` in the mappings and DODO_EVENT_PREFIX=dodo/ for the functions,
+    every trigger is still an event the mappings produce (checked as `paymap check --functions` does)."""
+    shutil.copytree(ROOT / "mappings", tmp_path / "mappings")
+    settings = tmp_path / "mappings" / "_settings.map"
+    settings.write_text(settings.read_text(encoding="utf-8").replace('const prefix = ""', 'const prefix = "dodo/"'),
+                        encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.prefix) / "bin" / "paymap"), "check", "--format", "json",
+                           "--functions", str(EXAMPLES), str(tmp_path / "mappings")],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "DODO_EVENT_PREFIX": "dodo/"})
+    diagnostics = json.loads(proc.stdout)
+    assert [d for d in diagnostics if d["code"] == "M411" or d["severity"] == "error"] == []
+    assert {d["code"] for d in diagnostics} <= {"M410"}
+    # and without the prefix for the functions, every trigger is one no mapping produces
+    proc = subprocess.run([str(Path(sys.prefix) / "bin" / "paymap"), "check", "--format", "json",
+                           "--functions", str(EXAMPLES), str(tmp_path / "mappings")],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env={k: v for k, v in os.environ.items() if k != "DODO_EVENT_PREFIX"})
+    assert "M411" in {d["code"] for d in json.loads(proc.stdout)}
 
 
 def test_dispute_alert_is_urgent() -> None:

@@ -73,6 +73,10 @@ def expected_scope(lx: Lexeme) -> str | None:
         "_ON": "keyword.control.rule.on.paymap",
         "ALSO": "keyword.control.rule.also.paymap",
         "_LET": "storage.type.let.paymap",
+        "_CONST": "storage.type.const.paymap",
+        "_GROUP": "keyword.control.group.paymap",
+        "_DEFAULTS": "keyword.control.defaults.paymap",
+        "_USE": "keyword.control.use.paymap",
         "_DROP": "keyword.control.drop.paymap",
         "_IF": "keyword.control.conditional.paymap",
         "_THEN": "keyword.control.conditional.paymap",
@@ -115,6 +119,9 @@ def expected_scope(lx: Lexeme) -> str | None:
             "target": "variable.other.target.paymap",
             "lambda_": "variable.parameter.paymap",
             "let_stmt": "variable.other.declaration.paymap",
+            "const_stmt": "variable.other.constant.declaration.paymap",
+            "group_stmt": "entity.name.section.group.paymap",
+            "use_stmt": "entity.name.section.group.paymap",
             "name": "variable.other.paymap",
         }.get(rule)
     return None
@@ -150,9 +157,10 @@ def test_the_fixture_covers_every_kind_of_token(tokenized: dict[str, Any]) -> No
     kinds = {(lx.type, lx.rule if lx.type == "NAME" else "") for lx in lexemes(fixture.read_text())}
     for kind in ["COMMENT", "STRING", "INT", "NEG_INT", "DECIMAL", "_ON", "ALSO", "_LET", "_DROP", "_IF",
                  "_THEN", "_ELSE", "_MATCH", "_AND", "_OR", "_NOT", "TRUE", "FALSE", "NULL", "UNDERSCORE",
-                 "COMP_OP", "ADD_OP", "MUL_OP", "MINUS", "STAR", "AMPERSAND", "EQUAL", "COMMA", "COLON", "DOT"]:
+                 "COMP_OP", "ADD_OP", "MUL_OP", "MINUS", "STAR", "AMPERSAND", "EQUAL", "COMMA", "COLON", "DOT",
+                 "_CONST", "_GROUP", "_DEFAULTS", "_USE"]:
         assert (kind, "") in kinds, kind
-    for rule in ["call", "field", "target", "lambda_", "let_stmt", "name"]:
+    for rule in ["call", "field", "target", "lambda_", "let_stmt", "name", "const_stmt", "group_stmt", "use_stmt"]:
         assert ("NAME", rule) in kinds, rule
 
 
@@ -178,7 +186,13 @@ def test_specific_scopes(tokenized: dict[str, Any]) -> None:
     assert "string.quoted.single.paymap" in scope(weird, '"quoted"')        # a " inside '...'
     long = next(i for i, ln in enumerate(lines, 1) if ln.startswith("data.long"))
     assert "punctuation.separator.continuation.line.paymap" in scope(long, "\\")
-    assert "comment.line.number-sign.paymap" in scope(2, "# a trailing")
+    on_first = next(i for i, ln in enumerate(lines, 1) if ln.startswith("on "))
+    assert "comment.line.number-sign.paymap" in scope(on_first, "# a trailing")
+    group = next(i for i, ln in enumerate(lines, 1) if ln.startswith("group "))
+    assert "entity.name.section.group.paymap" in scope(group, "customer")
+    use = next(i for i, ln in enumerate(lines, 1) if ln.startswith("use "))
+    assert "entity.name.section.group.paymap" in scope(use, "customer", 1)
+    assert "variable.other.constant.declaration.paymap" in scope(3, "version")
 
 
 def test_a_hash_inside_a_string_is_not_a_comment(tokenized: dict[str, Any], tmp_path: Path) -> None:

@@ -1,11 +1,14 @@
 """The shipped mapping library (`mappings/`): every Dodo event type gives valid Inngest events that
-follow the library's conventions (ids, `ts`, event `id`, `user`, money with the currency's decimals)."""
+follow the library's data contract (docs/mappings.md): ids, `ts`, `v`, event `id`, an honest `user`,
+money twice (the currency's decimals and integer minor units), one naming scheme, required ids, and
+one prefix setting for every name."""
 
 from __future__ import annotations
 
 import copy
 import json
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +17,7 @@ from typing import Any
 import pytest
 
 import runtime
+from dsl.compiler import compile_paths
 from runtime import testing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +52,7 @@ MONEY: dict[str, list[tuple[str, str, str]]] = {
     "payment.": [("amount", "total_amount", "currency"), ("tax", "tax", "currency")],
     "refund.": [("amount", "amount", "currency")],
     "dispute.": [("amount", "amount", "currency")],  # a string of minor units
-    "subscription.": [("amount", "recurring_pre_tax_amount", "currency")],
+    "subscription.": [("recurring_amount", "recurring_pre_tax_amount", "currency")],
     "payout.": [("amount", "amount", "currency"), ("fee", "fee", "currency")],
 }
 EXPONENT = {"USD": 2, "EUR": 2, "INR": 2, "JPY": 0, "KRW": 0, "KWD": 3, "BHD": 3}
@@ -105,7 +109,7 @@ def test_the_samples_cover_every_dodo_event_type() -> None:
 
 def test_the_library_compiles_without_warnings(library: runtime.MappingSet) -> None:
     assert library.diagnostics == []
-    assert {Path(f).stem for f in library.files} == {p[:-1] for p in PRIMARY_ID}
+    assert {Path(f).stem for f in library.files} == {p[:-1] for p in PRIMARY_ID} | {"_settings"}
 
 
 @pytest.mark.parametrize("event_type", SAMPLE_TYPES)
@@ -171,6 +175,9 @@ def test_money_has_the_currency_decimals(library: runtime.MappingSet, event_type
         value = event["data"][key]
         assert isinstance(value, str) and re.fullmatch(pattern, value), (key, value)
         assert value == expected_money(body["data"][minor_key], currency), key
+        # the twin keeps Dodo's integer minor units, so sums need no float (and no exponent table)
+        twin = event["data"][f"{key}_minor"]
+        assert type(twin) is int and twin == int(body["data"][minor_key]), key
     assert event["data"]["currency"] == currency
 
 
@@ -208,7 +215,7 @@ def test_disputes_without_a_customer_still_map(library: runtime.MappingSet, even
     body = sample(event_type)
     body["data"]["customer"] = None
     event = library.apply(body)[0]
-    assert event["user"] == {"email": "unknown"}
+    assert event["user"] == {}  # nothing known about the customer: no made-up "unknown" email
     assert "customer_id" not in event["data"]
     assert event["data"]["urgent"] is (event_type == "dispute.opened")
 
@@ -229,3 +236,75 @@ def test_every_event_type_has_an_example_on_its_unchanged_sample() -> None:
               if c.kind == "events" and c.events and c.body["type"] in SAMPLE_TYPES
               and c.body == sample(c.body["type"])}
     assert sorted(set(SAMPLE_TYPES) - tested) == []
+
+
+@pytest.mark.parametrize("event_type", SAMPLE_TYPES)
+def test_every_event_has_the_schema_version(library: runtime.MappingSet, event_type: str) -> None:
+    assert all(e["v"] == "2" for e in library.apply(sample(event_type)))
+
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+@pytest.mark.parametrize("event_type", SAMPLE_TYPES)
+def test_one_naming_scheme(library: runtime.MappingSet, event_type: str) -> None:
+    """Timestamps end in `_at`, every `*_minor` integer has its decimal twin and a currency beside
+    it, no Dodo `*_date` names, no made-up defaults."""
+    data = library.apply(sample(event_type))[0]["data"]
+    for key, value in data.items():
+        assert not key.endswith("_date"), key
+        if isinstance(value, str) and _ISO.match(value):
+            assert key.endswith("_at"), key
+        if key.endswith("_minor"):
+            assert value is None or type(value) is int, key
+            assert key.removesuffix("_minor") in data, key
+            assert "currency" in data, key
+        assert value != "unknown", key
+
+
+@pytest.mark.parametrize("event_type", SAMPLE_TYPES)
+def test_external_id_is_the_merchant_s_user_id(library: runtime.MappingSet, event_type: str) -> None:
+    body = sample(event_type)
+    event = library.apply(body)[0]
+    user_id = (body["data"].get("metadata") or {}).get("user_id")
+    if user_id is None:
+        assert "external_id" not in event.get("user", {})
+    else:
+        assert event["user"]["external_id"] == str(user_id)
+
+
+@pytest.mark.parametrize("event_type", SAMPLE_TYPES)
+def test_a_body_with_only_its_type_fails_at_its_map_line(library: runtime.MappingSet, event_type: str) -> None:
+    """A signed body of `{"type": ...}` is refused with the `.map` line requiring the object's id,
+    instead of being delivered half-empty."""
+    with pytest.raises(runtime.MappingError) as err:
+        library.apply({"type": event_type})
+    exc = err.value
+    assert exc.file is not None and Path(exc.file).name == f"{event_type.split('.')[0]}.map"
+    assert exc.line and "a required value is missing" in str(exc)
+
+
+def test_the_prefix_is_one_setting_and_the_examples_follow_it(tmp_path: Path) -> None:
+    copy_dir = tmp_path / "mappings"
+    shutil.copytree(MAPPINGS, copy_dir)
+    settings = copy_dir / "_settings.map"
+    text = settings.read_text(encoding="utf-8")
+    assert 'const prefix = ""' in text
+    settings.write_text(text.replace('const prefix = ""', 'const prefix = "dodo/"'), encoding="utf-8")
+    changed = runtime.load(str(copy_dir))
+    assert changed.diagnostics == []
+    for event_type in SAMPLE_TYPES:
+        name = changed.apply(sample(event_type))[0]["name"]
+        assert name == "dodo/" + RENAMED.get(event_type, event_type)
+    runner = testing.Runner()
+    results = [c.run(runner) for c in testing.collect([str(copy_dir)])]
+    assert [r.report() for r in results if r.status != "passed"] == []
+    assert len(results) == len(CASES)
+
+
+@pytest.mark.parametrize("path", sorted(MAPPINGS.glob("*.map")), ids=lambda p: p.name)
+def test_every_file_checked_alone_is_clean(path: Path) -> None:
+    """`paymap check mappings/payment.map` reads the prefix and the groups from the files beside it,
+    and `_settings.map` alone sees the rules that use its groups."""
+    result = compile_paths([str(path)])
+    assert [f"{d.code} {d.span}: {d.message}" for d in result.diagnostics] == []

@@ -367,6 +367,9 @@ def test_cli_exit_codes_and_paths(project: Path, capsys: pytest.CaptureFixture[s
     write(project, "other.map", 'on "dispute.won"\nname = "x"\n')
     code, _, err = run_cli(capsys, str(project / "other.map"))
     assert code == 2 and "has no tests: create" in err
+    write(project, "_settings.map", 'const prefix = ""\n')
+    code, _, err = run_cli(capsys, str(project / "_settings.map"))
+    assert code == 2 and "declares constants and groups only" in err
     code, out, err = run_cli(capsys, str(project))
     assert code == 0 and "note: no tests for" in err and "other.map" in err
     code, _, err = run_cli(capsys, str(project), "-k", "zzz")
@@ -587,3 +590,83 @@ def test_any_file_gives_problems_or_results_never_an_exception(tmp_path_factory:
         again = testing.load_file(path, update.new_text)
         assert all(runner.run(c).status == "passed" for c in again.all_cases()
                    if c.index in {u.index for u in update.updated})
+
+
+# --- name_prefix -----------------------------------------------------------------------------
+
+PREFIXED_MAP = """\
+const prefix = "shop/"
+
+on "payment.succeeded"
+name        = prefix & type
+data.amount = money(data.total_amount, data.currency)
+
+on "payment.failed"
+name = "payment.failed"
+"""
+
+
+def test_name_prefix_checks_names_with_the_constant_s_value(tmp_path: Path) -> None:
+    write(tmp_path, "m/payment.map", PREFIXED_MAP)
+    path = write(tmp_path, "m/payment.test.yaml", """\
+        name_prefix: prefix
+        tests:
+          - name: prefixed
+            sample: payment.succeeded
+            expect:
+              - {name: payment.succeeded, data: {amount: "29.99"}}
+          - name: a rule that forgot the prefix fails
+            sample: payment.failed
+            expect:
+              - {name: payment.failed}
+          - name: written with the prefix fails too
+            sample: payment.succeeded
+            expect:
+              - {name: shop/payment.succeeded}
+        """)
+    results = results_of(path)
+    assert [r.status for r in results] == ["passed", "failed", "failed"]
+    assert '"shop/payment.failed"' in results[1].report() and '"payment.failed"' in results[1].report()
+
+
+@pytest.mark.parametrize(("const", "message"), [
+    ("", "`name_prefix: prefix`: no such constant"),
+    ('const prefix = lower("X")\n', "`name_prefix: prefix`: the constant `prefix` is computed, not a literal value"),
+    ("const prefix = 1\n", "`name_prefix: prefix`: its value is not text"),
+])
+def test_name_prefix_problems_are_reported_with_the_line(tmp_path: Path, const: str, message: str) -> None:
+    write(tmp_path, "m/payment.map", const + '\non "payment.succeeded"\nname = "x"\n')
+    path = write(tmp_path, "m/payment.test.yaml", """\
+        # a comment
+        name_prefix: prefix
+        tests:
+          - name: t
+            sample: payment.succeeded
+            expect: [{name: x}]
+        """)
+    (result,) = results_of(path)
+    assert result.status == "error"
+    assert f"payment.test.yaml:2: {message}" in result.report()
+
+
+def test_name_prefix_must_name_a_constant(tmp_path: Path) -> None:
+    write(tmp_path, "m/payment.map", PREFIXED_MAP)
+    path = write(tmp_path, "m/payment.test.yaml", "name_prefix: [1]\ntests:\n  - {name: t, sample: payment.succeeded}\n")
+    (case,) = testing.load_file(path).all_cases()
+    assert "`name_prefix` must be the name of a `const` of the mappings" in str(case.problems[0])
+
+
+def test_update_writes_names_without_the_prefix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "m/payment.map", PREFIXED_MAP)
+    path = write(tmp_path, "m/payment.test.yaml", """\
+        name_prefix: prefix
+        tests:
+          - name: record me
+            sample: payment.succeeded
+        """)
+    code, out, _ = run_cli(capsys, str(tmp_path / "m"), "--update")
+    assert code == 0, out
+    doc = testyaml.load(path.read_text(encoding="utf-8")).value
+    assert doc["tests"][0]["expect"][0]["name"] == "payment.succeeded"
+    code, out, _ = run_cli(capsys, str(tmp_path / "m"))
+    assert code == 0 and "1 passed" in out

@@ -6,10 +6,11 @@ The page's conventions, which this test defines:
 * a fenced block whose info string has `title="PATH"` (```` ```map title="my-mappings/welcome.map" ````)
   is a file the reader creates (or replaces) at that point, relative to the project folder;
 * a ```` ```console ```` block holds commands, each after `$ `, followed by the output they print
-  (standard output, then standard error). A line `...` stands for any number of lines.
+  (standard output, then standard error). A line `...` stands for any number of lines, `...` inside
+  a line for any text within it (tests/console_docs.py).
 
 The commands run in a fresh temporary folder holding `.venv` (a link to the Python environment
-running this test), as a reader's copy of the project would.
+running this test) and a copy of the shipped `mappings/`, as a reader's copy of the project would.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from console_docs import matches
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs" / "tutorial.md"
@@ -85,32 +88,27 @@ def normalise(text: str, folder: Path) -> list[str]:
     return lines
 
 
-def matches(expected: list[str], actual: list[str]) -> bool:
-    """Line by line; a line `...` matches any number of lines (including none)."""
-    if not expected:
-        return not actual
-    if expected[0] == "...":
-        return any(matches(expected[1:], actual[k:]) for k in range(len(actual) + 1))
-    return bool(actual) and expected[0] == actual[0] and matches(expected[1:], actual[1:])
-
-
 STEPS = steps(TUTORIAL.read_text(encoding="utf-8"))
 
 
 def test_the_tutorial_has_the_promised_steps() -> None:
     commands = [s.command for s in STEPS if isinstance(s, CommandStep)]
-    for needed in ("paymap check", "paymap run", "--explain", "paymap test"):
+    for needed in ("paymap check", "paymap run", "--explain", "paymap test", "mappings/ --sample refund.succeeded"):
         assert any(needed in c for c in commands), needed
     assert any(isinstance(s, FileStep) and s.path.endswith(".map") for s in STEPS)
     assert any(isinstance(s, FileStep) and s.path.endswith(".test.yaml") for s in STEPS)
+    # adding to the shipped library: a second event with `also on`, and the warning when two rules collide
+    assert any(isinstance(s, FileStep) and s.path.startswith("mappings/") and "also on" in s.text for s in STEPS)
+    assert any(isinstance(s, CommandStep) and any("M502" in line for line in s.expected) for s in STEPS)
     for command in commands:
-        assert shlex.split(command)[0] in {".venv/bin/paymap", "mkdir"}, command
+        assert shlex.split(command)[0] in {".venv/bin/paymap", "mkdir", "rm"}, command
 
 
 def test_every_command_prints_what_the_tutorial_shows(tmp_path: Path) -> None:
     venv = Path(sys.prefix)
     assert (venv / "bin" / "paymap").exists(), f"run the tests from the project's environment ({venv} has no paymap)"
     (tmp_path / ".venv").symlink_to(venv, target_is_directory=True)
+    shutil.copytree(ROOT / "mappings", tmp_path / "mappings")
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "100"}
     for step in STEPS:
         if isinstance(step, FileStep):
@@ -131,6 +129,8 @@ def test_every_command_prints_what_the_tutorial_shows(tmp_path: Path) -> None:
     (["a", "...", "z"], ["a", "z"], True),
     (["a", "...", "z"], ["a", "b"], False),
     (["a"], ["a", "b"], False),
+    (["x ... z"], ["x y z"], True),
+    (["x ... z"], ["x y"], False),
 ])
 def test_the_wildcard(expected: list[str], actual: list[str], ok: bool) -> None:
     assert matches(expected, actual) is ok

@@ -16,12 +16,17 @@ database and analytics: they only record what they were asked to do, so the exam
 are (tests/test_docs_examples.py runs every function on the events mapped from Dodo's samples).
 Replace their bodies with real calls.
 
-Money arrives as exact decimal strings with the currency's decimals ("29.99", JPY "2999",
-KWD "12.345"): read it with `Decimal(...)`, never `float(...)`.
+Money arrives twice: as exact decimal strings with the currency's decimals ("29.99", JPY "2999",
+KWD "12.345") to show people -- read them with `Decimal(...)`, never `float(...)` -- and as Dodo's
+integer minor units (`amount_minor`: 2999) to add up, per currency.
+
+Event names follow the library's prefix (`const prefix` in mappings/_settings.map): set
+`DODO_EVENT_PREFIX` to the same text (e.g. "dodo/") and every trigger below follows.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,6 +35,18 @@ import inngest
 
 client = inngest.Inngest(app_id="dodo-payments", is_production=False)
 
+PREFIX = os.environ.get("DODO_EVENT_PREFIX", "")  # the same text as `const prefix` in mappings/_settings.map
+
+
+def dodo(name: str) -> inngest.TriggerEvent:
+    """The trigger for a library event, e.g. dodo("payment.succeeded")."""
+    return inngest.TriggerEvent(event=PREFIX + name)
+
+
+def event_name(ctx: inngest.ContextSync) -> str:
+    """The event's name without the prefix, e.g. "payment.succeeded"."""
+    return ctx.event.name.removeprefix(PREFIX)
+
 
 # --- stand-ins for your own services ------------------------------------------------------------
 
@@ -37,7 +54,8 @@ OUTBOX: list[dict[str, str]] = []  # emails "sent"
 CUSTOMERS: dict[str, dict[str, Any]] = {}  # your customer table, by Dodo customer id
 INVOICES: dict[str, dict[str, Any]] = {}  # invoices, by payment id
 STOCK: dict[str, int] = {}  # units sold, by product id
-METRICS: list[dict[str, str]] = []  # rows sent to your analytics
+METRICS: list[dict[str, Any]] = []  # rows sent to your analytics
+REVENUE: dict[str, dict[str, int]] = {}  # running totals in minor units, by currency
 ALERTS: list[str] = []  # messages to your team's chat
 
 
@@ -52,8 +70,9 @@ def save_customer(customer_id: str, **fields: Any) -> dict[str, Any]:
     return record
 
 
-def record_metric(name: str, amount: Decimal, currency: str, ref: str) -> dict[str, str]:
-    row = {"metric": name, "amount": str(amount), "currency": currency, "ref": ref}
+def record_metric(name: str, amount_minor: int, currency: str, ref: str, **extra: int) -> dict[str, Any]:
+    """One analytics row; amounts in the currency's minor units (integers: exact, and summable)."""
+    row = {"metric": name, "amount_minor": amount_minor, "currency": currency, "ref": ref, **extra}
     METRICS.append(row)
     return row
 
@@ -71,7 +90,7 @@ def data_of(ctx: inngest.ContextSync) -> dict[str, Any]:
 # --- confirmation emails ------------------------------------------------------------------------
 
 
-@client.create_function(fn_id="send-payment-confirmation", trigger=inngest.TriggerEvent(event="payment.succeeded"))
+@client.create_function(fn_id="send-payment-confirmation", trigger=dodo("payment.succeeded"))
 def send_payment_confirmation(ctx: inngest.ContextSync) -> str:
     d = data_of(ctx)
     if "customer_email" not in d:  # a payment without a customer email: nobody to write to
@@ -91,7 +110,7 @@ def send_payment_confirmation(ctx: inngest.ContextSync) -> str:
 
 @client.create_function(
     fn_id="sync-customer-record",
-    trigger=[inngest.TriggerEvent(event="payment.succeeded"), inngest.TriggerEvent(event="subscription.started")],
+    trigger=[dodo("payment.succeeded"), dodo("subscription.started")],
 )
 def sync_customer_record(ctx: inngest.ContextSync) -> dict[str, Any]:
     d = data_of(ctx)
@@ -103,7 +122,7 @@ def sync_customer_record(ctx: inngest.ContextSync) -> dict[str, Any]:
             email=d.get("customer_email"),
             name=d.get("customer_name"),
             your_user_id=metadata.get("user_id"),  # the metadata you passed to Dodo's checkout
-            last_event=ctx.event.name,
+            last_event=event_name(ctx),
         ),
     )
 
@@ -111,7 +130,15 @@ def sync_customer_record(ctx: inngest.ContextSync) -> dict[str, Any]:
 # --- welcoming new subscribers ------------------------------------------------------------------
 
 
-@client.create_function(fn_id="welcome-subscriber", trigger=inngest.TriggerEvent(event="subscription.started"))
+def price(d: dict[str, Any]) -> str:
+    """A subscription's price as the customer will pay it: Dodo's price is before tax unless
+    `tax_inclusive`, and then tax is added on top."""
+    amount = f"{d['recurring_amount']} {d['currency']}"
+    return amount if d.get("tax_inclusive") else f"{amount} plus tax"
+
+
+
+@client.create_function(fn_id="welcome-subscriber", trigger=dodo("subscription.started"))
 def welcome_subscriber(ctx: inngest.ContextSync) -> str:
     d = data_of(ctx)
     return ctx.step.run(
@@ -119,15 +146,15 @@ def welcome_subscriber(ctx: inngest.ContextSync) -> str:
         send_email,
         d["customer_email"],
         "Welcome aboard!",
-        f"Your subscription {d['subscription_id']} is active: {d['amount']} {d['currency']} every "
-        f"{d['frequency'].lower()}. Next billing: {d['next_billing'][:10]}.",
+        f"Your subscription {d['subscription_id']} is active: {price(d)} every "
+        f"{d['frequency'].lower()}. Next billing: {d['next_billing_at'][:10]}.",
     )
 
 
 # --- invoices and inventory ---------------------------------------------------------------------
 
 
-@client.create_function(fn_id="create-invoice", trigger=inngest.TriggerEvent(event="payment.succeeded"))
+@client.create_function(fn_id="create-invoice", trigger=dodo("payment.succeeded"))
 def create_invoice(ctx: inngest.ContextSync) -> dict[str, Any]:
     d = data_of(ctx)
     total = Decimal(d["amount"])
@@ -142,6 +169,7 @@ def create_invoice(ctx: inngest.ContextSync) -> dict[str, Any]:
             "tax": str(tax),
             "total": str(total),
             "lines": d.get("product_cart") or [],
+            "billing": d.get("billing"),  # country, state, zipcode: where the tax was due
         }
         INVOICES[d["payment_id"]] = invoice
         return invoice
@@ -153,7 +181,7 @@ def create_invoice(ctx: inngest.ContextSync) -> dict[str, Any]:
     return invoice
 
 
-@client.create_function(fn_id="update-inventory", trigger=inngest.TriggerEvent(event="payment.succeeded"))
+@client.create_function(fn_id="update-inventory", trigger=dodo("payment.succeeded"))
 def update_inventory(ctx: inngest.ContextSync) -> dict[str, int]:
     cart = data_of(ctx).get("product_cart") or []  # one-time purchases; null for subscriptions
 
@@ -168,13 +196,13 @@ def update_inventory(ctx: inngest.ContextSync) -> dict[str, int]:
 # --- refunds ------------------------------------------------------------------------------------
 
 
-@client.create_function(fn_id="handle-refund", trigger=inngest.TriggerEvent(event="refund.succeeded"))
+@client.create_function(fn_id="handle-refund", trigger=dodo("refund.succeeded"))
 def handle_refund(ctx: inngest.ContextSync) -> str:
     d = data_of(ctx)
     # Dodo may leave a refund's amount out: the event then has no `amount`
     amount_text = f"{d['amount']} {d['currency']}" if "amount" in d else "your refund"
     ctx.step.run("mark-order-refunded",
-                 lambda: save_customer(d["customer_id"], last_refund=d["refund_id"], last_event=ctx.event.name))
+                 lambda: save_customer(d["customer_id"], last_refund=d["refund_id"], last_event=event_name(ctx)))
     return ctx.step.run("send-refund-email", send_email, d["customer_email"], "Your refund is on its way",
                         f"We refunded {amount_text} for payment {d['payment_id']}.")
 
@@ -184,28 +212,28 @@ def handle_refund(ctx: inngest.ContextSync) -> str:
 
 @client.create_function(
     fn_id="renewal-reminder",
-    trigger=[inngest.TriggerEvent(event="subscription.started"), inngest.TriggerEvent(event="subscription.renewed")],
+    trigger=[dodo("subscription.started"), dodo("subscription.renewed")],
     # a cancelled subscription gets no reminder: the waiting run is cancelled
-    cancel=[inngest.Cancel(event="subscription.cancelled",
+    cancel=[inngest.Cancel(event=PREFIX + "subscription.cancelled",
                            if_exp="event.data.subscription_id == async.data.subscription_id")],
 )
 def renewal_reminder(ctx: inngest.ContextSync) -> str:
     d = data_of(ctx)
-    next_billing = datetime.fromisoformat(d["next_billing"].replace("Z", "+00:00"))
+    next_billing = datetime.fromisoformat(d["next_billing_at"].replace("Z", "+00:00"))
     ctx.step.sleep_until("wait-until-3-days-before-renewal", next_billing - timedelta(days=3))
     return ctx.step.run(
         "send-renewal-reminder",
         send_email,
         d["customer_email"],
         "Your subscription renews in 3 days",
-        f"On {next_billing:%Y-%m-%d} we will charge {d['amount']} {d['currency']}.",
+        f"On {next_billing:%Y-%m-%d} we will charge {price(d)}.",  # "49.00 USD plus tax" unless tax-inclusive
     )
 
 
 # --- failed payments ----------------------------------------------------------------------------
 
 
-@client.create_function(fn_id="recover-failed-payment", trigger=inngest.TriggerEvent(event="payment.failed"))
+@client.create_function(fn_id="recover-failed-payment", trigger=dodo("payment.failed"))
 def recover_failed_payment(ctx: inngest.ContextSync) -> str:
     d = data_of(ctx)
     link = d.get("payment_link")
@@ -221,7 +249,7 @@ def recover_failed_payment(ctx: inngest.ContextSync) -> str:
 
 @client.create_function(
     fn_id="warn-subscription-past-due",
-    trigger=[inngest.TriggerEvent(event="subscription.past_due"), inngest.TriggerEvent(event="subscription.on_hold")],
+    trigger=[dodo("subscription.past_due"), dodo("subscription.on_hold")],
 )
 def warn_subscription_past_due(ctx: inngest.ContextSync) -> str:
     d = data_of(ctx)
@@ -237,7 +265,7 @@ def warn_subscription_past_due(ctx: inngest.ContextSync) -> str:
 
 @client.create_function(
     fn_id="track-churn",
-    trigger=[inngest.TriggerEvent(event="subscription.cancelled"), inngest.TriggerEvent(event="subscription.expired")],
+    trigger=[dodo("subscription.cancelled"), dodo("subscription.expired")],
 )
 def track_churn(ctx: inngest.ContextSync) -> dict[str, str]:
     d = data_of(ctx)
@@ -245,11 +273,11 @@ def track_churn(ctx: inngest.ContextSync) -> dict[str, str]:
         "record-churn",
         record_metric,
         f"churn:{d.get('cancellation_feedback') or 'unknown'}",
-        -Decimal(d.get("amount") or "0"),  # the recurring revenue lost
+        -(d.get("recurring_amount_minor") or 0),  # the recurring revenue lost, per period
         d.get("currency") or "",
         d["subscription_id"],
     )
-    if ctx.event.name == "subscription.cancelled":
+    if event_name(ctx) == "subscription.cancelled":
         ctx.step.sleep("wait-a-week", timedelta(days=7))
         ctx.step.run("send-win-back-email", send_email, d["customer_email"], "We miss you",
                      "Come back with 20% off your next three months.")
@@ -265,19 +293,33 @@ REVENUE_SIGN = {"payment.succeeded": 1, "refund.succeeded": -1, "dispute.lost": 
 
 @client.create_function(
     fn_id="sync-revenue",
-    trigger=[inngest.TriggerEvent(event=name) for name in REVENUE_SIGN],
+    trigger=[dodo(name) for name in REVENUE_SIGN],
 )
-def sync_revenue(ctx: inngest.ContextSync) -> dict[str, str]:
+def sync_revenue(ctx: inngest.ContextSync) -> dict[str, Any]:
     d = data_of(ctx)
-    amount = Decimal(d.get("amount") or "0") * REVENUE_SIGN[ctx.event.name]
-    ref = d.get("refund_id") or d.get("dispute_id") or d.get("payment_id") or d.get("subscription_id") or ""
-    return ctx.step.run("send-to-analytics", record_metric, ctx.event.name, amount, d.get("currency") or "", ref)
+    name = event_name(ctx)
+    sign = REVENUE_SIGN[name]
+    # integers in the currency's minor units, kept apart by currency: 2999 USD and 4500 JPY are
+    # never added together, and no float ever rounds a cent
+    gross = sign * (d.get("amount_minor") or 0)
+    tax = sign * (d.get("tax_minor") or 0)  # payments say how much of `amount` is tax
+    currency = d.get("currency") or ""
+    ref = d.get("refund_id") or d.get("dispute_id") or d.get("payment_id") or ""
+
+    def book() -> dict[str, Any]:
+        totals = REVENUE.setdefault(currency, {"gross_minor": 0, "tax_minor": 0, "net_minor": 0})
+        totals["gross_minor"] += gross
+        totals["tax_minor"] += tax
+        totals["net_minor"] += gross - tax  # revenue excludes the tax you collect for the state
+        return record_metric(name, gross, currency, ref, tax_minor=tax)
+
+    return ctx.step.run("send-to-analytics", book)
 
 
 # --- disputes -----------------------------------------------------------------------------------
 
 
-@client.create_function(fn_id="escalate-dispute", trigger=inngest.TriggerEvent(event="dispute.opened"))
+@client.create_function(fn_id="escalate-dispute", trigger=dodo("dispute.opened"))
 def escalate_dispute(ctx: inngest.ContextSync) -> str:
     d = data_of(ctx)
     who = d.get("customer_id") or "unknown customer"
@@ -286,8 +328,38 @@ def escalate_dispute(ctx: inngest.ContextSync) -> str:
         "alert-team",
         alert_team,
         f"{urgency}dispute {d['dispute_id']} on payment {d['payment_id']}: {d['amount']} {d['currency']} "
-        f"({who}, stage {d['stage']}). Reason: {d.get('remarks') or 'none given'}.",
+        f"({who}, stage {d['stage']}, opened {d['created_at'][:10]}). Reason: {d.get('remarks') or 'none given'}.",
     )
+
+
+# --- digital delivery ---------------------------------------------------------------------------
+
+
+@client.create_function(fn_id="deliver-digital-product", trigger=dodo("entitlement_grant.delivered"))
+def deliver_digital_product(ctx: inngest.ContextSync) -> str:
+    d = data_of(ctx)
+    lines = []
+    delivery = d.get("digital_product_delivery") or {}
+    for f in delivery.get("files") or []:
+        lines.append(f"{f['filename']}: {f['download_url']} (the link works for {f['expires_in'] // 60} minutes)")
+    if delivery.get("external_url"):
+        lines.append(f"Open: {delivery['external_url']}")
+    if delivery.get("instructions"):
+        lines.append(delivery["instructions"])
+    if d.get("license_key"):
+        limit = d.get("license_key_activations_limit")
+        expires = d.get("license_key_expires_at")
+        lines.append(f"Your license key: {d['license_key']}"
+                     + (f" (for {limit} devices)" if limit else "")
+                     + (f", valid until {expires[:10]}" if expires else ""))
+    if d.get("oauth_url"):
+        lines.append(f"Connect your account: {d['oauth_url']}")
+    # the grant names the customer by id only: the email comes from your customer records
+    email = CUSTOMERS.get(d["customer_id"], {}).get("email")
+    if email is None:
+        return ctx.step.run("ask-team-to-deliver", alert_team,
+                            f"grant {d['entitlement_grant_id']}: no email for customer {d['customer_id']}")
+    return ctx.step.run("send-delivery-email", send_email, email, "Your purchase is ready", "\n".join(lines))
 
 
 functions = [
@@ -303,4 +375,5 @@ functions = [
     track_churn,
     sync_revenue,
     escalate_dispute,
+    deliver_digital_product,
 ]

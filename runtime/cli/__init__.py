@@ -24,6 +24,8 @@ _COMMANDS = (
     "status",
     "replay",
     "playground",
+    "purge",
+    "export",
 )
 
 
@@ -31,9 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paymap",
         description="Map Dodo Payments webhooks to Inngest events with checked, compiled .map files.",
+        epilog="`paymap COMMAND --help` describes a command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     for name in _COMMANDS:
         try:
             module = importlib.import_module(f"runtime.cli.{name}")
@@ -45,9 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("paymap")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # `paymap` alone: what it can do, not an error
+        parser.print_help()
+        return 0
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:

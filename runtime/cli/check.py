@@ -3,7 +3,8 @@
 Exit status: 0 when nothing is wrong, 1 when there are errors (or, with ``--strict``, warnings).
 ``--format text`` (the default: rustc-style, coloured on a terminal), ``json`` or ``github``
 (GitHub Actions annotations). ``--coverage`` also lists the event types no rule maps;
-``--functions FILE`` checks the produced event names against your Inngest functions' triggers.
+``--functions FILE`` checks the produced event names against your Inngest functions' triggers;
+``--target dodo|inngest`` also reports what ``paymap export`` could not export (M7xx) and the size.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from dsl.compiler import CompileResult, Coverage, compile_paths, coverage
 from dsl.diagnostics import Diagnostics
+from dsl.jsgen import TARGETS, Export, export_result
 from dsl.listeners import check_listeners, read_listeners
 from dsl.render import render_github, render_text, summary
 from dsl.schema import types_text
@@ -36,6 +38,10 @@ def register(sub: Any) -> None:
     p.add_argument("--functions", action="append", default=[], metavar="FILE",
                    help="the event names your Inngest functions listen for: a text file (one name a line), "
                         "JSON, or a Python file of Inngest functions; warns both ways (repeatable)")
+    p.add_argument("--target", choices=sorted(TARGETS),
+                   help="also check what `paymap export --target` would refuse: Dodo's dashboard or an Inngest webhook")
+    p.add_argument("--on", metavar="PATTERN", help="with --target: only the event types matching PATTERN")
+    p.add_argument("--max-size", type=int, metavar="CHARS", help="with --target: the size limit to check against")
     p.set_defaults(func=run)
 
 
@@ -54,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
             check_listeners([r for f in result.files for r in f.rules], listeners, extra)
         result = CompileResult(result.files, sorted([*result.diagnostics, *extra.items],
                                                     key=lambda d: (d.span.file, d.span.line, d.span.column, d.code)))
+    export: Export | None = None
+    if args.target:
+        export = export_result(result, args.target, args.on, max_size=args.max_size)
+        own = [d for d in export.diagnostics if d.code.startswith("M7")]
+        result = CompileResult(result.files, sorted([*result.diagnostics, *own],
+                                                    key=lambda d: (d.span.file, d.span.line, d.span.column, d.code)))
     diags = result.diagnostics
     cover = coverage(result) if args.coverage else []
     if args.format == "json":
@@ -71,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
             print(render_text(diags, sources, color=color))
         for c in cover:
             print(_coverage_text(c))
+        if export is not None and export.code is not None:
+            limit = args.max_size or export.target.limit
+            print(f"export: {export.size:,} characters for the {export.target.title} (limit {limit:,})")
         print(summary(diags, len(result.files)))
     failed = any(d.is_error for d in diags) or (args.strict and bool(diags))
     return 1 if failed else 0

@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Re-map stored webhooks with the mappings as they are now on disk and queue the resulting "
             "events for delivery (a running `paymap serve` sends them). Choose webhooks with at least "
-            "one selector; --since/--until narrow any selection (alone they select every webhook in range)."
+            "one selector; --since/--until narrow any selection (alone they select every webhook in range). "
+            "Events Inngest already accepted are left out unless --include-delivered."
         ),
     )
     p.add_argument("--failed", action="store_true", help="webhooks whose mapping failed")
@@ -38,8 +39,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--new-ids",
         action="store_true",
-        help="give the events new ids (dodo:<webhook-id>:r<n>) so Inngest runs functions again even "
-        "within its 24 h id dedup window (default: keep the ids, so nothing runs twice)",
+        help="give every event a new id (its id + ':r<n>', n counting the webhook's replays) so Inngest "
+        "runs functions again even within its 24 h id dedup window; the ids are printed (default: keep "
+        "the ids, and Inngest drops an event whose id it saw in the last 24 h)",
+    )
+    p.add_argument(
+        "--include-delivered",
+        action="store_true",
+        help="also send again events Inngest already accepted (default: leave them out, so a replay never "
+        "runs a function twice); past Inngest's 24 h dedup window their functions run again",
     )
     p.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     p.set_defaults(func=run)
@@ -109,15 +117,22 @@ def run(args: argparse.Namespace) -> int:
         for wid in missing:
             print(f"paymap replay: no stored webhook with id {wid!r}", file=sys.stderr)
         report = replay(store, mappings, selected, event_max_bytes=max_bytes, new_ids=args.new_ids,
-                        dry_run=args.dry_run)
+                        include_delivered=args.include_delivered, dry_run=args.dry_run)
     except StoreError as exc:
         print(f"paymap replay: {exc}", file=sys.stderr)
         return 1
     finally:
         store.close()
     print(report.summary())
+    for line in report.notes():
+        print(line)
+    if report.renamed:
+        print(("new event ids (would be):" if args.dry_run else "new event ids:") + "\n"
+              + "\n".join(f"  {wid} -> {event_id}" for wid, event_id in report.renamed))
     if report.failures:
         print("still failing:\n" + "\n".join(f"  {what}: {why}" for what, why in report.failures))
+    for line in report.warnings():
+        print(line, file=sys.stderr)
     if report.queued and not args.dry_run:
         print("the running `paymap serve` delivers the queued events; `paymap status` shows progress")
     return 1 if (missing and not selected) else 0

@@ -74,7 +74,13 @@ def _explain(mappings: Any, payload: Any) -> int:
         print(f"rule {', '.join(repr(p) for p in rule.patterns)} at {rule.label}")
         for step in ex.steps:
             value = "missing (left out)" if step.value is MISSING else json.dumps(step.value, default=str, ensure_ascii=False)
-            print(f"  {step.span.line:>4} | {step.source}\n       = {value}")
+            where = f"{step.span.line:>4}" if step.span.file == rule.file else f"{step.span.file}:{step.span.line}"
+            print(f"  {where} | {step.source}")
+            if step.origin:
+                print(f"       from {step.origin}")
+            for const in step.consts:
+                print(f"       const {const}")
+            print(f"       = {value}")
         if ex.error is not None:
             print(f"  error: {ex.error}")
             status = 1

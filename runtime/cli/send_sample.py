@@ -7,8 +7,23 @@ import os
 import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from runtime import samples
+
+DEV_SECRET_FILE = "paymap-data/dev-webhook-secret"  # written by `make run` when no secret is set (Makefile)
+
+
+def _local_secret() -> list[str]:
+    """The secret `make run` gave the relay when DODO_PAYMENTS_WEBHOOK_KEY was not set."""
+    try:
+        text = Path(DEV_SECRET_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return []
+    if text:
+        print(f"paymap send-sample: signing with the local secret in {DEV_SECRET_FILE} (the one `make run` uses)",
+              file=sys.stderr)
+    return [text] if text else []
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("type", nargs="?", help="event type, e.g. payment.succeeded (see --list)")
     p.add_argument("--list", action="store_true", help="list the sample event types")
     p.add_argument("--url", help="relay URL (default http://127.0.0.1:$PAYMAP_PORT/webhooks/dodo)")
-    p.add_argument("--secret", help="signing secret (default: first of DODO_PAYMENTS_WEBHOOK_KEY)")
+    p.add_argument("--secret", help="signing secret (default: first of DODO_PAYMENTS_WEBHOOK_KEY, else the local "
+                   f"secret `make run` created in {DEV_SECRET_FILE})")
     p.add_argument("--webhook-id", help="webhook-id header (default: a fresh msg_... id)")
     p.set_defaults(func=run)
 
@@ -55,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     headers = {"content-type": "application/json", "webhook-id": webhook_id,
                "webhook-timestamp": str(int(now.timestamp()))}
     secrets = [args.secret] if args.secret else split_secrets(os.environ.get("DODO_PAYMENTS_WEBHOOK_KEY"))
+    secrets = secrets or _local_secret()
     if secrets:
         why = check_secret(secrets[0])
         if why:
@@ -62,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         headers["webhook-signature"] = Webhook(secrets[0]).sign(webhook_id, now, body)
     else:
-        print("paymap send-sample: no DODO_PAYMENTS_WEBHOOK_KEY or --secret: sending UNSIGNED "
+        print(f"paymap send-sample: no DODO_PAYMENTS_WEBHOOK_KEY, --secret or {DEV_SECRET_FILE}: sending UNSIGNED "
               "(only a relay started with --insecure-dev accepts it)", file=sys.stderr)
     try:
         response = httpx.post(url, content=body.encode(), headers=headers, timeout=20)

@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
+import signal
+import socket
 import sys
 from pathlib import Path
 
 # the relay's modules (pydantic-settings, httpx, starlette, uvicorn) are imported by `run` only, so
-# building the command line for `paymap check` (pre-commit hooks) stays fast
+# building the command line for `paymap check` (pre-commit hooks) stays fast; for the same reason the
+# variables are listed here (a test checks the list against runtime.relay.config.RelaySettings)
+ENVIRONMENT = """\
+environment (flags override; docs/relay.md has the details):
+  DODO_PAYMENTS_WEBHOOK_KEY    signing secret(s) whsec_... of the Dodo endpoint (required)
+  INNGEST_EVENT_KEY            Inngest event key (unset: send to the dev server)
+  INNGEST_DEV                  1, 0 or the dev server's URL
+  INNGEST_BASE_URL, INNGEST_EVENT_API_BASE_URL, INNGEST_ENV
+                               where events go (as the Inngest SDKs read them)
+  PAYMAP_HOST, PAYMAP_PORT, PAYMAP_DB, PAYMAP_MAPPINGS, PAYMAP_WATCH, PAYMAP_INSECURE_DEV
+  PAYMAP_LOG_LEVEL, PAYMAP_LOG_FORMAT (auto, json, text)
+  receiving:  PAYMAP_MAX_BODY_BYTES, PAYMAP_ACCEPT_TIMEOUT, PAYMAP_HEADER_TIMEOUT, PAYMAP_BODY_TIMEOUT,
+              PAYMAP_MAX_CONNECTIONS, PAYMAP_MAX_HEADER_BYTES, PAYMAP_MAX_CONCURRENT_BODIES
+  operations: PAYMAP_OPS_HOST, PAYMAP_OPS_PORT, PAYMAP_OPS_TOKEN (readiness and metrics listener)
+  console:    PAYMAP_CONSOLE_TOKEN (serves /console on the webhook listener; --console-token-file),
+              PAYMAP_CONSOLE_PLAYGROUND_URL (where "open in playground" points)
+  store:      PAYMAP_DB_SYNCHRONOUS, PAYMAP_DB_BUSY_TIMEOUT_MS, PAYMAP_RETENTION_DAYS, PAYMAP_RETARGET
+  delivering: PAYMAP_BATCH_MAX_EVENTS, PAYMAP_BATCH_MAX_BYTES, PAYMAP_EVENT_MAX_BYTES, PAYMAP_HTTP_TIMEOUT,
+              PAYMAP_LEASE_SECONDS, PAYMAP_RETRY_BASE_SECONDS, PAYMAP_RETRY_MAX_SECONDS,
+              PAYMAP_AUTH_PAUSE_SECONDS, PAYMAP_POLL_SECONDS, PAYMAP_ALERT_PENDING_AGE
+"""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,9 +40,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the relay: Dodo webhooks in, Inngest events out",
         description=(
             "Receive Dodo Payments webhooks on POST /webhooks/dodo, verify their signatures, store "
-            "them durably, map them with the .map files and deliver the events to Inngest. Settings "
-            "come from the environment (see docs/relay.md); flags override them."
+            "them durably, map them with the .map files and deliver the events to Inngest. Readiness "
+            "and metrics are on their own listener (PAYMAP_OPS_HOST:PAYMAP_OPS_PORT, default 127.0.0.1:8001). "
+            "Settings come from the environment (below); flags override them."
         ),
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("mappings", nargs="?", type=Path, help="a .map file or a directory of them (default: mappings/)")
     p.add_argument("--host", help="address to listen on (PAYMAP_HOST, default 127.0.0.1)")
@@ -32,6 +58,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="accept webhooks without a signature check when no secret is set (local testing only; "
         "PAYMAP_INSECURE_DEV=1)",
     )
+    p.add_argument(
+        "--retarget",
+        action="store_true",
+        default=None,
+        help="send the store's queue to the Inngest environment/key configured now, although it was "
+        "queued for another (PAYMAP_RETARGET=1)",
+    )
     p.add_argument("--no-watch", action="store_true", help="do not reload on .map file changes (SIGHUP still works)")
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (PAYMAP_LOG_LEVEL)")
     p.add_argument(
@@ -41,6 +74,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="serve the operator console at /console behind the token in FILE (PAYMAP_CONSOLE_TOKEN; a file "
         "keeps the token out of the process list); see docs/console.md",
     )
+    p.add_argument("--log-format", choices=("auto", "json", "text"),
+                   help="text on a terminal and JSON lines otherwise (auto, the default), or either (PAYMAP_LOG_FORMAT)")
     p.set_defaults(func=run)
 
 
@@ -48,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from runtime.errors import CompileError
-    from runtime.relay.app import create_app
     from runtime.relay.config import SettingsError, load_settings
     from runtime.relay.logs import setup_logging
+    from runtime.relay.server import server_config
     from runtime.relay.service import Relay
     from runtime.relay.store import StoreError
 
@@ -73,8 +108,10 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             db_path=args.db,
             insecure_dev=args.insecure_dev,
+            retarget=args.retarget,
             watch=False if args.no_watch else None,
             log_level=args.log_level,
+            log_format=args.log_format,
         )
         settings.require_startable()
     except SettingsError as exc:
@@ -83,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     if not settings.mappings.exists():
         print(f"paymap serve: mappings not found: {settings.mappings} (give a .map file or a directory)", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     try:
         relay = Relay(settings)
     except CompileError as exc:
@@ -95,20 +132,36 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"paymap serve: cannot read the mappings: {exc}", file=sys.stderr)
         return 1
-    config = uvicorn.Config(
-        create_app(relay),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    try:
+        sockets = [_listen(settings.host, settings.port), _listen(settings.ops_host, settings.ops_port)]
+    except OSError as exc:
+        relay.store.close()
+        print(f"paymap serve: {exc}", file=sys.stderr)
+        return 1
+    server = uvicorn.Server(server_config(relay, ops_port=sockets[1].getsockname()[1]))
     # everything built so far (compiler, mappings, libraries) lives as long as the process: take it out
     # of the cyclic collector's view, so its full passes stay short (without this one pass took ~50 ms
     # under load, every answer waiting meanwhile)
     gc.collect()
     gc.freeze()
-    server.run()
+    _stop_cleanly_on_signals()
+    server.run(sockets=sockets)
     return 0 if server.started else 1
+
+
+def _stop_cleanly_on_signals() -> None:
+    """A stop by SIGINT or SIGTERM is a clean exit (0): uvicorn shuts down gracefully, then raises the
+    signal again through the handlers that were in place before it; here they let it pass, so
+    `make run` stopped with Ctrl-C or SIGTERM does not end with "Error 143"."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _sig, _frame: None)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket; the error names the address (the webhook and the operations listener)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise OSError(f"cannot listen on {host}:{port}: {reason}") from None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ def _age(seconds: float) -> str:
 
 
 def render(info: dict[str, Any], db: Path) -> str:
+    from runtime.relay.redact import mask_personal, printable
+
     w, e = info["webhooks"], info["events"]
     lines = [
         f"store     {db}",
@@ -40,16 +44,26 @@ def render(info: dict[str, Any], db: Path) -> str:
         f"dropped {w['dropped']}, failed {w['failed']}, awaiting mapping {w['received']}",
         f"events    pending {e['pending']}, delivered {e['delivered']}, dead {e['dead']}, superseded {e['superseded']}",
     ]
+    if info["insecure_dev"]:
+        lines.append("INSECURE DEV MODE: the relay accepts webhooks WITHOUT checking their signatures")
     sender = info["sender"]
     if sender["target"]:
         lines.append(f"target    {sender['target']}")
     if sender["paused"]:
         lines.append(f"SENDER PAUSED for {_age(sender['paused_for_seconds'] or 0)}: {sender['paused']}")
+    rejected = info["mappings_reload_rejected"]
+    if rejected:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(rejected.get("at") or 0)))
+        files = ", ".join(rejected.get("files") or []) or "?"
+        lines.append(f"MAPPINGS RELOAD REJECTED at {when} ({rejected.get('trigger', '?')}): {files} — "
+                     "still running the previous set; fix and save again (or send SIGHUP)")
+        lines += ["  " + line for line in str(rejected.get("diagnostics", "")).splitlines()]
     if info["queue_depth"]:
         nxt = info["next_attempt_in_seconds"]
+        due = (f"{info['ready_now']} due now" if info["ready_now"]
+               else f"next attempt in {_age(math.ceil(nxt))}" if nxt else "due now")
         lines.append(
-            f"queue     {info['queue_depth']} waiting, oldest {_age(info['oldest_pending_age_seconds'] or 0)}, "
-            f"{info['ready_now']} due now" + (f", next attempt in {_age(nxt)}" if nxt else "")
+            f"queue     {info['queue_depth']} waiting, oldest {_age(info['oldest_pending_age_seconds'] or 0)}, {due}"
         )
         if info["oldest_pending_reason"]:
             lines.append(
@@ -67,7 +81,8 @@ def render(info: dict[str, Any], db: Path) -> str:
         lines.append(f"failed webhooks (newest {len(info['failed_webhooks'])}; `paymap replay --failed` after fixing):")
         for f in info["failed_webhooks"]:
             lines.append(f"  {f['webhook_id']}  {f['type']}: {f['error']}")
-    return "\n".join(lines)
+    # stored text comes from customers and unauthenticated senders: one record stays one line
+    return "\n".join(printable(mask_personal(line)) for line in lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"paymap status: no store at {db}; has `paymap serve` run here? (use --db or PAYMAP_DB)", file=sys.stderr)
         return 1
     try:
-        store = SQLiteStore(db)
+        store = SQLiteStore(db, read_only=True)  # never convert or extend a file given by mistake
     except StoreError as exc:
         print(f"paymap status: {exc}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ with the edited text saved.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dsl import nodes as n
 from dsl.builtins import BUILTINS
 from dsl.checker import effective_types
 from dsl.codes import CODES
@@ -26,6 +28,7 @@ from dsl.compiler import (
     CompiledFile,
     CompileResult,
     _check_file,
+    _once,
     _parse_file,
     _Parsed,
     check_routing,
@@ -36,6 +39,7 @@ from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.formatter import FormatterBug, format_source
 from dsl.render import render_one
 from dsl.schema import dodo_schema
+from dsl.shared import declarations, expand_module
 from dsl.source import SourceFile, decode_source
 from runtime import samples, testing, testyaml
 from runtime.errors import MappingError
@@ -86,7 +90,9 @@ class _Cached:
     stamp: tuple[int, int]
     parsed: _Parsed
     parse_items: list[Diagnostic]
-    routes_key: tuple[frozenset[str] | None, ...] | None = None
+    pristine: n.Module | None = None  # as parsed: its consts, groups and `use` lines (never expanded)
+    bodies: list[list[n.Stmt]] = field(default_factory=list)  # each rule's body as parsed
+    routes_key: tuple[object, ...] | None = None
     compiled: CompiledFile | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -199,28 +205,42 @@ class Workspace:
         parsed = {c.parsed.source.path: c.parsed for c in others}
         parsed[name] = current
         slots = [parsed[k] for k in order if k in parsed]
+        by_name = {c.parsed.source.path: c for c in others}
+        # constants and groups are shared by the directory (as `paymap check DIR`): collected from the
+        # files as parsed, then written into the rules (the cache keeps each file's bodies as parsed)
+        decl_diags: dict[str, Diagnostics] = {}
+        shared_key = (repr(current.module.consts), repr(current.module.groups))
+        decl = declarations(
+            [current.module if p is current else by_name[p.source.path].pristine or p.module for p in slots],
+            lambda file: current.diags if file == name else decl_diags.setdefault(file, Diagnostics()),
+        )
+        expand_module(current.module, decl, current.diags)
+        shared = (shared_key, frozenset(decl.used), tuple((f, len(d.items)) for f, d in sorted(decl_diags.items())))
         routes = effective_types([(r, p.schema) for p in slots for r in p.module.rules])
         files: list[CompiledFile] = []
         diags = Diagnostics()
-        by_name = {c.parsed.source.path: c for c in others}
         for p in slots:
             if p is current:
                 files.append(_check_file(current, diags, routes, generate=True))
                 continue
             c = by_name[p.source.path]
-            key = tuple(routes.get(id(r)) for r in p.module.rules)
+            key = (*(routes.get(id(r)) for r in p.module.rules), shared)
             if c.compiled is None or c.routes_key != key:
                 fresh = Diagnostics()
-                fresh.items = list(c.parse_items)
+                fresh.items = list(c.parse_items) + list(decl_diags.get(p.source.path, Diagnostics()).items)
                 c.parsed.diags = fresh
+                for rule, body in zip(p.module.rules, c.bodies, strict=True):
+                    rule.body = copy.deepcopy(body)
+                expand_module(p.module, decl, fresh)
                 sink = Diagnostics()
                 c.compiled = _check_file(c.parsed, sink, routes, generate=True)
                 c.routes_key, c.diagnostics = key, sink.items
             files.append(c.compiled)
             diags.items.extend(c.diagnostics)
         check_routing(files, diags, None)
-        result = CompileResult(files, diags.sorted())
-        usable = CompileResult([f for f in files if f.generated is not None or not f.module.rules], [])
+        result = CompileResult(files, _once(diags.sorted()), constants=decl.values)
+        usable = CompileResult([f for f in files if f.generated is not None or not f.module.rules], [],
+                               constants=decl.values)
         self.last = Compiled(result, name, MappingSet(usable))
         return self.last
 
@@ -239,7 +259,8 @@ class Workspace:
             return None  # reported when that file is opened; `paymap check` reports it too
         own = Diagnostics()
         parsed = _parse_file(text, name, own, None)
-        entry = _Cached(text, stamp, parsed, list(own.items))
+        entry = _Cached(text, stamp, parsed, list(own.items), copy.deepcopy(parsed.module),
+                        [copy.deepcopy(r.body) for r in parsed.module.rules])
         self._cache[name] = entry
         return entry
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,13 +71,24 @@ class RelaySettings(BaseSettings):
     insecure_dev: bool = Field(False, validation_alias="PAYMAP_INSECURE_DEV")
     host: str = Field("127.0.0.1", validation_alias="PAYMAP_HOST")
     port: int = Field(8000, ge=0, le=65535, validation_alias="PAYMAP_PORT")
+    # readiness and metrics: their own listener, loopback unless a token guards it
+    ops_host: str = Field("127.0.0.1", validation_alias="PAYMAP_OPS_HOST")
+    ops_port: int = Field(8001, ge=1, le=65535, validation_alias="PAYMAP_OPS_PORT")
+    ops_token: str | None = Field(None, validation_alias="PAYMAP_OPS_TOKEN", repr=False)
     max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias="PAYMAP_MAX_BODY_BYTES")
     accept_timeout_seconds: float = Field(10.0, gt=0, le=14, validation_alias="PAYMAP_ACCEPT_TIMEOUT")
+    # the relay faces the internet: bounds on what one client may hold (Dodo sends in well under these)
+    header_timeout_seconds: float = Field(5.0, gt=0, le=60, validation_alias="PAYMAP_HEADER_TIMEOUT")
+    body_timeout_seconds: float = Field(10.0, gt=0, le=60, validation_alias="PAYMAP_BODY_TIMEOUT")
+    max_connections: int = Field(1000, ge=1, validation_alias="PAYMAP_MAX_CONNECTIONS")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024, validation_alias="PAYMAP_MAX_HEADER_BYTES")
+    max_concurrent_bodies: int = Field(64, ge=1, validation_alias="PAYMAP_MAX_CONCURRENT_BODIES")
 
     # --- store ---------------------------------------------------------------------------------
     db_path: Path = Field(Path("paymap-data/relay.sqlite3"), validation_alias="PAYMAP_DB")
     db_busy_timeout_ms: int = Field(5000, ge=0, validation_alias="PAYMAP_DB_BUSY_TIMEOUT_MS")
     db_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field("FULL", validation_alias="PAYMAP_DB_SYNCHRONOUS")
+    retention_days: float = Field(30.0, ge=0, validation_alias="PAYMAP_RETENTION_DAYS")
 
     # --- map -----------------------------------------------------------------------------------
     mappings: Path = Field(Path("mappings"), validation_alias="PAYMAP_MAPPINGS")
@@ -87,6 +100,7 @@ class RelaySettings(BaseSettings):
     inngest_event_api_base_url: str | None = Field(None, validation_alias="INNGEST_EVENT_API_BASE_URL")
     inngest_dev: str | None = Field(None, validation_alias="INNGEST_DEV")
     inngest_env: str | None = Field(None, validation_alias="INNGEST_ENV")
+    retarget: bool = Field(False, validation_alias="PAYMAP_RETARGET")
     batch_max_events: int = Field(100, ge=1, le=5000, validation_alias="PAYMAP_BATCH_MAX_EVENTS")
     batch_max_bytes: int = Field(1024 * 1024, ge=1024, validation_alias="PAYMAP_BATCH_MAX_BYTES")
     event_max_bytes: int = Field(3 * 1024 * 1024, ge=1024, validation_alias="PAYMAP_EVENT_MAX_BYTES")
@@ -105,6 +119,7 @@ class RelaySettings(BaseSettings):
 
     # --- logs ----------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="PAYMAP_LOG_LEVEL")
+    log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias="PAYMAP_LOG_FORMAT")
 
     @field_validator("log_level", "db_synchronous", mode="before")
     @classmethod
@@ -118,6 +133,24 @@ class RelaySettings(BaseSettings):
             raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:8765/, got {value!r}")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("insecure_dev", "retarget", mode="before")
+    @classmethod
+    def _strict_flag(cls, value: Any) -> Any:
+        """Exactly 1/0/true/false: a typo must not switch a safety check off (or on) by surprise."""
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true"):
+            return True
+        if text in ("", "0", "false"):
+            return False
+        raise ValueError("must be 1 or 0 (or true/false)")
+
     @field_validator("inngest_base_url", "inngest_event_api_base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
@@ -126,6 +159,21 @@ class RelaySettings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"must be an http(s) URL such as {DEV_SERVER_URL}, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("inngest_event_key")
+    @classmethod
+    def _event_key(cls, value: str | None) -> str | None:
+        """The key goes into the URL path (``/e/{key}``): a stray newline or space is a copy mistake."""
+        if value is None or value == "":
+            return None
+        bad = next((c for c in value if not (c.isascii() and c.isprintable()) or c.isspace() or c in "/?#%"), None)
+        if bad is not None:
+            where = "at the end" if value.rstrip() != value else "at the start" if value.lstrip() != value else "inside"
+            raise ValueError(
+                f"contains {bad!r} {where}; an event key has no spaces, line breaks or control characters: copy it "
+                "from the Inngest dashboard without the line break (e.g. `export INNGEST_EVENT_KEY=$(cat key | tr -d '\\n')`)"
+            )
+        return value
 
     @field_validator("inngest_dev")
     @classmethod
@@ -185,8 +233,41 @@ class RelaySettings(BaseSettings):
     def event_key(self) -> str:
         return self.inngest_event_key or DEV_EVENT_KEY
 
+    @property
+    def retention_seconds(self) -> float | None:
+        """How long finished webhooks are kept; None = forever (PAYMAP_RETENTION_DAYS=0)."""
+        return self.retention_days * 86400 if self.retention_days > 0 else None
+
     def require_startable(self) -> None:
         """Refuse to start on settings that are valid one by one but unsafe together."""
+        if self.insecure_dev and not is_loopback(self.host):
+            raise SettingsError(
+                f"PAYMAP_INSECURE_DEV (--insecure-dev) turns signature checks off, so the relay then listens "
+                f"only on a loopback address, but PAYMAP_HOST is {self.host!r}: use 127.0.0.1, or set "
+                "DODO_PAYMENTS_WEBHOOK_KEY and drop the insecure mode"
+            )
+        if self.insecure_dev and not self.dev_mode:
+            raise SettingsError(
+                "PAYMAP_INSECURE_DEV (--insecure-dev) is only for sending to an Inngest dev server, but "
+                f"events would go to {self.event_api_base} with INNGEST_EVENT_KEY: set INNGEST_DEV=1, or set "
+                "DODO_PAYMENTS_WEBHOOK_KEY and drop the insecure mode"
+            )
+        target = urlsplit(self.event_api_base)
+        if self.inngest_event_key and target.scheme == "http" and not is_loopback(target.hostname or ""):
+            raise SettingsError(
+                f"INNGEST_EVENT_KEY would travel in clear text: the event API {self.event_api_base} is plain http "
+                "on another host; use its https:// URL (or, for a dev server, unset INNGEST_EVENT_KEY)"
+            )
+        if not is_loopback(self.ops_host) and not self.ops_token:
+            raise SettingsError(
+                f"PAYMAP_OPS_HOST is {self.ops_host!r}: /metrics and /readyz would be open to the network; set "
+                "PAYMAP_OPS_TOKEN (scrapers then send 'Authorization: Bearer <token>') or keep 127.0.0.1"
+            )
+        if self.ops_port == self.port:
+            raise SettingsError(
+                f"PAYMAP_OPS_PORT and PAYMAP_PORT are both {self.port}: metrics and readiness need a port of "
+                "their own (PAYMAP_OPS_PORT, default 8001)"
+            )
         if not self.secrets and not self.insecure_dev:
             raise SettingsError(
                 "no webhook secret configured: set DODO_PAYMENTS_WEBHOOK_KEY to the endpoint's signing "
@@ -200,6 +281,17 @@ class RelaySettings(BaseSettings):
             )
 
 
+_SECRET_SETTINGS = {"INNGEST_EVENT_KEY", "inngest_event_key", "DODO_PAYMENTS_WEBHOOK_KEY", "webhook_key"}
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable from this machine only."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def describe_settings_error(exc: ValidationError) -> str:
     """One line per wrong setting, naming the environment variable (or flag) and the problem."""
     lines = []
@@ -208,7 +300,8 @@ def describe_settings_error(exc: ValidationError) -> str:
         msg = str(err["msg"]).removeprefix("Value error, ")
         if loc:
             shown = err.get("input")
-            got = f" (got {shown!r})" if isinstance(shown, str | int | float) else ""
+            secret = loc in _SECRET_SETTINGS
+            got = f" (got {shown!r})" if isinstance(shown, str | int | float) and not secret else ""
             lines.append(f"setting {loc}: {msg}{got}")
         else:
             lines.append(msg)

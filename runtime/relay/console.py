@@ -242,6 +242,12 @@ def parse_filter(params: dict[str, Any]) -> WebhookFilter:
                          id_prefix=q)
 
 
+def _console_words(line: str) -> str:
+    """A replay note written for the CLI, with the console's names for the flags it mentions."""
+    return (line.replace("add --include-delivered", "tick \"include delivered events\"")
+            .replace("add --new-ids", "tick \"new event ids\""))
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -539,6 +545,7 @@ def console_routes(relay: Relay, token: str) -> list[BaseRoute]:
     def replay_run(request_data: dict[str, Any]) -> dict[str, Any]:
         dry_run = request_data.get("dry_run") is True
         new_ids = request_data.get("new_ids") is True
+        include_delivered = request_data.get("include_delivered") is True
         selected: list[StoredWebhook]
         if "webhook_id" in request_data:
             wid = _text(request_data["webhook_id"]) or ""
@@ -563,7 +570,8 @@ def console_routes(relay: Relay, token: str) -> list[BaseRoute]:
             raise ConsoleError(400, "say what to replay: {\"webhook_id\": ...} or {\"filter\": {...}}")
         if not selected:
             return {"selected": 0, "dry_run": dry_run, "summary": "nothing matches: nothing to replay",
-                    "as_of": time.time(), "counts": {}, "queued": 0, "dead": 0, "failures": []}
+                    "as_of": time.time(), "counts": {}, "queued": 0, "dead": 0, "failures": [],
+                    "notes": [], "warnings": [], "new_ids": [], "held_back": 0}
         # replay with the mappings as they are on disk now, like `paymap replay`: a set with errors
         # replays nothing (and the running set stays); a real replay also puts them in use, a dry run not
         as_of = time.time()
@@ -582,7 +590,7 @@ def console_routes(relay: Relay, token: str) -> list[BaseRoute]:
             mappings = relay.holder.current
         assert mappings is not None
         report = replay(relay.store, mappings, selected, event_max_bytes=relay.settings.event_max_bytes,
-                        new_ids=new_ids, dry_run=dry_run)
+                        new_ids=new_ids, include_delivered=include_delivered, dry_run=dry_run)
         if not dry_run:
             relay.sender.wake()
             log.info("console replay", extra={"webhooks": report.selected, "queued": report.queued})
@@ -595,6 +603,11 @@ def console_routes(relay: Relay, token: str) -> list[BaseRoute]:
             "queued": report.queued,
             "dead": report.dead,
             "failures": [{"what": what, "why": why} for what, why in report.failures[:50]],
+            # the CLI's lines, with the console's words for its flags
+            "notes": [_console_words(n) for n in report.notes()],
+            "warnings": [_console_words(w) for w in report.warnings()],
+            "new_ids": [{"webhook_id": wid, "event_id": eid} for wid, eid in report.renamed[:50]],
+            "held_back": report.held_back,
         }
 
     async def replay_action(request: Request) -> Response:

@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from runtime.relay.redact import mask_personal
+
 TS_MIN_MS = 315532800000  # 1980-01-01T00:00:00Z
 TS_MAX_MS = 4102444800000  # 2100-01-01T00:00:00Z
 
@@ -105,6 +107,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 def _error_text(response: httpx.Response) -> str:
+    """Inngest's reason, stored as the event's error and logged: it may quote the event, so it is masked."""
+    return mask_personal(_raw_error_text(response))
+
+
+def _raw_error_text(response: httpx.Response) -> str:
     text = response.text[:500]
     try:
         body = response.json()
@@ -118,9 +125,16 @@ def _error_text(response: httpx.Response) -> str:
 class InngestSender:
     """POST batches to ``{base}/e/{key}`` over one keep-alive connection pool."""
 
-    def __init__(self, base_url: str, event_key: str, *, timeout: float, env: str | None = None) -> None:
-        self.url = f"{base_url.rstrip('/')}/e/{event_key}"
-        self.display_url = f"{base_url.rstrip('/')}/e/{event_key[:6]}…" if event_key else self.url
+    def __init__(
+        self, base_url: str, event_key: str, *, timeout: float, env: str | None = None, placeholder_key: bool = False
+    ) -> None:
+        """``placeholder_key``: no INNGEST_EVENT_KEY, the SDK's placeholder is sent (a dev server takes any)."""
+        base = base_url.rstrip("/")
+        self.url = f"{base}/e/{event_key}"
+        # never the whole key: its first characters say which one it is
+        self.display_url = f"{base}/e/…" if placeholder_key else f"{base}/e/{event_key[:6]}…"
+        self.target = (f"{base} (no INNGEST_EVENT_KEY: sending to the dev server)" if placeholder_key
+                       else self.display_url + (f" (INNGEST_ENV {env})" if env else ""))
         headers = {"content-type": "application/json", "user-agent": "paymap-relay/0.1"}
         if env:
             headers["x-inngest-env"] = env

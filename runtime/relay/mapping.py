@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -17,6 +18,7 @@ import orjson
 
 from runtime.errors import MappingError
 from runtime.relay.inngest import encode_event, validate_event
+from runtime.relay.redact import mask_personal
 from runtime.relay.store import DROPPED, FAILED, MAPPED, SKIPPED, MappingRecord, NewEvent, StoredWebhook
 
 
@@ -49,16 +51,35 @@ def _load_json(body: bytes) -> Any:
         return json.loads(body)
 
 
-def default_event_id(webhook_id: str, index: int, count: int, suffix: str = "") -> str:
+def default_event_id(webhook_id: str, index: int, count: int) -> str:
     """``dodo:<webhook-id>`` (``:<index>`` when one webhook yields several events): stable across retries."""
-    base = f"dodo:{webhook_id}" if count == 1 else f"dodo:{webhook_id}:{index}"
-    return base + suffix
+    return f"dodo:{webhook_id}" if count == 1 else f"dodo:{webhook_id}:{index}"
 
 
 def map_webhook(
     mappings: MappingSetLike, webhook: StoredWebhook, *, event_max_bytes: int, id_suffix: str = ""
 ) -> MappingRecord:
-    """Never raises for bad input or a failing mapping: those become FAILED records."""
+    """Never raises for bad input or a failing mapping: those become FAILED records.
+
+    ``id_suffix`` (a replay asking for new ids) is appended to every event's id, the mapping's own
+    ``id`` included: Inngest must see ids it has not seen, and a resend of that replay keeps them.
+
+    Error text is stored, logged and shown by ``paymap status``: a failing mapping quotes the value
+    it failed on, so emails and phone numbers in it are masked.
+    """
+    record = _map_webhook(mappings, webhook, event_max_bytes=event_max_bytes, id_suffix=id_suffix)
+    if record.error is None and not any(e.dead_reason for e in record.events):
+        return record
+    return replace(
+        record,
+        error=mask_personal(record.error) if record.error is not None else None,
+        events=[replace(e, dead_reason=mask_personal(e.dead_reason)) if e.dead_reason else e for e in record.events],
+    )
+
+
+def _map_webhook(
+    mappings: MappingSetLike, webhook: StoredWebhook, *, event_max_bytes: int, id_suffix: str = ""
+) -> MappingRecord:
     try:
         payload = _load_json(webhook.body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -82,18 +103,20 @@ def map_webhook(
     if not produced:
         return MappingRecord(DROPPED, event_type)
     events = [
-        _prepare(raw, default_event_id(webhook.webhook_id, i, len(produced), id_suffix), event_max_bytes)
+        _prepare(raw, default_event_id(webhook.webhook_id, i, len(produced)), event_max_bytes, id_suffix)
         for i, raw in enumerate(produced)
     ]
     return MappingRecord(MAPPED, event_type, None, events)
 
 
-def _prepare(raw: Any, default_id: str, max_bytes: int) -> NewEvent:
+def _prepare(raw: Any, default_id: str, max_bytes: int, id_suffix: str = "") -> NewEvent:
     if not isinstance(raw, dict):
         return NewEvent(None, None, json.dumps(repr(raw)), f"the mapping produced a {type(raw).__name__}, not an event object")
     event = dict(raw)
     if event.get("id") is None:
         event["id"] = default_id
+    if id_suffix and isinstance(event["id"], str):
+        event["id"] += id_suffix
     if event.get("data") is None:
         event["data"] = {}
     name = event.get("name") if isinstance(event.get("name"), str) else None

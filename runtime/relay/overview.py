@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
+from runtime.relay.reload import REJECTED_KEY
 from runtime.relay.store import Store
-from runtime.relay.worker import LAST_ERROR_KEY, LAST_OK_KEY, PAUSE_KEY, PAUSE_SINCE_KEY, TARGET_KEY
+from runtime.relay.worker import (
+    INSECURE_KEY,
+    LAST_ERROR_KEY,
+    LAST_OK_KEY,
+    PAUSE_KEY,
+    PAUSE_SINCE_KEY,
+    TARGET_KEY,
+)
 
 
 def collect(store: Store, limit: int) -> dict[str, Any]:
-    """Counts by state, the queue and why it waits, the sender's pause, the newest dead letters and failures."""
+    """Counts by state, the queue and why it waits, the sender's pause and target, a rejected mapping
+    reload, insecure mode, the newest dead letters and failures."""
     now = time.time()
     st = store.stats()
     oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
     paused_since = st.meta.get(PAUSE_SINCE_KEY)
+    try:
+        rejected = json.loads(st.meta[REJECTED_KEY]) if REJECTED_KEY in st.meta else None
+    except ValueError:
+        rejected = {"diagnostics": st.meta[REJECTED_KEY]}
     return {
+        "insecure_dev": st.meta.get(INSECURE_KEY) == "1",
         "webhooks": st.webhooks,
         "events": st.events,
         "queue_depth": st.queue_depth,
@@ -24,6 +39,7 @@ def collect(store: Store, limit: int) -> dict[str, Any]:
         "oldest_pending_reason": st.oldest_pending_error,
         "oldest_pending_attempts": st.oldest_pending_attempts,
         "next_attempt_in_seconds": round(max(0.0, st.next_attempt_at - now), 3) if st.next_attempt_at else None,
+        "mappings_reload_rejected": rejected,
         "sender": {
             "target": st.meta.get(TARGET_KEY),
             "paused": st.meta.get(PAUSE_KEY),

@@ -6,9 +6,11 @@ one; its diagnostics are logged as they are rendered by the compiler.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,23 @@ from runtime.relay.mapping import Loader, MappingSetLike
 from runtime.relay.metrics import RelayMetrics
 
 log = logging.getLogger("paymap.relay.reload")
+
+REJECTED_KEY = "mappings.reload_rejected"  # store meta: the last rejected reload, until a good one
+SHOWN_DIAGNOSTIC_LINES = 40
+
+
+def rejected_reload(trigger: str, path: Path, exc: Exception) -> dict[str, object]:
+    """What ``paymap status`` and ``/readyz`` show of a rejected reload: when, which files, the first diagnostics."""
+    if isinstance(exc, CompileError):
+        files = sorted({str(f) for d in exc.diagnostics if (f := getattr(getattr(d, "span", None), "file", None))})
+        lines = exc.rendered.splitlines()
+        text = "\n".join(lines[:SHOWN_DIAGNOSTIC_LINES])
+        if len(lines) > SHOWN_DIAGNOSTIC_LINES:
+            text += f"\n... ({len(lines) - SHOWN_DIAGNOSTIC_LINES} more lines: run `paymap check {path}`)"
+    else:
+        files, text = [], f"{type(exc).__name__}: {exc}"
+    return {"at": round(time.time(), 3), "trigger": trigger, "path": str(path), "files": files or [str(path)],
+            "diagnostics": text}
 
 
 @dataclass(frozen=True)
@@ -39,8 +58,10 @@ class MappingHolder:
         self._current: MappingSetLike | None = None
         self._lock = threading.Lock()
         self.generation = 0
-        self.last_reload: ReloadRecord | None = None
+        self.last_reload: ReloadRecord | None = None  # the latest reload, good or not (the console)
         self.loaded_at: float | None = None
+        self.rejected: dict[str, object] | None = None  # the last rejected reload, until a good one
+        self.on_change: Callable[[dict[str, object] | None], None] | None = None  # e.g. record it in the store
 
     @property
     def current(self) -> MappingSetLike | None:
@@ -66,16 +87,14 @@ class MappingHolder:
                     "mapping reload rejected: the new mappings have errors; still using the previous set",
                     extra={"trigger": why, "diagnostics": exc.rendered, "path": str(self.path)},
                 )
-                self._count("rejected")
-                self.last_reload = ReloadRecord(time.time(), why, False, exc.rendered)
+                self._rejected(rejected_reload(why, self.path, exc), exc.rendered)
                 return False
             except Exception as exc:
                 log.error(
                     "mapping reload failed; still using the previous set",
                     extra={"trigger": why, "error": f"{type(exc).__name__}: {exc}", "path": str(self.path)},
                 )
-                self._count("rejected")
-                self.last_reload = ReloadRecord(time.time(), why, False, f"{type(exc).__name__}: {exc}")
+                self._rejected(rejected_reload(why, self.path, exc), f"{type(exc).__name__}: {exc}")
                 return False
             self._current = fresh
             self.last_reload = ReloadRecord(time.time(), why, True)
@@ -83,7 +102,28 @@ class MappingHolder:
             self.generation += 1
             log.info("mappings reloaded", extra={"trigger": why, "path": str(self.path), "generation": self.generation})
             self._count("ok")
+            if self.rejected is not None:
+                self.rejected = None
+                self._notify(None)
             return True
+
+    def _rejected(self, info: dict[str, object], diagnostics: str) -> None:
+        self._count("rejected")
+        self.last_reload = ReloadRecord(time.time(), str(info["trigger"]), False, diagnostics)
+        self.rejected = info
+        self._notify(info)
+
+    def _notify(self, info: dict[str, object] | None) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(info)
+        except Exception as exc:  # the store is down: /readyz and the log say so already
+            log.warning("could not record the reload outcome in the store", extra={"error": str(exc)})
+
+    @staticmethod
+    def encode(info: dict[str, object] | None) -> str | None:
+        return None if info is None else json.dumps(info, ensure_ascii=False)
 
     def _count(self, result: str) -> None:
         if self._metrics is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import signal
 from pathlib import Path
@@ -15,14 +16,51 @@ from pathlib import Path
 from runtime.relay.config import RelaySettings
 from runtime.relay.filemodes import data_paths, exposed
 from runtime.relay.inngest import InngestSender
+from runtime.relay.logs import LogSampler
 from runtime.relay.mapping import Loader, default_loader
 from runtime.relay.metrics import RelayMetrics
-from runtime.relay.reload import FileWatcher, MappingHolder
-from runtime.relay.store import SQLiteStore, Store
+from runtime.relay.reload import REJECTED_KEY, FileWatcher, MappingHolder
+from runtime.relay.store import SQLiteStore, Store, StoreError
 from runtime.relay.verify import Verifier
-from runtime.relay.worker import Intake, Mapper, Sender
+from runtime.relay.worker import INSECURE_KEY, Intake, Mapper, Sender
 
 log = logging.getLogger("paymap.relay")
+REJECTION_LOG_LINES_PER_SECOND = 20
+BINDING_KEY = "inngest.binding"
+
+
+class TargetMismatch(StoreError):
+    """The store's events were queued for another Inngest environment."""
+
+
+def target_of(settings: RelaySettings) -> str:
+    """Where this store's events go, as recorded in it: the dev server, or the event API, the
+    environment and a fingerprint of the event key (never the key: the store is not a secret store)."""
+    if settings.dev_mode:
+        return "the Inngest dev server"
+    fingerprint = hashlib.sha256(settings.event_key.encode()).hexdigest()[:12]
+    return f"{settings.event_api_base}, environment {settings.inngest_env or '(default)'}, key sha256:{fingerprint}"
+
+
+def bind_target(store: Store, settings: RelaySettings) -> None:
+    """Record where events go; refuse to start when the store was used for another target.
+
+    A restart with another INNGEST_ENV or event key on the same database would otherwise deliver
+    the queue to the wrong environment. ``--retarget`` (PAYMAP_RETARGET=1) is the explicit yes.
+    """
+    target = target_of(settings)
+    recorded = store.stats().meta.get(BINDING_KEY)
+    if recorded is not None and recorded != target:
+        if not settings.retarget:
+            raise TargetMismatch(
+                f"the store {settings.db_path} holds events for {recorded}, but this relay sends to {target}; "
+                "start with --retarget (PAYMAP_RETARGET=1) to send its queue there (e.g. after rotating the "
+                "event key), or use another store (PAYMAP_DB)"
+            )
+        log.warning("store re-targeted: its queue now goes to another Inngest target",
+                    extra={"was": recorded, "now": target})
+    if recorded != target:
+        store.set_meta({BINDING_KEY: target})
 
 
 class Relay:
@@ -32,6 +70,8 @@ class Relay:
         settings.require_startable()
         self.settings = settings
         self.metrics = RelayMetrics()
+        # rejected requests log at most this many lines a second; the rest are counted
+        self.rejection_log = LogSampler(REJECTION_LOG_LINES_PER_SECOND, self.metrics.log_suppressed.inc)
         self.holder = MappingHolder(Path(settings.mappings), loader, self.metrics)
         self.holder.load_initial()  # CompileError propagates: never start on broken mappings
         self.verifier = Verifier(settings.secrets) if settings.secrets else None
@@ -41,14 +81,22 @@ class Relay:
             synchronous=settings.db_synchronous,
             accept_timeout=settings.accept_timeout_seconds,
         )
-        self.metrics.watch_store(self.store.stats)
+        self.stats = self.metrics.watch_store(self.store.stats)  # cached: a scrape never scans the store twice
+        self.metrics.insecure_dev.set(1 if self.verifier is None else 0)
+        try:
+            bind_target(self.store, settings)
+        except StoreError:
+            self.store.close()
+            raise
         self.client = InngestSender(
-            settings.event_api_base, settings.event_key, timeout=settings.http_timeout_seconds, env=settings.inngest_env
+            settings.event_api_base, settings.event_key, timeout=settings.http_timeout_seconds, env=settings.inngest_env,
+            placeholder_key=not settings.inngest_event_key,
         )
         self.intake = Intake()  # the HTTP side counts webhooks in flight; mapper and sender yield to them
         self.sender = Sender(self.store, self.client, settings, self.metrics, self.intake)
         self.mapper = Mapper(self.store, self.holder, settings, self.metrics, self.sender, self.intake)
         self.watcher = FileWatcher(self.holder) if settings.watch else None
+        self.holder.on_change = lambda info: self.store.set_meta({REJECTED_KEY: MappingHolder.encode(info)})
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -71,6 +119,10 @@ class Relay:
             extra={"db": str(s.db_path), "mappings": str(s.mappings), "event_api": self.client.display_url,
                    "secrets": len(s.secrets)},
         )
+        try:  # the set just loaded works: a rejection recorded by an earlier run is over
+            self.store.set_meta({REJECTED_KEY: None, INSECURE_KEY: "1" if self.verifier is None else None})
+        except StoreError as exc:
+            log.error("store unavailable at start", extra={"error": str(exc)})
         self.sender.start()
         self.mapper.start()
         if self.watcher is not None:

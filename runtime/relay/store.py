@@ -63,6 +63,10 @@ class SchemaTooNew(StoreError):
     """The database was written by a newer paymap."""
 
 
+class NotAStore(StoreError):
+    """The file is not a paymap store (or one too old to read without converting it)."""
+
+
 @dataclass(frozen=True)
 class IncomingWebhook:
     webhook_id: str
@@ -135,6 +139,17 @@ class DeadLetter:
     reason: str | None
     attempts: int
     updated_at: float
+
+
+@dataclass(frozen=True)
+class PurgePlan:
+    """What a purge removes: webhooks (ids of the first few), their events, and how many of those
+    were never delivered."""
+
+    webhooks: int
+    events: int
+    undelivered: int
+    sample_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -215,6 +230,8 @@ class Store(Protocol):
 
     def ping(self) -> None: ...
 
+    def probe_write(self) -> None: ...
+
     def close(self) -> None: ...
 
     def unmapped(self, limit: int) -> list[StoredWebhook]: ...
@@ -267,9 +284,13 @@ class Store(Protocol):
 
     def throughput(self, since: float, bucket_seconds: int) -> tuple[dict[int, int], dict[int, int]]: ...
 
+    def delivered_events(self, webhook_seqs: Sequence[int]) -> dict[int, dict[str, float]]: ...
+
     def remap(self, seq: int, record: MappingRecord) -> int: ...
 
     def set_meta(self, values: dict[str, str | None]) -> None: ...
+
+    def prune(self, before: float, limit: int) -> int: ...
 
 
 _MIGRATIONS: tuple[str, ...] = (
@@ -475,19 +496,32 @@ class SQLiteStore:
     """The embedded default store: one SQLite file in WAL mode."""
 
     def __init__(
-        self, path: Path | str, *, busy_timeout_ms: int = 5000, synchronous: str = "FULL", accept_timeout: float = 10.0
+        self,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = 5000,
+        synchronous: str = "FULL",
+        accept_timeout: float = 10.0,
+        read_only: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         self.accept_timeout = accept_timeout
         self._watches: dict[int, _AcceptWatch] = {}  # by thread id
         self.busy_timeout_ms = busy_timeout_ms
         self.synchronous = synchronous
         self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Job | _Accept | None] = queue.SimpleQueue()
         self._closed = False
         self._checkpoint_due = False  # set by the checkpointer thread, done by the writer
         self._stop_checkpoints = threading.Event()
+        if read_only:
+            self._open_read_only()
+            return
         try:
+            self._refuse_foreign()
             private_dir(self.path.parent)
             private_file(self.path)
             conn = self._connect()
@@ -503,12 +537,64 @@ class SQLiteStore:
         self._checkpointer.start()
 
     # ------------------------------------------------------------------ plumbing
+    def _inspect(self) -> tuple[int, set[str]]:
+        """Schema version and tables of the file, read without changing anything."""
+        try:
+            conn = self._connect_read_only()
+            try:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise NotAStore(f"cannot read {self.path} as a paymap store: {exc}") from None
+        return version, tables
+
+    def _refuse_foreign(self) -> None:
+        """A file given by mistake (``--db other.sqlite3``) must not get our tables or WAL mode."""
+        if self.path.exists() and self.path.stat().st_size > 0:
+            version, tables = self._inspect()
+            if version == 0 and tables:
+                raise NotAStore(
+                    f"{self.path} is not a paymap store (it has other tables: {', '.join(sorted(tables))}); "
+                    "nothing was changed"
+                )
+
+    def _open_read_only(self) -> None:
+        """For ``paymap status --db ANY.sqlite3``: change nothing, not even the journal mode, and
+        refuse a file that is not a paymap store instead of adding tables to it."""
+        version, tables = self._inspect()
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"the store {self.path} has schema version {version}, newer than this paymap "
+                f"understands ({SCHEMA_VERSION}); upgrade paymap"
+            )
+        if version < 1 or not {"webhooks", "events", "meta"} <= tables:
+            raise NotAStore(
+                f"{self.path} is not a paymap store (schema version {version}, tables: "
+                f"{', '.join(sorted(tables)) or 'none'}); nothing was changed"
+            )
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        # mode=ro: SQLite refuses every write; no journal_mode change (that is a write too)
+        conn = sqlite3.connect(
+            f"{self.path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None,
+            check_same_thread=False, timeout=0,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
     def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            return self._connect_read_only()
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         conn.execute("PRAGMA foreign_keys = ON")
+        # deleted rows (retention, purge) hold customer data: zero them instead of leaving them in free pages
+        conn.execute("PRAGMA secure_delete = ON")
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
@@ -518,6 +604,8 @@ class SQLiteStore:
                 f"the store {self.path} has schema version {version}, newer than this paymap "
                 f"understands ({SCHEMA_VERSION}); upgrade paymap"
             )
+        if version == 0:  # before the first table: lets a purge give pages back without a full VACUUM
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         for number in range(version + 1, SCHEMA_VERSION + 1):
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -539,7 +627,17 @@ class SQLiteStore:
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
         return conn
+
+    def _close_readers(self) -> None:
+        """Every thread's read connection: the last one closed checkpoints and removes the WAL."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -551,6 +649,9 @@ class SQLiteStore:
 
     def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
         fut: Future[T] = Future()
+        if self.read_only:
+            fut.set_exception(StoreUnavailable(f"the store {self.path} is open read-only"))
+            return fut
         if self._closed:
             fut.set_exception(StoreUnavailable("the store is closed"))
             return fut
@@ -718,16 +819,31 @@ class SQLiteStore:
         if self._closed:
             return
         self._closed = True
+        if self.read_only:  # no writer, no checkpointer
+            self._close_readers()
+            return
         self._stop_checkpoints.set()
         self._checkpointer.join(timeout=10)
         self._queue.put(None)
         self._writer.join(timeout=10)
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
+        self._close_readers()
 
     def ping(self) -> None:
         self._read(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall())
+
+    def probe_write(self) -> None:
+        """Commit a tiny write through the writer, as a webhook would: raises :class:`StoreUnavailable` if
+        it cannot (disk full, read-only file, database locked) or does not within ``accept_timeout``."""
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('ready.probe', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (f"{time.time():.3f}",))
+
+        fut = self._submit(op)
+        try:
+            fut.result(timeout=self.accept_timeout)
+        except TimeoutError:
+            fut.cancel()  # not started yet: the writer skips it
+            raise StoreUnavailable(f"the store did not commit a test write within {self.accept_timeout:g} s") from None
 
     # ------------------------------------------------------------------ receive
     def accept(self, webhook: IncomingWebhook) -> asyncio.Future[bool]:
@@ -1297,3 +1413,132 @@ class SQLiteStore:
             return received, delivered
 
         return self._read(fn)
+
+    def delivered_events(self, webhook_seqs: Sequence[int]) -> dict[int, dict[str, float]]:
+        """For each webhook, the ids of its events Inngest accepted and when (replay leaves them out)."""
+        found: dict[int, dict[str, float]] = {}
+        seqs = list(webhook_seqs)
+
+        def fetch(chunk: list[int]) -> Callable[[sqlite3.Connection], list[Any]]:
+            return lambda c: c.execute(
+                "SELECT webhook_seq, event_id, delivered_at FROM events WHERE state = 'delivered' "
+                f"AND event_id IS NOT NULL AND webhook_seq IN ({_placeholders(len(chunk))})",
+                chunk,
+            ).fetchall()
+
+        for start in range(0, len(seqs), 500):
+            for seq, event_id, delivered_at in self._read(fetch(seqs[start:start + 500])):
+                ids = found.setdefault(seq, {})
+                ids[event_id] = max(delivered_at or 0.0, ids.get(event_id, 0.0))
+        return found
+    # ------------------------------------------------------------------ retention and purge
+    _FINISHED = (
+        "received_at < ? AND state IN ('mapped', 'skipped', 'dropped') AND NOT EXISTS "
+        "(SELECT 1 FROM events e WHERE e.webhook_seq = webhooks.seq AND e.state IN ('pending', 'dead'))"
+    )
+
+    @staticmethod
+    def _delete(conn: sqlite3.Connection, seqs: Sequence[int]) -> tuple[int, int]:
+        marks = _placeholders(len(seqs))
+        events = conn.execute(f"DELETE FROM events WHERE webhook_seq IN ({marks})", seqs).rowcount
+        webhooks = conn.execute(f"DELETE FROM webhooks WHERE seq IN ({marks})", seqs).rowcount
+        return webhooks, events
+
+    def prune(self, before: float, limit: int) -> int:
+        """Delete up to ``limit`` finished webhooks received before ``before``, with their events.
+
+        Finished: mapped with every event delivered (or superseded), skipped or dropped. Failed
+        webhooks and those with pending or dead events stay until someone deals with them.
+        """
+
+        def op(conn: sqlite3.Connection) -> int:
+            # oldest first along received_at: the planner would rather take the state index and sort it all
+            seqs = [r[0] for r in conn.execute(
+                f"SELECT seq FROM webhooks INDEXED BY webhooks_received_at WHERE {self._FINISHED} "
+                "ORDER BY received_at LIMIT ?",
+                (before, limit),
+            )]
+            return self._delete(conn, seqs)[0] if seqs else 0
+
+        return self._write(op)
+
+    def bodies_containing(self, text: str) -> list[tuple[int, bytes]]:
+        """``(seq, body)`` of the webhooks whose body contains ``text`` (ASCII letters in any case)."""
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT seq, body FROM webhooks WHERE instr(lower(CAST(body AS TEXT)), ?) > 0 ORDER BY seq",
+                ("".join(ch.lower() if ch.isascii() else ch for ch in text),),
+            ).fetchall()
+        )
+        return [(seq, bytes(body)) for seq, body in rows]
+
+    def seqs_received_before(self, before: float) -> list[int]:
+        return [r[0] for r in self._read(
+            lambda c: c.execute("SELECT seq FROM webhooks WHERE received_at < ? ORDER BY seq", (before,)).fetchall()
+        )]
+
+    def purge_plan(self, seqs: Sequence[int]) -> PurgePlan:
+        def fn(conn: sqlite3.Connection) -> PurgePlan:
+            ids: list[str] = []
+            events = undelivered = 0
+            for start in range(0, len(seqs), 500):
+                chunk = list(seqs[start:start + 500])
+                marks = _placeholders(len(chunk))
+                if len(ids) < 20:
+                    ids += [r[0] for r in conn.execute(
+                        f"SELECT webhook_id FROM webhooks WHERE seq IN ({marks}) ORDER BY seq LIMIT 20", chunk)]
+                n, pending = conn.execute(
+                    f"SELECT count(*), coalesce(sum(state = 'pending'), 0) FROM events WHERE webhook_seq IN ({marks})",
+                    chunk,
+                ).fetchone()
+                events, undelivered = events + n, undelivered + pending
+            return PurgePlan(len(seqs), events, undelivered, ids[:20])
+
+        return self._read(fn)
+
+    def delete_webhooks(self, seqs: Sequence[int], batch: int = 500) -> tuple[int, int]:
+        """Delete these webhooks and their events, ``batch`` at a time (the relay keeps answering between)."""
+        webhooks = events = 0
+        for start in range(0, len(seqs), batch):
+            chunk = list(seqs[start:start + batch])
+            w, e = self._write(lambda conn, chunk=chunk: self._delete(conn, chunk))  # type: ignore[misc]
+            webhooks, events = webhooks + w, events + e
+        return webhooks, events
+
+    def reclaim_space(self) -> str:
+        """Give the pages freed by deletions back to the file system and empty the WAL.
+
+        A store created with incremental auto-vacuum frees pages in place; an older one is rebuilt
+        once with ``VACUUM`` (which needs a moment without writers: webhooks wait, up to the busy timeout).
+        """
+
+        def incremental(conn: sqlite3.Connection) -> int:
+            mode = int(conn.execute("PRAGMA auto_vacuum").fetchone()[0])
+            if mode == 2:
+                conn.execute("PRAGMA incremental_vacuum").fetchall()
+            return mode
+
+        how = "freed pages returned"
+        if self._write(incremental) != 2:
+            conn = self._connect()
+            try:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("VACUUM")
+            finally:
+                conn.close()
+            how = "store rebuilt (VACUUM)"
+        # the WAL still holds the pages as they were before the deletion: truncate it. A running relay's
+        # reads or its own checkpoint can make one attempt fail (busy); they are short, so try again
+        conn = self._connect()
+        try:
+            conn.execute("PRAGMA busy_timeout = 1000")
+            for _attempt in range(10):
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    break
+                time.sleep(0.2)
+        finally:
+            conn.close()
+        if busy:
+            return how + "; the write-ahead log is still in use (it is emptied at the relay's next checkpoint)"
+        return how + "; write-ahead log emptied"

@@ -9,12 +9,15 @@ the 401 body and the ``rejected`` metric) and a sentence for the log.
 from __future__ import annotations
 
 import binascii
+import math
+import time
 from collections.abc import Mapping, Sequence
 
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+TOLERANCE_SECONDS = 5 * 60  # the Standard Webhooks library's window, checked again by it with the body
 
 
 class VerificationFailed(Exception):
@@ -34,8 +37,8 @@ class Verifier:
             raise ValueError("at least one webhook secret is needed")
         self._hooks = [Webhook(secret) for secret in secrets]
 
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """Raise :class:`VerificationFailed` unless ``body`` is signed by one of the secrets."""
+    @staticmethod
+    def _signature_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
         # ASGI header names are lower case already; lower them only when that finds nothing
         wid, ts, sig = headers.get("webhook-id"), headers.get("webhook-timestamp"), headers.get("webhook-signature")
         if not (wid and ts and sig):
@@ -44,6 +47,30 @@ class Verifier:
             if not (wid and ts and sig):
                 missing = [h for h in REQUIRED_HEADERS if not lowered.get(h)]
                 raise VerificationFailed("missing_headers", f"missing header(s): {', '.join(missing)}")
+        return wid, ts, sig
+
+    def precheck(self, headers: Mapping[str, str], *, now: float | None = None) -> None:
+        """What can be refused before reading the body: missing headers, a timestamp outside the window.
+
+        An unauthenticated client then cannot make the relay hold a body in memory with stale or
+        absent signature headers.
+        """
+        _wid, ts, _sig = self._signature_headers(headers)
+        try:
+            stamp = float(ts)
+        except ValueError:
+            raise _classify("Invalid Signature Headers") from None
+        if not math.isfinite(stamp):
+            raise _classify("Invalid Signature Headers")
+        now = time.time() if now is None else now
+        if stamp < now - TOLERANCE_SECONDS:
+            raise _classify("too old")
+        if stamp > now + TOLERANCE_SECONDS:
+            raise _classify("too new")
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise :class:`VerificationFailed` unless ``body`` is signed by one of the secrets."""
+        wid, ts, sig = self._signature_headers(headers)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -42,7 +42,10 @@ PAUSE_SINCE_KEY = "sender.paused_since"
 LAST_ERROR_KEY = "sender.last_error"
 LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
+INSECURE_KEY = "relay.insecure_dev"
+PRUNE_BATCH = 200  # webhooks deleted per transaction: ~20 ms with its fsync, so an answer never waits long behind one
 LINGER_SECONDS = 0.01
+SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
 # Accept first, map later: while webhooks are arriving, the background loops wait for a quiet moment
 # (no webhook in flight or answered for QUIET_SECONDS) so the receive path has the interpreter to
 # itself. Under load a round still runs after at most the current deferral, so mapping and delivery
@@ -141,15 +144,25 @@ class _Loop:
             self._stop.wait(seconds)
 
     def _guarded(self) -> None:
+        last, repeats, shown_at = "", 0, 0.0
         while not self._stop.is_set():
             try:
                 self._run()
             except StoreError as exc:
                 log.error("store unavailable; retrying", extra={"loop": self.name, "error": str(exc)})
                 self._sleep(1.0, wakeable=False)
-            except Exception:  # never let a bug silently stop delivery
-                log.exception("unexpected error in background loop; restarting it", extra={"loop": self.name})
-                self._sleep(1.0, wakeable=False)
+            except Exception as exc:  # never let a bug silently stop delivery
+                # the same error again and again: its traceback once, then a count a minute, not a line a second
+                text = f"{type(exc).__name__}: {exc}"
+                repeats = repeats + 1 if text == last else 0
+                if text != last:
+                    log.exception("unexpected error in background loop; restarting it", extra={"loop": self.name})
+                    last, shown_at = text, time.monotonic()
+                elif time.monotonic() - shown_at >= SUMMARY_SECONDS:
+                    log.error("unexpected error in background loop, again", extra={
+                        "loop": self.name, "error": text, "times": repeats})
+                    shown_at, repeats = time.monotonic(), 0
+                self._sleep(min(60.0, 2.0 ** min(repeats, 6)), wakeable=False)
 
     def _run(self) -> None:
         raise NotImplementedError
@@ -249,13 +262,22 @@ class Sender(_Loop):
         self._hold_reason = ""
         self._paused: str | None = None
         self._last_reap = 0.0
+        self._last_prune = 0.0
         self._last_alert = 0.0
         self._last_ok_written = 0.0
         self._error_shown = False
+        self._failing_since: float | None = None  # while Inngest cannot be reached or fails
+        self._failed_attempts = 0  # ... attempts that failed, since the last summary line
+        self._failed_total = 0
+        self._last_summary = 0.0
 
     # --------------------------------------------------------------- loop
     def _run(self) -> None:
-        self._store.set_meta({TARGET_KEY: self._client.display_url})
+        self._store.set_meta({TARGET_KEY: self._client.target})
+        if self._paused is None:  # paused before a restart: the first delivery must clear it (and say so)
+            self._paused = self._store.stats().meta.get(PAUSE_KEY)
+            if self._paused is not None:
+                self._metrics.sender_paused.set(1)
         while not self._stop.is_set():
             small = self._yield_to_intake() and not self._lagging
             self._housekeeping()
@@ -279,6 +301,10 @@ class Sender(_Loop):
         if reaped:
             self._metrics.leases_reaped.inc(reaped)
             log.warning("reclaimed expired delivery leases", extra={"events": reaped})
+        retention = self._s.retention_seconds
+        if retention is not None and now - self._last_prune >= min(60.0, max(self._s.poll_seconds, retention / 10)):
+            self._last_prune = now
+            self._prune(time.time() - retention)
         if now - self._last_alert >= 60:
             st = self._store.stats()
             if st.oldest_pending_received_at is not None:
@@ -290,6 +316,20 @@ class Sender(_Loop):
                         extra={"oldest_pending_age_s": round(age), "queue_depth": st.queue_depth,
                                "reason": st.oldest_pending_error},
                     )
+
+    def _prune(self, before: float) -> None:
+        """Retention: delete finished webhooks older than PAYMAP_RETENTION_DAYS, a small batch at a time,
+        stopping as soon as webhooks arrive (the rest goes next time)."""
+        total = 0
+        while not self._stop.is_set() and not (self._intake is not None and self._intake.busy()):
+            done = self._store.prune(before, PRUNE_BATCH)
+            total += done
+            if done < PRUNE_BATCH:
+                break
+        if total:
+            self._metrics.pruned.inc(total)
+            log.info("deleted webhooks past the retention period", extra={"webhooks": total,
+                     "retention_days": self._s.retention_days})
 
     def _backoff(self) -> float:
         step: float = self._s.retry_base_seconds * float(2 ** min(self._failures - 1, 30))
@@ -307,7 +347,11 @@ class Sender(_Loop):
         if not events:
             return
         seqs = [e.seq for e in events]
-        result = self._client.send([e.payload for e in events])
+        try:
+            result = self._client.send([e.payload for e in events])
+        except Exception as exc:  # a bug or a setting the start checks missed: pause loudly, do not loop
+            self._pause(seqs, SendResult(0, f"unexpected error: {type(exc).__name__}: {exc}"), unexpected=exc)
+            return
         self._metrics.requests.labels(str(result.status) if result.status else "network_error").inc()
         if result.ok:
             self._delivered(events, result.status)
@@ -335,12 +379,16 @@ class Sender(_Loop):
             self._metrics.delivery_latency.observe(max(0.0, now - ev.received_at))
         self._metrics.delivered.inc(done)
         self._failures = 0
+        if self._failing_since is not None:
+            log.warning("delivery recovered", extra={
+                "failing_for_s": round(time.monotonic() - self._failing_since, 1), "failed_attempts": self._failed_total})
+            self._failing_since = None
         meta: dict[str, str | None] = {}
         if now - self._last_ok_written >= 5 or self._error_shown:
             meta = {LAST_OK_KEY: f"{now:.3f}", LAST_ERROR_KEY: None}
             self._last_ok_written, self._error_shown = now, False
         if self._paused is not None:
-            log.warning("delivery resumed: Inngest accepts the event key again", extra={"was": self._paused})
+            log.warning("delivery resumed: Inngest accepts the events again", extra={"was": self._paused})
             self._paused = None
             self._metrics.sender_paused.set(0)
             meta.update({PAUSE_KEY: None, PAUSE_SINCE_KEY: None})
@@ -348,11 +396,14 @@ class Sender(_Loop):
             self._store.set_meta(meta)
         log.info("events delivered", extra={"events": [e.event_id for e in events]})
 
-    def _pause(self, seqs: list[int], result: SendResult) -> None:
+    def _pause(self, seqs: list[int], result: SendResult, unexpected: Exception | None = None) -> None:
+        check = ("report it with the log's traceback" if unexpected is not None
+                 else "check INNGEST_EVENT_KEY, INNGEST_ENV and the event API URL")
         reason = (
-            f"{result.error} from {self._client.display_url} — delivery paused, nothing is dropped; check "
-            f"INNGEST_EVENT_KEY, INNGEST_ENV and the event API URL (retrying every {self._s.auth_pause_seconds:g} s)"
+            f"{result.error} from {self._client.display_url} — delivery paused, nothing is dropped; {check} "
+            f"(retrying every {self._s.auth_pause_seconds:g} s)"
         )
+        first = self._paused != reason
         self._store.release(seqs, self.owner, reason, status=result.status)
         self._hold, self._hold_reason = self._s.auth_pause_seconds, reason
         meta: dict[str, str | None] = {PAUSE_KEY: reason, LAST_ERROR_KEY: reason}
@@ -362,7 +413,11 @@ class Sender(_Loop):
         self._metrics.sender_paused.set(1)
         self._store.set_meta(meta)
         self._error_shown = True
-        log.error("DELIVERY PAUSED: Inngest refused the event key", extra={"status": result.status, "reason": reason})
+        if unexpected is not None:
+            log.error("DELIVERY PAUSED: unexpected error sending to Inngest", extra={"reason": reason},
+                      exc_info=unexpected if first else None)
+        else:
+            log.error("DELIVERY PAUSED: Inngest refused the event key", extra={"status": result.status, "reason": reason})
 
     def _retry(self, seqs: list[int], result: SendResult) -> None:
         self._failures += 1
@@ -375,7 +430,19 @@ class Sender(_Loop):
         self._hold, self._hold_reason = delay, reason
         self._store.set_meta({LAST_ERROR_KEY: reason})
         self._error_shown = True
-        log.warning("delivery failed; will retry", extra={"events": len(seqs), "error": result.error, "delay_s": round(delay, 3)})
+        self._failed_attempts += 1
+        self._failed_total += 1
+        now = time.monotonic()
+        if self._failing_since is None:  # one line when it starts, a summary a minute, one when it recovers
+            self._failing_since = self._last_summary = now
+            self._failed_attempts = self._failed_total = 1
+            log.warning("delivery failing; retrying with backoff until Inngest accepts (summary every minute)",
+                        extra={"events": len(seqs), "error": result.error, "delay_s": round(delay, 3)})
+        elif now - self._last_summary >= SUMMARY_SECONDS:
+            log.warning("delivery still failing", extra={
+                "failing_for_s": round(now - self._failing_since), "failed_attempts": self._failed_attempts,
+                "last_error": result.error, "next_retry_s": round(delay, 3)})
+            self._last_summary, self._failed_attempts = now, 0
 
     def _dead(self, event: OutgoingEvent, result: SendResult) -> None:
         reason = f"Inngest rejected the event: {result.error}"

@@ -26,8 +26,8 @@ import httpx
 import uvicorn
 from standardwebhooks import Webhook
 
-from runtime.relay.app import create_app
 from runtime.relay.config import RelaySettings
+from runtime.relay.server import server_config
 from runtime.relay.service import Relay
 
 HERE = Path(__file__).parent
@@ -140,12 +140,19 @@ class RelayServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.relay), log_config=None, access_log=False, lifespan="on")
+        self.ops_sock = socket.socket()  # the operations listener: /readyz and /metrics
+        self.ops_sock.bind(("127.0.0.1", 0))
+        self.ops_port = int(self.ops_sock.getsockname()[1])
+        # the bounds of `paymap serve`; the sockets are bound here
+        config = server_config(self.relay, ops_port=self.ops_port)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock, self.ops_sock]}, daemon=True
+        )
         self.thread.start()
         wait_until(lambda: self.server.started, "the relay's uvicorn server to start")
         self.http = httpx.Client(base_url=self.url, timeout=20)
+        self.ops = httpx.Client(base_url=f"http://127.0.0.1:{self.ops_port}", timeout=20)
 
     def post(self, body: bytes, headers: dict[str, str], path: str = "/webhooks/dodo") -> httpx.Response:
         return self.http.post(path, content=body, headers=headers)
@@ -163,12 +170,16 @@ class RelayServer:
 
     def stop(self) -> None:
         self.http.close()
+        self.ops.close()
         self.server.should_exit = True
         self.thread.join(timeout=30)
         self.sock.close()
+        self.ops_sock.close()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     """Run ``paymap`` as a user would: a separate process, output captured."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
     full_env.update(env or {})
@@ -177,7 +188,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         capture_output=True,
         text=True,
         env=full_env,
-        cwd=REPO,
+        cwd=cwd,
         timeout=timeout,
     )
 
@@ -192,6 +203,7 @@ def relay_env(db: Path, port: int, event_api: str, **extra: str) -> dict[str, st
         "DODO_PAYMENTS_WEBHOOK_KEY": SECRET,
         "PAYMAP_DB": str(db),
         "PAYMAP_PORT": str(port),
+        "PAYMAP_OPS_PORT": str(free_port()),
         "INNGEST_DEV": event_api,
         "PAYMAP_HTTP_TIMEOUT": "1",
         "PAYMAP_LEASE_SECONDS": "6",
@@ -209,11 +221,12 @@ def relay_env(db: Path, port: int, event_api: str, **extra: str) -> dict[str, st
 class RelayProcess:
     """``paymap serve`` as its own process (for kill -9 and signals); its log goes to ``log_path``."""
 
-    def __init__(self, mappings: Path, env: dict[str, str], log_path: Path, *args: str) -> None:
+    def __init__(self, mappings: Path, env: dict[str, str], log_path: Path, *args: str, cwd: Path = REPO) -> None:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
         full_env.update(env)
         self.port = int(env["PAYMAP_PORT"])
         self.url = f"http://127.0.0.1:{self.port}"
+        self.ops_url = f"http://127.0.0.1:{env['PAYMAP_OPS_PORT']}" if "PAYMAP_OPS_PORT" in env else self.url
         self.log_path = log_path
         with log_path.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -222,7 +235,7 @@ class RelayProcess:
                 env=full_env,
                 stdout=log,
                 stderr=log,
-                cwd=REPO,
+                cwd=cwd,
             )
         wait_until(self._ready, f"the relay process to answer on {self.url} (log: {log_path})", timeout=60)
 
@@ -230,7 +243,7 @@ class RelayProcess:
         if self.proc.poll() is not None:
             raise AssertionError(f"the relay exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
         try:
-            return httpx.get(self.url + "/readyz", timeout=1).status_code == 200
+            return httpx.get(self.ops_url + "/readyz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 

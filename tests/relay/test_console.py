@@ -152,7 +152,7 @@ def test_actions_need_the_csrf_token_and_the_same_origin(relay: RelayServer, ses
     client, csrf = session
     relay.send("payment.succeeded", "msg_csrf")
     _settled(relay)
-    body = {"webhook_id": "msg_csrf", "dry_run": True}
+    body = {"webhook_id": "msg_csrf", "dry_run": True, "include_delivered": True}
     assert client.post("/console/api/replay", json=body).status_code == 403
     assert client.post("/console/api/replay", json=body, headers={"x-csrf-token": "0" * 64}).status_code == 403
     cross = client.post("/console/api/replay", json=body, headers={"x-csrf-token": csrf, "origin": "https://evil.example"})
@@ -276,6 +276,38 @@ def test_bulk_replay_counts_first_and_replays_exactly_the_counted_set(
     assert too_wide.status_code == 400 and "unknown state 'nonsense'" in too_wide.json()["error"]
     nothing = client.post("/console/api/replay", json={"nothing": 1}, headers={"x-csrf-token": csrf})
     assert nothing.status_code == 400
+
+
+def test_replay_leaves_delivered_events_out_unless_asked_and_gives_new_ids_like_the_cli(
+    relay: RelayServer, double: Double, session: tuple[httpx.Client, str]
+) -> None:
+    client, csrf = session
+    relay.send("payment.succeeded", "msg_done")
+    _settled(relay)
+    sent = [e["event_id"] for e in client.get("/console/api/webhooks/msg_done").json()["events"]]
+    assert sent and all(i in double.ids() for i in sent)
+    replay: Callable[..., dict[str, Any]] = lambda **extra: client.post(  # noqa: E731
+        "/console/api/replay", json={"webhook_id": "msg_done", **extra}, headers={"x-csrf-token": csrf}).json()
+
+    kept = replay()  # the default, as `paymap replay`: Inngest already has them, nothing is sent
+    assert kept["summary"].startswith("replayed 0 webhook(s)") and kept["queued"] == 0
+    assert kept["held_back"] == len(sent)
+    assert kept["notes"] == [f"left out {len(sent)} event(s) Inngest already accepted (1 webhook(s) with nothing "
+                             'else to send); tick "include delivered events" to send them again']
+    assert relay.count("SELECT generation FROM webhooks WHERE webhook_id = 'msg_done'") == 0  # not re-mapped
+
+    dry = replay(include_delivered=True, new_ids=True, dry_run=True)
+    assert "would be queued" in dry["summary"] and dry["queued"] == len(sent)
+    assert [r["event_id"] for r in dry["new_ids"]] == [f"{i}:r1" for i in sent]
+    assert any("sent again under new ids: their functions run again" in w for w in dry["warnings"])
+
+    again = replay(include_delivered=True, new_ids=True)
+    assert again["queued"] == len(sent) and [r["event_id"] for r in again["new_ids"]] == [f"{i}:r1" for i in sent]
+    wait_until(lambda: all(f"{i}:r1" in double.ids() for i in sent), "the events delivered again under new ids")
+    assert all(double.ids().count(i) == 1 for i in sent)
+
+    same_ids = replay(include_delivered=True, dry_run=True)  # keeping the ids: Inngest would drop them
+    assert any("less than 24 h ago: Inngest will drop them as duplicates" in w for w in same_ids["warnings"])
 
 
 def test_list_pages_by_keyset_and_filters(relay: RelayServer, session: tuple[httpx.Client, str]) -> None:

@@ -3,13 +3,24 @@ local rule checks, and expired leases of a dead sender."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from .harness import Double, RelayServer, free_port, run_cli, wait_until
+import pytest
+
+from runtime.relay import worker
+from runtime.relay.inngest import InngestSender
+from runtime.relay.metrics import RelayMetrics
+from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent, SQLiteStore
+from runtime.relay.worker import Sender
+
+from .harness import Double, RelayServer, fast_settings, free_port, run_cli, wait_until
 
 MakeRelay = Callable[..., RelayServer]
 
@@ -86,11 +97,11 @@ def test_401_pauses_keeps_everything_and_resumes(double: Double, make_relay: Mak
     assert "INNGEST_EVENT_KEY" in status["sender"]["paused"]
     assert status["queue_depth"] == 3 and status["events"]["dead"] == 0
     assert all(attempts == 0 for _id, attempts, _err in _pending_rows(relay))  # a pause is not an attempt
-    assert "paymap_sender_paused 1.0" in relay.http.get("/metrics").text
+    assert "paymap_sender_paused 1.0" in relay.ops.get("/metrics").text
     double.config(keys=["old-key"])  # the key is (re)enabled in Inngest
     wait_until(lambda: len(double.ids()) == 3, "delivery after the key works again")
     wait_until(lambda: not _status(relay)["sender"]["paused"], "the pause to clear")
-    assert "paymap_sender_paused 0.0" in relay.http.get("/metrics").text
+    assert "paymap_sender_paused 0.0" in relay.ops.get("/metrics").text
 
 
 def test_413_splits_the_batch_and_dead_letters_a_single_oversize_event(double: Double, make_relay: MakeRelay) -> None:
@@ -156,3 +167,74 @@ def test_expired_lease_of_a_dead_sender_is_reclaimed(double: Double, make_relay:
         conn.execute("UPDATE events SET lease_owner='dead-process', lease_until=?", (time.time() + 1,))
     double.config(keys=None)
     wait_until(lambda: double.ids() == ["dodo:msg_lease"], "delivery after the lease expired")
+
+
+def test_a_pause_from_before_a_restart_clears_on_the_first_delivery(
+    double: Double, make_relay: MakeRelay, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    wrong = make_relay(double.url, inngest_event_key="wrong-key")
+    _pause_then_send(double, wrong, [("payment.succeeded", "msg_before_restart")])
+    wrong.stop()  # the operator fixes the key and restarts
+    fixed = make_relay(double.url, inngest_event_key="the-right-key")
+    wait_until(lambda: double.ids() == ["dodo:msg_before_restart"], "delivery with the fixed key")
+    wait_until(lambda: not _status(fixed)["sender"]["paused"], "the stored pause to clear")
+    assert "SENDER PAUSED" not in run_cli("status", "--db", str(fixed.settings.db_path)).stdout
+    assert any("delivery resumed" in r.getMessage() for r in caplog.records)
+    assert "paymap_sender_paused 0.0" in fixed.ops.get("/metrics").text
+
+
+def test_a_failing_inngest_logs_a_line_when_it_starts_a_summary_and_one_when_it_recovers(
+    make_relay: MakeRelay, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "SUMMARY_SECONDS", 0.5)  # a summary every half second instead of every minute
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    port = free_port()  # Inngest is down
+    relay = make_relay(f"http://127.0.0.1:{port}", retry_max_seconds=0.1)
+    relay.send("payment.succeeded", "msg_flaky")
+    wait_until(lambda: _pending_rows(relay) and _pending_rows(relay)[0][1] >= 10, "ten failed attempts", timeout=30)
+    time.sleep(0.6)
+    double = Double(port=port)
+    try:
+        wait_until(lambda: double.ids() == ["dodo:msg_flaky"], "delivery once Inngest is back")
+        wait_until(lambda: any("delivery recovered" in r.getMessage() for r in caplog.records), "the recovery line")
+    finally:
+        double.stop()
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum(m.startswith("delivery failing") for m in messages) == 1, messages
+    assert 1 <= sum(m == "delivery still failing" for m in messages) <= 10, messages
+    assert sum(m == "delivery recovered" for m in messages) == 1
+    assert not any("will retry" in m for m in messages)
+
+
+def test_an_unexpected_sender_error_pauses_loudly_instead_of_looping(
+    tmp_path: Path, double: Double, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    settings = fast_settings(tmp_path, double.url)
+    store = SQLiteStore(settings.db_path)
+    client = InngestSender(double.url, "key-with-a-newline\n", timeout=2)  # what the start check now refuses
+    metrics = RelayMetrics()
+    sender = Sender(store, client, settings, metrics)
+    record = MappingRecord("mapped", "payment.succeeded", None, [NewEvent("ev1", "x", '{"name":"x","data":{}}')])
+    asyncio.run(_accept(store, "msg_unexpected"))
+    [webhook] = store.unmapped(10)
+    store.record_mappings([(webhook.seq, webhook.generation, record)])
+    sender.start()
+    try:
+        wait_until(lambda: store.stats().meta.get(worker.PAUSE_KEY), "the pause")
+        time.sleep(1.0)  # a few pause periods (0.3 s each)
+    finally:
+        sender.stop()
+        client.close()
+    reason = store.stats().meta[worker.PAUSE_KEY]
+    assert "unexpected error: InvalidURL" in reason and "nothing is dropped" in reason
+    paused = [r for r in caplog.records if "DELIVERY PAUSED" in r.getMessage()]
+    assert len(paused) >= 2 and sum(r.exc_info is not None for r in paused) == 1  # one traceback, not one a second
+    assert not any("restarting it" in r.getMessage() for r in caplog.records)
+    assert store.stats().queue_depth == 1 and double.ids() == []
+    store.close()
+
+
+async def _accept(store: SQLiteStore, webhook_id: str) -> None:
+    await store.accept(IncomingWebhook(webhook_id, {}, b"{}", time.time()))

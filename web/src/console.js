@@ -143,11 +143,16 @@ async function overview({ quiet = false } = {}) {
   const reload = o.mappings.last_reload;
   const byState = (s) => `${PREFIX}/events?state=${s}`;
   frame("overview",
+    o.insecure_dev ? el("p", { class: "bad", "data-testid": "insecure" },
+      "INSECURE DEV MODE: the relay accepts webhooks WITHOUT checking their signatures") : null,
     el("div", { class: "cards" },
       counts("Webhooks", o.webhooks, ["received", "mapped", "skipped", "dropped", "failed"], byState),
       counts("Events", o.events, ["pending", "delivered", "dead", "superseded"], (st) => (st === "superseded" ? null : byState(st))),
       el("section", { class: "card", "data-testid": "queue" }, el("h2", {}, "Queue"),
-        el("p", {}, el("b", {}, String(o.queue_depth)), " waiting, ", String(o.ready_now), " due now"),
+        // as `paymap status`: never "0 due now" — when nothing is due, when the next attempt is
+        el("p", {}, el("b", {}, String(o.queue_depth)), " waiting",
+          o.queue_depth ? (o.ready_now ? `, ${o.ready_now} due now`
+            : o.next_attempt_in_seconds ? `, next attempt in ${age(Math.ceil(o.next_attempt_in_seconds))}` : ", due now") : ""),
         el("p", {}, "oldest waiting: ", el("b", {}, age(o.oldest_pending_age_seconds))),
         o.oldest_pending_reason ? el("p", { class: "warn" }, `why: ${o.oldest_pending_reason}`) : null),
       el("section", { class: "card", "data-testid": "sender" }, el("h2", {}, "Sender"),
@@ -224,26 +229,41 @@ async function events() {
       el("tbody", {}, rows)) : el("p", { class: "muted", "data-testid": "empty" }, "No webhook matches."),
     nav);
   // bulk replay: always the whole filtered set (not just this page), counted first
-  const dry = el("button", { type: "button", "data-testid": "replay-all", onclick: async () => {
+  // include_delivered changes what would be sent: a tick counts again
+  const count = async (includeDelivered) => {
     replayBox.replaceChildren(el("span", { class: "muted" }, "counting…"));
     try {
-      const got = await api("replay", { method: "POST", body: { filter, dry_run: true } });
+      const got = await api("replay", { method: "POST", body: { filter, dry_run: true, include_delivered: includeDelivered } });
       if (!got.selected) { replayBox.replaceChildren(el("span", {}, "Nothing matches: nothing to replay.")); return; }
       const newIds = el("input", { type: "checkbox", id: "bulk-new-ids" });
+      const incl = el("input", { type: "checkbox", id: "bulk-include-delivered", "data-testid": "bulk-include-delivered" });
+      incl.checked = includeDelivered;
+      incl.addEventListener("change", () => count(incl.checked));
       replayBox.replaceChildren(
         el("p", { "data-testid": "dry-run" }, got.summary, " with the mappings on disk now."),
+        replayNotes(got),
         got.failures.length ? el("ul", { class: "err" }, got.failures.slice(0, 5).map((f) => el("li", {}, `${f.what}: ${f.why}`))) : null,
         el("label", { for: "bulk-new-ids" }, newIds, " give the events new ids (Inngest runs its functions again)"), " ",
+        el("label", { for: "bulk-include-delivered" }, incl, " include delivered events"), " ",
         el("button", { type: "button", class: "primary", "data-testid": "replay-confirm", onclick: async () => {
           try {
-            const run = await api("replay", { method: "POST", body: { filter, as_of: got.as_of, new_ids: newIds.checked } });
-            replayBox.replaceChildren(el("p", { class: "good", "data-testid": "replayed" }, run.summary));
+            const run = await api("replay", { method: "POST", body: { filter, as_of: got.as_of, new_ids: newIds.checked, include_delivered: incl.checked } });
+            replayBox.replaceChildren(el("p", { class: "good", "data-testid": "replayed" }, run.summary), replayNotes(run));
           } catch (err) { replayBox.replaceChildren(problem(err)); }
         } }, `Replay these ${got.selected}`),
         " ", el("button", { type: "button", onclick: () => replayBox.replaceChildren(dry) }, "Cancel"));
     } catch (err) { replayBox.replaceChildren(problem(err), dry); }
-  } }, "Replay all matching…");
+  };
+  const dry = el("button", { type: "button", "data-testid": "replay-all", onclick: () => count(false) }, "Replay all matching…");
   replayBox.replaceChildren(dry);
+}
+
+// a replay's notes (delivered events left out), warnings (what Inngest does with the ids) and new ids
+function replayNotes(got) {
+  return el("div", { class: "replay-notes", "data-testid": "replay-notes" },
+    got.notes.map((n) => el("p", { class: "muted" }, n)),
+    got.warnings.map((w) => el("p", { class: "warn" }, w)),
+    got.new_ids.length ? el("ul", { "data-testid": "new-ids-list" }, got.new_ids.map((r) => el("li", {}, el("code", {}, r.webhook_id), " → ", el("code", {}, r.event_id)))) : null);
 }
 
 // ------------------------------------------------------------------------------------ event page
@@ -258,12 +278,13 @@ async function eventPage(id) {
   try { w = await api(`webhooks/${encodeURIComponent(id)}`); } catch (err) { frame("events", problem(err)); return; }
   const result = el("div", { "data-testid": "replay-result" });
   const newIds = el("input", { type: "checkbox", id: "new-ids" });
+  const inclDelivered = el("input", { type: "checkbox", id: "include-delivered", "data-testid": "include-delivered" });
   const replayOne = el("button", { type: "button", class: "primary", "data-testid": "replay", onclick: async () => {
     replayOne.disabled = true;
     result.replaceChildren(el("span", { class: "muted" }, "replaying…"));
     try {
-      const got = await api("replay", { method: "POST", body: { webhook_id: w.webhook_id, new_ids: newIds.checked } });
-      result.replaceChildren(el("p", { class: got.counts.failed ? "bad" : "good" }, got.summary),
+      const got = await api("replay", { method: "POST", body: { webhook_id: w.webhook_id, new_ids: newIds.checked, include_delivered: inclDelivered.checked } });
+      result.replaceChildren(el("p", { class: got.counts.failed ? "bad" : "good" }, got.summary), replayNotes(got),
         got.failures.length ? el("ul", { class: "err" }, got.failures.map((f) => el("li", {}, `${f.what}: ${f.why}`))) : null);
       setTimeout(() => refreshEvents(w.webhook_id), 300);
     } catch (err) { result.replaceChildren(problem(err)); }
@@ -284,6 +305,7 @@ async function eventPage(id) {
       el("h2", {}, "Webhook ", el("code", { "data-testid": "webhook-id" }, w.webhook_id)),
       el("p", {}, badge(w.state), " ", el("b", {}, w.type || "(no type)"), el("span", { class: "muted" }, ` · received ${when(w.received_at)} · mapped ${w.generation + 1} time(s)`)),
       el("p", { class: "actions" }, replayOne, " ", el("label", { for: "new-ids" }, newIds, " new event ids"), " ",
+        el("label", { for: "include-delivered" }, inclDelivered, " include delivered events"), " ",
         el("a", { href: `${PREFIX}/api/webhooks/${encodeURIComponent(w.webhook_id)}/body`, download: "", class: "button", "data-testid": "download" }, "Download body"), " ",
         el("a", { href: playgroundLink(w), target: "_blank", rel: "noopener noreferrer", class: "button", "data-testid": "playground" }, "Open in playground"),
         el("span", { class: "muted hint" }, " (run `paymap playground` on your computer first)")),
