@@ -47,7 +47,7 @@ lint: $(STAMP)
 test: $(STAMP) lint browser
 	$(BIN)/python -m pytest -q
 
-# The playground's browser tests drive Debian's chromium (Playwright's own download cannot work here).
+# The browser tests (playground, relay console) drive Debian's chromium (Playwright's own download cannot work here).
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
@@ -57,7 +57,7 @@ web:
 
 # Retake the screenshots in docs/img/ (the browser tests take them; this keeps them).
 screenshots: $(STAMP) browser
-	PAYMAP_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/playground/test_browser.py
+	PAYMAP_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/playground/test_browser.py tests/relay/test_console_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -6,6 +6,10 @@ One type, :class:`MappingError`, for every runtime failure inside a mapping, so 
 
 from __future__ import annotations
 
+import re
+
+_LOCATION = re.compile(r"^(?P<file>[^\n]*?\.map):(?P<line>\d+):(?P<column>\d+):")
+
 
 class MappingError(Exception):
     """A compiled mapping failed on one event; carries the ``.map`` location of the failure."""
@@ -56,6 +60,15 @@ class MappingError(Exception):
             "event_type": self.event_type,
             "hint": self.hint,
         }
+
+
+def mapping_error_location(text: str) -> tuple[str, int, int] | None:
+    """The ``(file, line, column)`` a stored :class:`MappingError` message starts with, if it does.
+
+    The relay stores ``str(MappingError)``; the console reads the ``.map`` location back from it.
+    """
+    m = _LOCATION.match(text)
+    return (m["file"], int(m["line"]), int(m["column"])) if m else None
 
 
 class CompileError(Exception):

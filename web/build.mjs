@@ -25,7 +25,8 @@ function sourceHash() {
 
 const banner = `/* paymap web bundle: built from web/ by scripts/build_web.sh; sources sha256 ${sourceHash()} */`;
 await build({
-  entryPoints: { playground: join(here, "src", "playground.js") },
+  // one build, two pages: the playground and the relay's operator console (runtime/relay/console.py)
+  entryPoints: { playground: join(here, "src", "playground.js"), console: join(here, "src", "console.js") },
   bundle: true,
   minify: true,
   format: "iife",
@@ -35,4 +36,4 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
-console.log(`built ${outdir}/playground.js and playground.css`);
+console.log(`built ${outdir}/playground.{js,css} and console.{js,css}`);

@@ -10,12 +10,9 @@ import argparse
 import re
 import sys
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-DEDUP_WINDOW = 24 * 3600  # Inngest drops an event whose id it saw this recently
-_REPLAY_SUFFIX = re.compile(r":r\d+$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -56,11 +53,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def _unsuffixed(event_id: str, suffix: str = "") -> str:
-    """The id an event had before any replay gave it a new one (``...:r<n>``)."""
-    return _REPLAY_SUFFIX.sub("", event_id.removesuffix(suffix) if suffix else event_id)
-
-
 def parse_when(text: str, *, now: float | None = None) -> float:
     """An ISO 8601 time (naive = UTC) or an age such as ``90m``; raises ValueError with a sentence."""
     now = time.time() if now is None else now
@@ -82,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
     # the relay's modules load here only: building the CLI parser (e.g. for `paymap check`) stays fast
     from runtime.errors import CompileError
     from runtime.relay.config import db_path_from
-    from runtime.relay.mapping import default_loader, map_webhook
-    from runtime.relay.store import FAILED, MAPPED, SKIPPED, SQLiteStore, StoreError
+    from runtime.relay.mapping import default_loader
+    from runtime.relay.replay import replay
+    from runtime.relay.store import FAILED, SKIPPED, SQLiteStore, StoreError
 
     if not (args.failed or args.dead or args.skipped or args.ids or args.since or args.until):
         print("paymap replay: choose what to replay: --failed, --dead, --skipped, --id WEBHOOK_ID, "
@@ -123,78 +116,23 @@ def run(args: argparse.Namespace) -> int:
         missing = sorted(set(args.ids) - {w.webhook_id for w in selected})
         for wid in missing:
             print(f"paymap replay: no stored webhook with id {wid!r}", file=sys.stderr)
-        delivered = store.delivered_events([w.seq for w in selected])
-        counts = {MAPPED: 0, SKIPPED: 0, FAILED: 0, "dropped": 0}
-        queued = dead = resent = 0
-        left_out: list[str] = []  # webhooks with nothing left to send
-        held_back = 0  # events left out because they were delivered
-        recent = old = 0  # delivered events sent again, within / past Inngest's 24 h dedup window
-        failures: list[str] = []
-        new_ids: list[str] = []
-        now = time.time()
-        for webhook in selected:
-            suffix = f":r{webhook.generation + 1}" if args.new_ids else ""
-            record = map_webhook(mappings, webhook, event_max_bytes=max_bytes, id_suffix=suffix)
-            sent_before = {_unsuffixed(i): at for i, at in delivered.get(webhook.seq, {}).items()}
-            keep = []
-            for event in record.events:
-                at = sent_before.get(_unsuffixed(event.event_id or "", suffix))
-                if at is None:
-                    keep.append(event)
-                elif args.include_delivered:
-                    keep.append(event)
-                    resent += 1
-                    recent, old = (recent + 1, old) if now - at < DEDUP_WINDOW else (recent, old + 1)
-                else:
-                    held_back += 1
-            if record.events and not keep:
-                left_out.append(webhook.webhook_id)
-                continue
-            record = replace(record, events=keep)
-            counts[record.state] = counts.get(record.state, 0) + 1
-            queued += sum(1 for e in record.events if not e.dead_reason)
-            dead += sum(1 for e in record.events if e.dead_reason)
-            if record.state == FAILED:
-                failures.append(f"  {webhook.webhook_id}: {record.error}")
-            for e in record.events:
-                if e.dead_reason:
-                    failures.append(f"  {webhook.webhook_id} event {e.event_id}: {e.dead_reason}")
-                elif args.new_ids:
-                    new_ids.append(f"  {webhook.webhook_id} -> {e.event_id}")
-            if not args.dry_run:
-                store.remap(webhook.seq, record)
+        report = replay(store, mappings, selected, event_max_bytes=max_bytes, new_ids=args.new_ids,
+                        include_delivered=args.include_delivered, dry_run=args.dry_run)
     except StoreError as exc:
         print(f"paymap replay: {exc}", file=sys.stderr)
         return 1
     finally:
         store.close()
-    dry = args.dry_run
-    print(
-        f"{'would replay' if dry else 'replayed'} {len(selected) - len(left_out)} webhook(s): {counts[MAPPED]} mapped "
-        f"({queued} event(s) {'would be queued' if dry else 'queued'}"
-        + (f", {dead} dead-lettered" if dead else "")
-        + f"), {counts[SKIPPED]} skipped, {counts['dropped']} dropped, {counts[FAILED]} failed"
-    )
-    if held_back:
-        print(f"left out {held_back} event(s) Inngest already accepted"
-              + (f" ({len(left_out)} webhook(s) with nothing else to send)" if left_out else "")
-              + "; add --include-delivered to send them again")
-    if new_ids:
-        print(("new event ids (would be):" if dry else "new event ids:") + "\n" + "\n".join(new_ids))
-    if failures:
-        print("still failing:\n" + "\n".join(failures))
-    if queued and not args.new_ids:
-        print("note: the events keep their ids, and Inngest drops an event whose id it saw in the last 24 h "
-              "(add --new-ids to run its functions again)", file=sys.stderr)
-    if recent and not args.new_ids:
-        print(f"warning: {recent} event(s) were delivered less than 24 h ago: Inngest will drop them as duplicates",
-              file=sys.stderr)
-    if old and not args.new_ids:
-        print(f"warning: {old} event(s) were delivered more than 24 h ago: Inngest no longer remembers their ids, "
-              "so their functions run again", file=sys.stderr)
-    if resent and args.new_ids:
-        print(f"warning: {resent} event(s) Inngest already accepted are sent again under new ids: their "
-              "functions run again", file=sys.stderr)
-    if queued and not dry:
+    print(report.summary())
+    for line in report.notes():
+        print(line)
+    if report.renamed:
+        print(("new event ids (would be):" if args.dry_run else "new event ids:") + "\n"
+              + "\n".join(f"  {wid} -> {event_id}" for wid, event_id in report.renamed))
+    if report.failures:
+        print("still failing:\n" + "\n".join(f"  {what}: {why}" for what, why in report.failures))
+    for line in report.warnings():
+        print(line, file=sys.stderr)
+    if report.queued and not args.dry_run:
         print("the running `paymap serve` delivers the queued events; `paymap status` shows progress")
     return 1 if (missing and not selected) else 0

@@ -25,6 +25,8 @@ environment (flags override; docs/relay.md has the details):
   receiving:  PAYMAP_MAX_BODY_BYTES, PAYMAP_ACCEPT_TIMEOUT, PAYMAP_HEADER_TIMEOUT, PAYMAP_BODY_TIMEOUT,
               PAYMAP_MAX_CONNECTIONS, PAYMAP_MAX_HEADER_BYTES, PAYMAP_MAX_CONCURRENT_BODIES
   operations: PAYMAP_OPS_HOST, PAYMAP_OPS_PORT, PAYMAP_OPS_TOKEN (readiness and metrics listener)
+  console:    PAYMAP_CONSOLE_TOKEN (serves /console on the webhook listener; --console-token-file),
+              PAYMAP_CONSOLE_PLAYGROUND_URL (where "open in playground" points)
   store:      PAYMAP_DB_SYNCHRONOUS, PAYMAP_DB_BUSY_TIMEOUT_MS, PAYMAP_RETENTION_DAYS, PAYMAP_RETARGET
   delivering: PAYMAP_BATCH_MAX_EVENTS, PAYMAP_BATCH_MAX_BYTES, PAYMAP_EVENT_MAX_BYTES, PAYMAP_HTTP_TIMEOUT,
               PAYMAP_LEASE_SECONDS, PAYMAP_RETRY_BASE_SECONDS, PAYMAP_RETRY_MAX_SECONDS,
@@ -65,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--no-watch", action="store_true", help="do not reload on .map file changes (SIGHUP still works)")
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (PAYMAP_LOG_LEVEL)")
+    p.add_argument(
+        "--console-token-file",
+        type=Path,
+        metavar="FILE",
+        help="serve the operator console at /console behind the token in FILE (PAYMAP_CONSOLE_TOKEN; a file "
+        "keeps the token out of the process list); see docs/console.md",
+    )
     p.add_argument("--log-format", choices=("auto", "json", "text"),
                    help="text on a terminal and JSON lines otherwise (auto, the default), or either (PAYMAP_LOG_FORMAT)")
     p.set_defaults(func=run)
@@ -80,8 +89,20 @@ def run(args: argparse.Namespace) -> int:
     from runtime.relay.service import Relay
     from runtime.relay.store import StoreError
 
+    console_token = None
+    if args.console_token_file is not None:
+        try:
+            console_token = args.console_token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"paymap serve: cannot read the console token from {args.console_token_file}: "
+                  f"{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            return 2
+        if not console_token:
+            print(f"paymap serve: {args.console_token_file} is empty: put the console token in it", file=sys.stderr)
+            return 2
     try:
         settings = load_settings(
+            console_token=console_token,
             mappings=args.mappings,
             host=args.host,
             port=args.port,

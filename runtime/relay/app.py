@@ -1,7 +1,7 @@
-"""The relay's HTTP face: ``POST /webhooks/dodo``, ``/healthz``, ``/readyz``, ``/metrics``.
+"""The relay's HTTP face: ``POST /webhooks/dodo``, ``/healthz``, ``/readyz``, ``/metrics`` (and ``/console``).
 
-Two listeners share the app: the webhook port (``POST /webhooks/dodo``, ``/healthz``) faces the
-internet; the operations port (``/readyz``, ``/metrics``, ``/healthz``; loopback by default,
+Two listeners share the app: the webhook port (``POST /webhooks/dodo``, ``/healthz``, and the
+console behind its token) faces the internet; the operations port (``/readyz``, ``/metrics``, ``/healthz``; loopback by default,
 ``PAYMAP_OPS_TOKEN`` when it is not) tells who is asking by the local port of the connection, so
 business volume is never public and a scraper never competes with Dodo on the webhook port.
 
@@ -30,8 +30,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runtime.relay.redact import clip
@@ -386,14 +386,23 @@ def create_app(relay: Relay, *, ops_port: int | None = None) -> ASGIApp:
             relay.detach_signals()
             await run_in_threadpool(relay.stop)
 
+    routes: list[BaseRoute] = [
+        Route("/webhooks/dodo", unreachable, methods=["POST"]),
+        Route("/webhooks/dodo/", unreachable, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    token = (relay.settings.console_token or "").strip()
+    if token:  # no token, no console: not even its login page is served
+        from runtime.relay.console import PREFIX, console_routes
+
+        async def to_console(_request: Request) -> Response:
+            return RedirectResponse(PREFIX + "/", status_code=303)
+
+        routes += [Route(PREFIX, to_console, methods=["GET"]), Mount(PREFIX, routes=console_routes(relay, token))]
     app = Starlette(
-        routes=[
-            Route("/webhooks/dodo", unreachable, methods=["POST"]),
-            Route("/webhooks/dodo/", unreachable, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-        ],
+        routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

@@ -112,6 +112,11 @@ class RelaySettings(BaseSettings):
     poll_seconds: float = Field(1.0, gt=0, validation_alias="PAYMAP_POLL_SECONDS")
     alert_pending_age_seconds: float = Field(300.0, gt=0, validation_alias="PAYMAP_ALERT_PENDING_AGE")
 
+    # --- console (runtime/relay/console.py): served at /console only when a token is set --------
+    console_token: str | None = Field(None, validation_alias="PAYMAP_CONSOLE_TOKEN", repr=False)
+    # where "open in playground" sends a body: `paymap playground` on the operator's own computer
+    console_playground_url: str = Field("http://127.0.0.1:8765/", validation_alias="PAYMAP_CONSOLE_PLAYGROUND_URL")
+
     # --- logs ----------------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias="PAYMAP_LOG_LEVEL")
     log_format: Literal["auto", "json", "text"] = Field("auto", validation_alias="PAYMAP_LOG_FORMAT")
@@ -121,10 +126,18 @@ class RelaySettings(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("console_playground_url")
+    @classmethod
+    def _playground_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:8765/, got {value!r}")
+        return value if value.endswith("/") else value + "/"
+
     @field_validator("log_format", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
     @field_validator("insecure_dev", "retarget", mode="before")
     @classmethod
     def _strict_flag(cls, value: Any) -> Any:
@@ -183,6 +196,11 @@ class RelaySettings(BaseSettings):
             raise ValueError(
                 f"PAYMAP_LEASE_SECONDS ({self.lease_seconds:g}) must be at least PAYMAP_HTTP_TIMEOUT "
                 f"({self.http_timeout_seconds:g}) + 5 s, or a slow request could be sent twice in parallel"
+            )
+        if self.console_token is not None and self.console_token.strip() and len(self.console_token.strip()) < 16:
+            raise ValueError(
+                "PAYMAP_CONSOLE_TOKEN must be at least 16 characters (it guards every stored payload); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         if self.retry_max_seconds < self.retry_base_seconds:
             raise ValueError("PAYMAP_RETRY_MAX_SECONDS must be at least PAYMAP_RETRY_BASE_SECONDS")

@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.errors import CompileError
@@ -37,6 +38,16 @@ def rejected_reload(trigger: str, path: Path, exc: Exception) -> dict[str, objec
             "diagnostics": text}
 
 
+@dataclass(frozen=True)
+class ReloadRecord:
+    """The latest reload, for the console: when, why, and the diagnostics if it was rejected."""
+
+    at: float
+    trigger: str
+    ok: bool
+    diagnostics: str | None = None
+
+
 class MappingHolder:
     """The current compiled mappings; swapped atomically (one attribute assignment)."""
 
@@ -47,6 +58,8 @@ class MappingHolder:
         self._current: MappingSetLike | None = None
         self._lock = threading.Lock()
         self.generation = 0
+        self.last_reload: ReloadRecord | None = None  # the latest reload, good or not (the console)
+        self.loaded_at: float | None = None
         self.rejected: dict[str, object] | None = None  # the last rejected reload, until a good one
         self.on_change: Callable[[dict[str, object] | None], None] | None = None  # e.g. record it in the store
 
@@ -58,6 +71,11 @@ class MappingHolder:
         """Compile at start; :class:`CompileError` propagates (the relay refuses to start)."""
         self._current = self._loader(self.path)
         self.generation = 1
+        self.loaded_at = time.time()
+
+    def compile(self) -> MappingSetLike:
+        """The mappings on disk, compiled but not put in use (a dry run); :class:`CompileError` if broken."""
+        return self._loader(self.path)
 
     def reload(self, why: str) -> bool:
         """Compile again; swap only on success. Returns whether the set was replaced."""
@@ -69,16 +87,18 @@ class MappingHolder:
                     "mapping reload rejected: the new mappings have errors; still using the previous set",
                     extra={"trigger": why, "diagnostics": exc.rendered, "path": str(self.path)},
                 )
-                self._rejected(rejected_reload(why, self.path, exc))
+                self._rejected(rejected_reload(why, self.path, exc), exc.rendered)
                 return False
             except Exception as exc:
                 log.error(
                     "mapping reload failed; still using the previous set",
                     extra={"trigger": why, "error": f"{type(exc).__name__}: {exc}", "path": str(self.path)},
                 )
-                self._rejected(rejected_reload(why, self.path, exc))
+                self._rejected(rejected_reload(why, self.path, exc), f"{type(exc).__name__}: {exc}")
                 return False
             self._current = fresh
+            self.last_reload = ReloadRecord(time.time(), why, True)
+            self.loaded_at = self.last_reload.at
             self.generation += 1
             log.info("mappings reloaded", extra={"trigger": why, "path": str(self.path), "generation": self.generation})
             self._count("ok")
@@ -87,8 +107,9 @@ class MappingHolder:
                 self._notify(None)
             return True
 
-    def _rejected(self, info: dict[str, object]) -> None:
+    def _rejected(self, info: dict[str, object], diagnostics: str) -> None:
         self._count("rejected")
+        self.last_reload = ReloadRecord(time.time(), str(info["trigger"]), False, diagnostics)
         self.rejected = info
         self._notify(info)
 

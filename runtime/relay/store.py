@@ -43,6 +43,13 @@ DEAD = "dead"
 SUPERSEDED = "superseded"  # replaced by a replay before it was delivered
 EVENT_STATES = (PENDING, DELIVERED, DEAD, SUPERSEDED)
 
+# delivery attempt outcomes (the attempts table; HTTP status 0 = no answer)
+ATTEMPT_DELIVERED = "delivered"
+ATTEMPT_RETRY = "retry"  # failed, will be retried
+ATTEMPT_PAUSED = "paused"  # refused the event key: the sender paused, the event kept its place
+ATTEMPT_DEAD = "dead"  # rejected for good
+_Attempt = tuple[int, str, str | None]  # (status, outcome, error)
+
 
 class StoreError(Exception):
     """Base class of store failures."""
@@ -153,6 +160,63 @@ class FailedWebhook:
     received_at: float
 
 
+@dataclass(frozen=True)
+class WebhookFilter:
+    """What the console's event list (and its bulk replay) selects; every field narrows the selection.
+
+    ``state`` is a webhook state (received, mapped, skipped, dropped, failed) or a delivery state
+    (pending, delivered, dead: the webhook has such an event). ``id_prefix`` matches the start of the
+    webhook-id or of an event id (``dodo:`` is dropped from the text: event ids embed the webhook-id).
+    """
+
+    state: str | None = None
+    event_type: str | None = None
+    since: float | None = None
+    until: float | None = None
+    id_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookSummary:
+    """One line of the console's event list (no body: a page of these stays small)."""
+
+    seq: int
+    webhook_id: str
+    received_at: float
+    state: str
+    event_type: str | None
+    error: str | None
+    generation: int
+    events: dict[str, int]  # this generation's events by state
+    event_error: str | None  # why an event of this generation is dead or waiting, if one is
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: float
+    status: int  # HTTP status; 0 = no answer (network error, timeout)
+    outcome: str  # ATTEMPT_DELIVERED, ATTEMPT_RETRY, ATTEMPT_PAUSED or ATTEMPT_DEAD
+    error: str | None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An event a webhook produced (every generation: replays supersede older ones) and its attempts."""
+
+    seq: int
+    generation: int
+    event_id: str | None
+    name: str | None
+    payload: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: float
+    delivered_at: float | None
+    next_attempt_at: float
+    history: list[Attempt]
+
+
 class Store(Protocol):
     """What the relay needs from storage; keep it small (a PostgreSQL backend follows)."""
 
@@ -178,13 +242,15 @@ class Store(Protocol):
 
     def renew(self, seqs: Sequence[int], owner: str, lease_seconds: float) -> list[int]: ...
 
-    def mark_delivered(self, seqs: Sequence[int], owner: str) -> int: ...
+    def mark_delivered(self, seqs: Sequence[int], owner: str, *, status: int | None = None) -> int: ...
 
-    def mark_retry(self, seqs: Sequence[int], owner: str, delay: float, error: str) -> int: ...
+    def mark_retry(
+        self, seqs: Sequence[int], owner: str, delay: float, error: str, *, status: int | None = None
+    ) -> int: ...
 
-    def release(self, seqs: Sequence[int], owner: str, error: str) -> int: ...
+    def release(self, seqs: Sequence[int], owner: str, error: str, *, status: int | None = None) -> int: ...
 
-    def mark_dead(self, seqs: Sequence[int], owner: str, reason: str) -> int: ...
+    def mark_dead(self, seqs: Sequence[int], owner: str, reason: str, *, status: int | None = None) -> int: ...
 
     def reap_leases(self) -> int: ...
 
@@ -203,6 +269,22 @@ class Store(Protocol):
         since: float | None = None,
         until: float | None = None,
     ) -> list[StoredWebhook]: ...
+
+    def browse(
+        self, flt: WebhookFilter, *, limit: int, before: tuple[float, int] | None = None
+    ) -> list[WebhookSummary]: ...
+
+    def count_matching(self, flt: WebhookFilter, cap: int) -> int: ...
+
+    def matching(self, flt: WebhookFilter, limit: int) -> list[StoredWebhook]: ...
+
+    def webhook(self, webhook_id: str) -> tuple[StoredWebhook, list[EventRecord]] | None: ...
+
+    def event_types(self) -> list[str]: ...
+
+    def throughput(self, since: float, bucket_seconds: int) -> tuple[dict[int, int], dict[int, int]]: ...
+
+    def delivered_events(self, webhook_seqs: Sequence[int]) -> dict[int, dict[str, float]]: ...
 
     def remap(self, seq: int, record: MappingRecord) -> int: ...
 
@@ -257,6 +339,27 @@ _MIGRATIONS: tuple[str, ...] = (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
+    """,
+    # 2: the console (runtime/relay/console.py): one index per filter of its event list, newest first
+    # (keyset paging on (received_at, seq)), and every delivery attempt with its HTTP status and error.
+    # (state, received_at) replaces the index on state alone; the type index is partial, so a webhook
+    # costs it nothing when it is received (its type is known once it is mapped, off the hot path)
+    """
+    CREATE INDEX webhooks_state_time ON webhooks(state, received_at);
+    DROP INDEX webhooks_state;
+    CREATE INDEX webhooks_type_time ON webhooks(event_type, received_at) WHERE event_type IS NOT NULL;
+    CREATE INDEX events_state_time ON events(state, received_at);
+    CREATE INDEX events_event_id ON events(event_id);
+    CREATE TABLE attempts (
+        id         INTEGER PRIMARY KEY,
+        event_seq  INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+        at         REAL NOT NULL,
+        status     INTEGER NOT NULL,
+        outcome    TEXT NOT NULL,
+        error      TEXT
+    );
+    CREATE INDEX attempts_event ON attempts(event_seq);
+    CREATE INDEX attempts_at ON attempts(at);
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -912,16 +1015,24 @@ class SQLiteStore:
 
         return self._write(op)
 
-    def _owned_update(self, sql: str, params: Sequence[Any], seqs: Sequence[int], owner: str) -> int:
+    def _owned_update(
+        self, sql: str, params: Sequence[Any], seqs: Sequence[int], owner: str, attempt: _Attempt | None = None
+    ) -> int:
+        """Update our leased events; ``attempt`` (outcome, HTTP status, error) is logged for each one updated."""
         if not seqs:
             return 0
 
         def op(conn: sqlite3.Connection) -> int:
-            cur = conn.execute(
-                f"{sql} WHERE state = 'pending' AND lease_owner = ? AND seq IN ({_placeholders(len(seqs))})",
-                (*params, owner, *seqs),
+            where = f" WHERE state = 'pending' AND lease_owner = ? AND seq IN ({_placeholders(len(seqs))})"
+            if attempt is None:
+                return conn.execute(sql + where, (*params, owner, *seqs)).rowcount
+            updated = conn.execute(sql + where + " RETURNING seq", (*params, owner, *seqs)).fetchall()
+            now = time.time()
+            conn.executemany(
+                "INSERT INTO attempts (event_seq, at, status, outcome, error) VALUES (?, ?, ?, ?, ?)",
+                [(seq, now, *attempt) for (seq,) in updated],
             )
-            return cur.rowcount
+            return len(updated)
 
         return self._write(op)
 
@@ -947,7 +1058,8 @@ class SQLiteStore:
 
         return self._write(op)
 
-    def mark_delivered(self, seqs: Sequence[int], owner: str) -> int:
+    def mark_delivered(self, seqs: Sequence[int], owner: str, *, status: int | None = None) -> int:
+        """``status``: the HTTP status of the request, logged as an attempt of each event (the console)."""
         now = time.time()
         return self._owned_update(
             "UPDATE events SET state = 'delivered', delivered_at = ?, updated_at = ?, attempts = attempts + 1, "
@@ -955,9 +1067,10 @@ class SQLiteStore:
             (now, now),
             seqs,
             owner,
+            None if status is None else (status, ATTEMPT_DELIVERED, None),
         )
 
-    def mark_retry(self, seqs: Sequence[int], owner: str, delay: float, error: str) -> int:
+    def mark_retry(self, seqs: Sequence[int], owner: str, delay: float, error: str, *, status: int | None = None) -> int:
         now = time.time()
         return self._owned_update(
             "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ?, "
@@ -965,18 +1078,23 @@ class SQLiteStore:
             (now + delay, error, now),
             seqs,
             owner,
+            None if status is None else (status, ATTEMPT_RETRY, error),
         )
 
-    def release(self, seqs: Sequence[int], owner: str, error: str) -> int:
-        """Give events back untouched except for the reason (sender paused): no attempt counted."""
+    def release(self, seqs: Sequence[int], owner: str, error: str, *, status: int | None = None) -> int:
+        """Give events back untouched except for the reason (sender paused): no attempt counted.
+
+        ``status`` set: a request was made (and refused): it is logged, though not counted.
+        """
         return self._owned_update(
             "UPDATE events SET last_error = ?, updated_at = ?, lease_owner = NULL, lease_until = NULL",
             (error, time.time()),
             seqs,
             owner,
+            None if status is None else (status, ATTEMPT_PAUSED, error),
         )
 
-    def mark_dead(self, seqs: Sequence[int], owner: str, reason: str) -> int:
+    def mark_dead(self, seqs: Sequence[int], owner: str, reason: str, *, status: int | None = None) -> int:
         now = time.time()
         return self._owned_update(
             "UPDATE events SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ?, "
@@ -984,6 +1102,7 @@ class SQLiteStore:
             (reason, now),
             seqs,
             owner,
+            None if status is None else (status, ATTEMPT_DEAD, reason),
         )
 
     def reap_leases(self) -> int:
@@ -1102,6 +1221,212 @@ class SQLiteStore:
         sql += " ORDER BY seq"
         rows = self._read(lambda c: c.execute(sql, params).fetchall())
         return [self._webhook(r) for r in rows]
+
+    # ------------------------------------------------------------------ console (runtime/relay/console.py)
+    _ID_PREFIX_SMALL = 1000  # an id prefix matching at most this many rows is looked up by index
+
+    @staticmethod
+    def _prefix_range(text: str) -> tuple[str, str]:
+        return text, text + "\U0010ffff"
+
+    def _filter_sql(self, conn: sqlite3.Connection, flt: WebhookFilter) -> tuple[list[str], list[Any], str | None]:
+        """WHERE terms on ``w`` (webhooks) and their parameters, plus the delivery state to drive from.
+
+        Every term has an index: (state, received_at), (event_type, received_at),
+        events (state, received_at), webhook_id and events.event_id. A delivery-state filter is
+        answered from the events index (third value), so a rare state (dead) is found without a scan.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        event_state = None
+        if flt.state in EVENT_STATES:
+            event_state = flt.state
+        elif flt.state is not None:
+            where.append("w.state = ?")
+            params.append(flt.state)
+        if flt.event_type is not None:
+            where.append("w.event_type = ?")
+            params.append(flt.event_type)
+        if flt.since is not None:
+            where.append("w.received_at >= ?")
+            params.append(flt.since)
+        if flt.until is not None:
+            where.append("w.received_at < ?")
+            params.append(flt.until)
+        if flt.id_prefix:
+            text = flt.id_prefix.strip()
+            lo, hi = self._prefix_range(text)
+            wlo, whi = self._prefix_range(text.removeprefix("dodo:"))
+            cap = self._ID_PREFIX_SMALL + 1
+            seqs = {r[0] for r in conn.execute(
+                "SELECT seq FROM webhooks WHERE webhook_id >= ? AND webhook_id < ? LIMIT ?", (wlo, whi, cap))}
+            seqs |= {r[0] for r in conn.execute(
+                "SELECT webhook_seq FROM events WHERE event_id >= ? AND event_id < ? LIMIT ?", (lo, hi, cap))}
+            if len(seqs) <= self._ID_PREFIX_SMALL:  # the usual case (a pasted id): an index lookup
+                where.append("w.seq IN (SELECT value FROM json_each(?))")
+                params.append(json.dumps(sorted(seqs)))
+            else:  # a short prefix that matches much: matches are dense, the time-ordered scan meets them soon
+                where.append(
+                    "(w.webhook_id >= ? AND w.webhook_id < ? OR EXISTS (SELECT 1 FROM events x "
+                    "WHERE x.webhook_seq = w.seq AND x.event_id >= ? AND x.event_id < ?))"
+                )
+                params += [wlo, whi, lo, hi]
+        return where, params, event_state
+
+    _SUMMARY_COLS = "w.seq, w.webhook_id, w.received_at, w.state, w.event_type, w.error, w.generation"
+
+    def _page(
+        self, conn: sqlite3.Connection, flt: WebhookFilter, limit: int, before: tuple[float, int] | None
+    ) -> list[tuple[Any, ...]]:
+        """Newest first, keyset-paged on (received_at, seq): every page costs the same however deep."""
+        where, params, event_state = self._filter_sql(conn, flt)
+        if event_state is None:
+            if before is not None:
+                where.append("(w.received_at < ? OR w.received_at = ? AND w.seq < ?)")
+                params += [before[0], before[0], before[1]]
+            sql = f"SELECT {self._SUMMARY_COLS} FROM webhooks w"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY w.received_at DESC, w.seq DESC LIMIT ?"
+            return conn.execute(sql, [*params, limit]).fetchall()
+        # a delivery state: walk that state's events newest first; a webhook with several such events
+        # comes once (its rows are adjacent: same received_at and webhook)
+        rows: list[tuple[Any, ...]] = []
+        seen: set[int] = set()
+        cursor = before
+        while len(rows) < limit:
+            terms, args = ["e.state = ?", *where], [event_state, *params]
+            if cursor is not None:
+                terms.append("(e.received_at < ? OR e.received_at = ? AND e.webhook_seq < ?)")
+                args += [cursor[0], cursor[0], cursor[1]]
+            chunk = conn.execute(
+                f"SELECT {self._SUMMARY_COLS} FROM events e JOIN webhooks w ON w.seq = e.webhook_seq "
+                f"WHERE {' AND '.join(terms)} ORDER BY e.received_at DESC, e.webhook_seq DESC LIMIT ?",
+                [*args, limit * 2],
+            ).fetchall()
+            for row in chunk:
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    rows.append(row)
+            if len(chunk) < limit * 2:
+                break
+            cursor = (chunk[-1][2], chunk[-1][0])
+        return rows[:limit]
+
+    def browse(
+        self, flt: WebhookFilter, *, limit: int, before: tuple[float, int] | None = None
+    ) -> list[WebhookSummary]:
+        """A page of the console's event list: ``limit`` webhooks received before ``before``."""
+
+        def fn(conn: sqlite3.Connection) -> list[WebhookSummary]:
+            conn.execute("BEGIN")
+            try:
+                rows = self._page(conn, flt, limit, before)
+                counts: dict[int, dict[str, int]] = {r[0]: {} for r in rows}
+                errors: dict[int, str] = {}
+                if rows:
+                    for seq, state, n, error in conn.execute(
+                        "SELECT e.webhook_seq, e.state, count(*), max(e.last_error) FROM events e "
+                        "JOIN webhooks w ON w.seq = e.webhook_seq AND w.generation = e.generation "
+                        "WHERE e.webhook_seq IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
+                        (json.dumps(list(counts)),),
+                    ):
+                        counts[seq][state] = n
+                        if error and state in (DEAD, PENDING) and (state == DEAD or seq not in errors):
+                            errors[seq] = error
+            finally:
+                conn.execute("COMMIT")
+            return [
+                WebhookSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6], counts[r[0]], errors.get(r[0])) for r in rows
+            ]
+
+        return self._read(fn)
+
+    def count_matching(self, flt: WebhookFilter, cap: int) -> int:
+        """How many webhooks the filter selects, counting at most ``cap`` (a bulk replay's dry run)."""
+
+        def fn(conn: sqlite3.Connection) -> int:
+            where, params, event_state = self._filter_sql(conn, flt)
+            if event_state is not None:
+                where.append("w.seq IN (SELECT webhook_seq FROM events WHERE state = ?)")
+                params.append(event_state)
+            sql = "SELECT 1 FROM webhooks w" + (" WHERE " + " AND ".join(where) if where else "")
+            return int(conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, cap]).fetchone()[0])
+
+        return self._read(fn)
+
+    def matching(self, flt: WebhookFilter, limit: int) -> list[StoredWebhook]:
+        """The webhooks the filter selects, oldest first, at most ``limit`` (a bulk replay)."""
+
+        def fn(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            where, params, event_state = self._filter_sql(conn, flt)
+            if event_state is not None:
+                where.append("w.seq IN (SELECT webhook_seq FROM events WHERE state = ?)")
+                params.append(event_state)
+            cols = ", ".join("w." + c.strip() for c in self._WEBHOOK_COLS.split(","))
+            sql = f"SELECT {cols} FROM webhooks w" + (" WHERE " + " AND ".join(where) if where else "")
+            return conn.execute(sql + " ORDER BY w.seq LIMIT ?", [*params, limit]).fetchall()
+
+        return [self._webhook(r) for r in self._read(fn)]
+
+    def webhook(self, webhook_id: str) -> tuple[StoredWebhook, list[EventRecord]] | None:
+        """One stored webhook with every event it produced (newest generation first) and their attempts."""
+
+        def fn(conn: sqlite3.Connection) -> tuple[StoredWebhook, list[EventRecord]] | None:
+            conn.execute("BEGIN")
+            try:
+                row = conn.execute(
+                    f"SELECT {self._WEBHOOK_COLS} FROM webhooks WHERE webhook_id = ?", (webhook_id,)
+                ).fetchone()
+                if row is None:
+                    return None
+                history: dict[int, list[Attempt]] = {}
+                for seq, *attempt in conn.execute(
+                    "SELECT a.event_seq, a.at, a.status, a.outcome, a.error FROM attempts a "
+                    "JOIN events e ON e.seq = a.event_seq WHERE e.webhook_seq = ? ORDER BY a.id",
+                    (row[0],),
+                ):
+                    history.setdefault(seq, []).append(Attempt(*attempt))
+                events = [
+                    EventRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], history.get(r[0], []))
+                    for r in conn.execute(
+                        "SELECT seq, generation, event_id, name, payload, state, attempts, last_error, created_at, "
+                        "delivered_at, next_attempt_at FROM events WHERE webhook_seq = ? "
+                        "ORDER BY generation DESC, idx",
+                        (row[0],),
+                    )
+                ]
+            finally:
+                conn.execute("COMMIT")
+            return self._webhook(row), events
+
+        return self._read(fn)
+
+    def event_types(self) -> list[str]:
+        """The distinct event types stored: one index step per type (a skip scan), not a table scan."""
+        rows = self._read(
+            lambda c: c.execute(
+                "WITH RECURSIVE t(x) AS (SELECT min(event_type) FROM webhooks WHERE event_type IS NOT NULL UNION ALL "
+                "SELECT (SELECT min(event_type) FROM webhooks WHERE event_type > t.x) FROM t WHERE t.x IS NOT NULL) "
+                "SELECT x FROM t WHERE x IS NOT NULL"
+            ).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def throughput(self, since: float, bucket_seconds: int) -> tuple[dict[int, int], dict[int, int]]:
+        """Webhooks received and events delivered per bucket since ``since`` (keys: bucket start, epoch s)."""
+
+        def fn(conn: sqlite3.Connection) -> tuple[dict[int, int], dict[int, int]]:
+            b = int(bucket_seconds)
+            received = dict(conn.execute(
+                f"SELECT CAST(received_at / {b} AS INTEGER) * {b}, count(*) FROM webhooks "
+                "WHERE received_at >= ? GROUP BY 1", (since,)).fetchall())
+            delivered = dict(conn.execute(
+                f"SELECT CAST(at / {b} AS INTEGER) * {b}, count(*) FROM attempts "
+                "WHERE at >= ? AND outcome = 'delivered' GROUP BY 1", (since,)).fetchall())
+            return received, delivered
+
+        return self._read(fn)
 
     def delivered_events(self, webhook_seqs: Sequence[int]) -> dict[int, dict[str, float]]:
         """For each webhook, the ids of its events Inngest accepted and when (replay leaves them out)."""

@@ -415,7 +415,7 @@ class Sender(_Loop):
             return
         self._metrics.requests.labels(str(result.status) if result.status else "network_error").inc()
         if result.ok:
-            self._delivered(events)
+            self._delivered(events, result.status)
         elif result.auth:
             self._pause(seqs, result)
         elif result.retryable:
@@ -433,8 +433,8 @@ class Sender(_Loop):
         else:
             self._dead(events[0], result)
 
-    def _delivered(self, events: list[OutgoingEvent]) -> None:
-        done = self._store.mark_delivered([e.seq for e in events], self.owner)
+    def _delivered(self, events: list[OutgoingEvent], status: int) -> None:
+        done = self._store.mark_delivered([e.seq for e in events], self.owner, status=status)
         now = time.time()
         for ev in events:
             self._metrics.delivery_latency.observe(max(0.0, now - ev.received_at))
@@ -465,7 +465,7 @@ class Sender(_Loop):
             f"(retrying every {self._s.auth_pause_seconds:g} s)"
         )
         first = self._paused != reason
-        self._store.release(seqs, self.owner, reason)
+        self._store.release(seqs, self.owner, reason, status=result.status)
         self._hold, self._hold_reason = self._s.auth_pause_seconds, reason
         meta: dict[str, str | None] = {PAUSE_KEY: reason, LAST_ERROR_KEY: reason}
         if self._paused is None:
@@ -486,7 +486,7 @@ class Sender(_Loop):
         if result.retry_after is not None:
             delay = max(delay, min(result.retry_after, self._s.retry_max_seconds))
         reason = f"{result.error} (attempt failed; retrying in {delay:.1f} s)"
-        self._store.mark_retry(seqs, self.owner, delay, reason)
+        self._store.mark_retry(seqs, self.owner, delay, reason, status=result.status)
         self._metrics.retried.inc(len(seqs))
         self._hold, self._hold_reason = delay, reason
         self._store.set_meta({LAST_ERROR_KEY: reason})
@@ -507,6 +507,6 @@ class Sender(_Loop):
 
     def _dead(self, event: OutgoingEvent, result: SendResult) -> None:
         reason = f"Inngest rejected the event: {result.error}"
-        if self._store.mark_dead([event.seq], self.owner, reason):
+        if self._store.mark_dead([event.seq], self.owner, reason, status=result.status):
             self._metrics.dead_lettered.inc()
         log.error("event dead-lettered", extra={"event_id": event.event_id, "reason": reason})

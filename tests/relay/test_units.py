@@ -133,3 +133,44 @@ def test_secret_checks_catch_truncated_and_malformed_secrets(secret: str, proble
         assert found is None
     else:
         assert found is not None and problem in found
+
+
+def test_a_store_of_schema_1_upgrades_and_its_retention_takes_the_attempts_along(tmp_path: Path) -> None:
+    """A store written before the console (schema 1, the relay without migration 2) opens read-only for
+    `paymap status`, upgrades when the relay opens it, and pruning then deletes an event's attempts too."""
+    from runtime.relay.overview import collect
+    from runtime.relay.store import _MIGRATIONS
+
+    db = tmp_path / "relay.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.executescript(_MIGRATIONS[0])
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO webhooks (webhook_id, received_at, headers, body, state, event_type, mapped_at) "
+                     "VALUES ('msg_old', 1000, '{}', x'7b7d', 'mapped', 'payment.succeeded', 1001)")
+        conn.execute("INSERT INTO events (webhook_seq, generation, idx, event_id, name, payload, size, state, "
+                     "next_attempt_at, received_at, created_at, updated_at, delivered_at) "
+                     "VALUES (1, 0, 0, 'dodo:msg_old', 'payment.succeeded', '{}', 2, 'delivered', 1001, 1000, "
+                     "1001, 1002, 1002)")
+    old = SQLiteStore(db, read_only=True)
+    try:
+        info = collect(old, 10)
+        assert info["webhooks"]["mapped"] == 1 and info["events"]["delivered"] == 1
+    finally:
+        old.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # read-only changed nothing
+
+    store = SQLiteStore(db)
+    try:
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            conn.execute("INSERT INTO attempts (event_seq, at, status, outcome) VALUES (1, 1002, 200, 'delivered')")
+        found = store.webhook("msg_old")
+        assert found is not None and found[1][0].history  # the console reads the attempt
+        assert store.prune(before=2000, limit=10) == 1
+    finally:
+        store.close()
+    with sqlite3.connect(db) as conn:
+        assert [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("webhooks", "events", "attempts")] \
+            == [0, 0, 0]

@@ -10,6 +10,7 @@ import { lintGutter, lintKeymap, setDiagnostics } from "@codemirror/lint";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { mapLanguage, setConstants } from "./maplang.js";
 import { call, ApiError, sizeText, el } from "./api.js";
+import { takeWebhook } from "./handover.js";
 import "./playground.css";
 
 const DEBOUNCE_MS = 40; // the server answers in ~50 ms for the shipped files: ≤150 ms keystroke→output
@@ -777,7 +778,9 @@ async function start() {
   const first = S.meta.files.includes("payment.map") ? "payment.map" : S.meta.files[0];
   if (first) await openFile(first);
   else $("new").click();
-  await loadSample(S.meta.samples.includes("payment.succeeded") ? "payment.succeeded" : S.meta.samples[0]);
+  const handed = takeWebhook(); // "Open in playground" from the relay's console
+  if (handed !== null) setBody(handed, null);
+  else await loadSample(S.meta.samples.includes("payment.succeeded") ? "payment.succeeded" : S.meta.samples[0]);
   refreshCoverage();
   document.body.dataset.ready = "yes";
 }
