@@ -35,6 +35,7 @@ from dsl.schema import (
     path_text,
 )
 from dsl.source import Span
+from prelude.functions import ROUNDING_MODES
 
 EVENT_FIELDS = ("name", "data", "user", "id", "ts", "v")
 _LEAF_FIELDS = {"name", "id", "ts", "v"}
@@ -1079,8 +1080,6 @@ class Checker:
                     code = "M210" if fn.name == "query" else "M211"
                     help = None
                     if fn.name == "round":
-                        from runtime.functions import ROUNDING_MODES
-
                         guess = suggest(str(value), ROUNDING_MODES)
                         help = f"did you mean \"{guess}\"?" if guess else None
                     self.diags.error(code, arg.span, problem, help=help)

@@ -19,8 +19,8 @@ from dsl.builtins import BUILTINS
 from dsl.checker import CheckedRule, Facts
 from dsl.nodes import if_branches
 from dsl.source import Span
-from runtime import functions as F
-from runtime.values import MISSING, to_json_value
+from prelude import functions as F
+from prelude.values import MISSING, to_json_value
 
 
 @dataclass(frozen=True, slots=True)

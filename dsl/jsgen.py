@@ -32,6 +32,7 @@ from dsl.codegen import CodeGen
 from dsl.compiler import CompiledFile, CompileResult, compile_paths
 from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.source import Span
+from prelude.functions import _EXPONENTS  # the one source of exponents
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,6 @@ def runtime_for(code: str) -> list[str]:
 def exponent_table() -> str:
     """ISO 4217 exponents in the runtime's packed form (``2|AED|AFN|…| 0|BIF|CLP|…|``), from the same
     table as the Python runtime."""
-    from runtime.functions import _EXPONENTS  # the one source of exponents
-
     groups: dict[int, list[str]] = {}
     for code, exp in sorted(_EXPONENTS.items()):
         if len(code) == 3 and code.isalpha():

@@ -35,6 +35,7 @@ from dsl import types as T
 from dsl.diagnostics import Diagnostics, Fix, suggest
 from dsl.routing import pattern_regex
 from dsl.source import Span
+from prelude.functions import Fault, parse_time
 
 # A path below a root name: a field name, an index, or None for `[*]`.
 Segment = str | int | None
@@ -616,8 +617,6 @@ _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "examples"
 def looks_like_time(text: str) -> bool:
     if not _DATE_TEXT.match(text):
         return False
-    from runtime.functions import Fault, parse_time
-
     try:
         parse_time(text, "schema")
     except Fault:

@@ -24,8 +24,8 @@ from dsl.routing import select
 from dsl.schema import InputSchema
 from dsl.shared import NOT_LITERAL, constant_value
 from dsl.source import SourceFile, Span
+from prelude.values import Fault, show
 from runtime.errors import CompileError, MappingError
-from runtime.values import Fault, show
 
 _ROUTE_CACHE_MAX = 4096
 

@@ -38,10 +38,10 @@ from dsl.render import render_one
 from dsl.schema import dodo_schema
 from dsl.shared import declarations, expand_module
 from dsl.source import SourceFile, decode_source
+from prelude.values import MISSING
 from runtime import samples, testing, testyaml
 from runtime.errors import MappingError
 from runtime.mappingset import MappingSet
-from runtime.values import MISSING
 
 # Limits on what the page may send; the worker's deadlines are in runtime.playground.worker.
 MAX_TEXT_CHARS = 256 * 1024  # a mapping: the shipped files are 2-6 KB
