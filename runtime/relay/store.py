@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from prelude.errors import PaymapError
 from runtime.relay.filemodes import private_dir, private_file
 
 T = TypeVar("T")
@@ -44,7 +45,7 @@ SUPERSEDED = "superseded"  # replaced by a replay before it was delivered
 EVENT_STATES = (PENDING, DELIVERED, DEAD, SUPERSEDED)
 
 
-class StoreError(Exception):
+class StoreError(PaymapError):
     """Base class of store failures."""
 
 
