@@ -8,8 +8,8 @@ import inspect
 import pkgutil
 
 import prelude.errors
-from dsl.source import Span
 from dsl.schema import EnvelopeSchema
+from dsl.source import Span
 from runtime import MappingError, PaymapError, load_text
 
 
