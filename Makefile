@@ -41,8 +41,9 @@ sample: $(STAMP)
 	DODO_PAYMENTS_WEBHOOK_KEY="$$KEY" $(BIN)/paymap status
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsl runtime grammar samples tests bench scripts docs/examples
+	$(BIN)/ruff check prelude dsl runtime grammar samples tests bench scripts docs/examples
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: $(STAMP) lint browser
 	$(BIN)/python -m pytest -q

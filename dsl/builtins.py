@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dsl import types as T
-from runtime import functions as F
+from prelude import functions as F
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ from dsl.schema import (
     path_text,
 )
 from dsl.source import Span
+from dsl.visitor import NodeVisitor
+from prelude.functions import ROUNDING_MODES
 
 EVENT_FIELDS = ("name", "data", "user", "id", "ts", "v")
 _LEAF_FIELDS = {"name", "id", "ts", "v"}
@@ -70,6 +72,9 @@ class _Alias:
     segments: list[Segment]
     spans: list[Span]
     info: PathInfo | None = None
+
+
+_Visit = tuple[T.Ty, _Alias | None]  # what visiting an expression gives: its type, the input path it reads
 
 
 @dataclass(slots=True)
@@ -212,7 +217,7 @@ class _Scope:
         self.params: list[tuple[str, T.Ty, _Alias | None]] = []
 
 
-class Checker:
+class Checker(NodeVisitor[_Visit]):
     def __init__(self, diags: Diagnostics, schema: InputSchema | None = None, source: str | None = None) -> None:
         self.diags = diags
         self.source = source  # the file's text, for the replacement text of fixes
@@ -529,85 +534,100 @@ class Checker:
         return self._expr_alias(e)[0]
 
     def _expr_alias(self, e: n.Expr) -> tuple[T.Ty, _Alias | None]:
-        ty, alias = self._visit(e)
+        ty, alias = self.visit(e)
         self.facts.types[id(e)] = ty
         if alias is not None:
             self._aliases[id(e)] = alias
         return ty, alias
 
-    def _visit(self, e: n.Expr) -> tuple[T.Ty, _Alias | None]:
-        if isinstance(e, n.Literal):
-            return _literal_type(e.value), None
-        if isinstance(e, n.Name):
-            return self._name(e)
-        if isinstance(e, n.Element):
-            self.facts.names[id(e)] = Resolution("element", "")
-            param = self._scope.params[-1] if self._scope.params else None
-            if param is None:
-                return T.ANY, None
-            return param[1], param[2]
-        if isinstance(e, n.Field) and (prefix := self._js_prefix(e.obj)) is not None:
+    # One ``visit_<Node>`` per expression kind (``dsl.visitor``): its type, and the input path it
+    # reads when it is one (an alias of ``data.x`` gives ``data.x.y`` its schema type).
+    def visit_Literal(self, e: n.Literal) -> _Visit:
+        return _literal_type(e.value), None
+
+    def visit_Name(self, e: n.Name) -> _Visit:
+        return self._name(e)
+
+    def visit_Element(self, e: n.Element) -> _Visit:
+        self.facts.names[id(e)] = Resolution("element", "")
+        param = self._scope.params[-1] if self._scope.params else None
+        if param is None:
+            return T.ANY, None
+        return param[1], param[2]
+
+    def visit_Field(self, e: n.Field) -> _Visit:
+        if (prefix := self._js_prefix(e.obj)) is not None:
             return self._strip_prefix(e, prefix)
-        if isinstance(e, n.Field) and isinstance(e.obj, n.Name) and self._unknown(e.obj.name):
+        if isinstance(e.obj, n.Name) and self._unknown(e.obj.name):
             return self._unknown_root(e, e.obj)
-        if isinstance(e, n.Field | n.Index):
-            base_ty, alias = self._expr_alias(e.obj)
-            seg: Segment = e.name if isinstance(e, n.Field) else e.index
-            seg_span = e.name_span if isinstance(e, n.Field) else e.span
-            if alias is not None:
-                new = _Alias(alias.root, [*alias.segments, seg], [*alias.spans, seg_span])
-                return self._path(e, new), new
-            present = T.present(base_ty)
-            if present and not present & (T.OBJECT if isinstance(e, n.Field) else T.LIST):
-                what = "field" if isinstance(e, n.Field) else "item"
-                self.diags.error("M301", e.span, f"cannot read a {what} of {T.describe(present)}")
-            return T.ANY, None
-        if isinstance(e, n.Project):
-            base_ty, alias = self._expr_alias(e.base)
-            elem_alias = None
-            if alias is not None:
-                elem_alias = _Alias(alias.root, [*alias.segments, None], [*alias.spans, e.span])
-            elem_ty = self._path(e, elem_alias) if elem_alias else T.ANY
-            self._scope.params.append(("", elem_ty, elem_alias))
-            try:
-                self.expr(e.each)
-            finally:
-                self._scope.params.pop()
-            return T.LIST | (base_ty & T.ABSENT and T.MISSING), None
-        if isinstance(e, n.Unary):
-            ty, alias = self._expr_alias(e.operand)
-            if e.op == "not":
-                self._require_bool(e.operand, ty, "`not`")
-                self._maybe_absent(e.operand, alias, ty, "`not` then fails the event")
-                return T.BOOL, None
-            self._require(e.operand, ty, T.NUMBER, "`-`", "a number")
-            return (T.present(ty) & T.NUMBER or T.NUMBER) | (ty & T.ABSENT), None
-        if isinstance(e, n.Binary):
-            return self._binary(e), None
-        if isinstance(e, n.IfExpr):
-            return self._if_chain(e), None
-        if isinstance(e, n.Match):
-            return self._match(e), None
-        if isinstance(e, n.Call):
-            return self._call(e), None
-        if isinstance(e, n.ListExpr):
-            for item in e.items:
-                self._no_lambda(item)
-                self.expr(item)
-            return T.LIST, None
-        if isinstance(e, n.ObjectExpr):
-            keys: set[str] = set()
-            for entry in e.entries:
-                if entry.key in keys:
-                    self.diags.error("M400", entry.key_span, f"key `{entry.key}` appears twice in this object")
-                keys.add(entry.key)
-                self._no_lambda(entry.value)
-                self.expr(entry.value)
-            return T.OBJECT, None
-        if isinstance(e, n.Lambda):
-            self.diags.error("M205", e.span, "`x -> ...` can only be the last argument of `map` or `filter`")
-            return T.ANY, None
-        raise AssertionError(type(e))
+        return self._member(e, e.name, e.name_span, "field", T.OBJECT)
+
+    def visit_Index(self, e: n.Index) -> _Visit:
+        return self._member(e, e.index, e.span, "item", T.LIST)
+
+    def _member(self, e: n.Field | n.Index, seg: Segment, seg_span: Span, what: str, container: T.Ty) -> _Visit:
+        base_ty, alias = self._expr_alias(e.obj)
+        if alias is not None:
+            new = _Alias(alias.root, [*alias.segments, seg], [*alias.spans, seg_span])
+            return self._path(e, new), new
+        present = T.present(base_ty)
+        if present and not present & container:
+            self.diags.error("M301", e.span, f"cannot read a {what} of {T.describe(present)}")
+        return T.ANY, None
+
+    def visit_Project(self, e: n.Project) -> _Visit:
+        base_ty, alias = self._expr_alias(e.base)
+        elem_alias = None
+        if alias is not None:
+            elem_alias = _Alias(alias.root, [*alias.segments, None], [*alias.spans, e.span])
+        elem_ty = self._path(e, elem_alias) if elem_alias else T.ANY
+        self._scope.params.append(("", elem_ty, elem_alias))
+        try:
+            self.expr(e.each)
+        finally:
+            self._scope.params.pop()
+        return T.LIST | (base_ty & T.ABSENT and T.MISSING), None
+
+    def visit_Unary(self, e: n.Unary) -> _Visit:
+        ty, alias = self._expr_alias(e.operand)
+        if e.op == "not":
+            self._require_bool(e.operand, ty, "`not`")
+            self._maybe_absent(e.operand, alias, ty, "`not` then fails the event")
+            return T.BOOL, None
+        self._require(e.operand, ty, T.NUMBER, "`-`", "a number")
+        return (T.present(ty) & T.NUMBER or T.NUMBER) | (ty & T.ABSENT), None
+
+    def visit_Binary(self, e: n.Binary) -> _Visit:
+        return self._binary(e), None
+
+    def visit_IfExpr(self, e: n.IfExpr) -> _Visit:
+        return self._if_chain(e), None
+
+    def visit_Match(self, e: n.Match) -> _Visit:
+        return self._match(e), None
+
+    def visit_Call(self, e: n.Call) -> _Visit:
+        return self._call(e), None
+
+    def visit_ListExpr(self, e: n.ListExpr) -> _Visit:
+        for item in e.items:
+            self._no_lambda(item)
+            self.expr(item)
+        return T.LIST, None
+
+    def visit_ObjectExpr(self, e: n.ObjectExpr) -> _Visit:
+        keys: set[str] = set()
+        for entry in e.entries:
+            if entry.key in keys:
+                self.diags.error("M400", entry.key_span, f"key `{entry.key}` appears twice in this object")
+            keys.add(entry.key)
+            self._no_lambda(entry.value)
+            self.expr(entry.value)
+        return T.OBJECT, None
+
+    def visit_Lambda(self, e: n.Lambda) -> _Visit:
+        self.diags.error("M205", e.span, "`x -> ...` can only be the last argument of `map` or `filter`")
+        return T.ANY, None
 
     def _if_chain(self, e: n.IfExpr) -> T.Ty:
         """An `else if` chain, walked in a loop however long; each inner `if` gets its own type."""
@@ -1044,7 +1064,7 @@ class Checker:
         scratch = Diagnostics()
         saved, self.diags = self.diags, scratch
         try:
-            return self._visit(e)[1]
+            return self.visit(e)[1]
         finally:
             self.diags = saved
 
@@ -1079,8 +1099,6 @@ class Checker:
                     code = "M210" if fn.name == "query" else "M211"
                     help = None
                     if fn.name == "round":
-                        from runtime.functions import ROUNDING_MODES
-
                         guess = suggest(str(value), ROUNDING_MODES)
                         help = f"did you mean \"{guess}\"?" if guess else None
                     self.diags.error(code, arg.span, problem, help=help)

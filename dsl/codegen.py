@@ -19,8 +19,9 @@ from dsl.builtins import BUILTINS
 from dsl.checker import CheckedRule, Facts
 from dsl.nodes import if_branches
 from dsl.source import Span
-from runtime import functions as F
-from runtime.values import MISSING, to_json_value
+from dsl.visitor import NodeVisitor
+from prelude import functions as F
+from prelude.values import MISSING, to_json_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ for _name, _b in BUILTINS.items():
         BASE_NAMESPACE[f"_f_{_name}"] = _b.impl
 
 
-class CodeGen:
+class CodeGen(NodeVisitor[str]):
     def __init__(self, facts: Facts, file: str, *, trace: bool = False) -> None:
         self.facts = facts
         self.file = file
@@ -108,7 +109,7 @@ class CodeGen:
     def rule(self, checked: CheckedRule, fname: str) -> None:
         rule = checked.rule
         self.indent = 0
-        self.field = None
+        self.field: str | None = None
         self.site = Site(rule.span, None, None)
         self.depth = 0
         self.cache: dict[tuple[str, Any], str] = {}
@@ -122,44 +123,57 @@ class CodeGen:
         self.indent = 1
         self.emit("_o = {}")
         self.roots: dict[str, str] = {}
+        self.labels: list[tuple[Span, str]] = labels
         for stmt in rule.body:
-            if isinstance(stmt, n.Let):
-                self.field = f"let {stmt.name}"
-                self.at(stmt.span)
-                value = self.expr(stmt.value)
-                var = self.tmp("_l")
-                self.emit(f"{var} = {value}")
-                self.lets[stmt.name] = var
-                self.let_exprs[stmt.name] = stmt.value
-                self._trace(labels, stmt.span, f"let {stmt.name}", var)
-            elif isinstance(stmt, n.Assign):
-                self.field = stmt.target_text
-                self.at(stmt.span)
-                value = self.expr(stmt.value)
-                self.at(stmt.span, self.facts.input_paths.get(id(stmt.value)))
-                if not _json_safe(stmt.value, self.facts, self.let_exprs):
-                    value = self._assign_tmp(f"_json({value})")
-                container = self.container(stmt.target[:-1])
-                key = repr(stmt.target[-1])
-                if self.may_be_absent(stmt.value):
-                    self.emit(f"if {value} is not _M: {container}[{key}] = {value}")
-                else:
-                    self.emit(f"{container}[{key}] = {value}")
-                self._trace(labels, stmt.span, stmt.target_text, value)
-            elif isinstance(stmt, n.Drop):
-                self.field = "drop"
-                self.at(stmt.span)
-                if stmt.cond is None:
-                    self._trace(labels, stmt.span, "drop", "True")
-                    self.emit("return None")
-                else:
-                    cond = self.expr(stmt.cond)
-                    self.at(stmt.cond.span)
-                    flag = self._assign_tmp(f"_truth({cond}, 'the `drop if` condition')")
-                    self._trace(labels, stmt.span, "drop if", flag)
-                    self.emit(f"if {flag}: return None")
+            self.visit(stmt)
         self.field = None
         self.emit("return _o")
+
+    # --- statements -----------------------------------------------------------------------
+    def visit_Let(self, stmt: n.Let) -> str:
+        self.field = f"let {stmt.name}"
+        self.at(stmt.span)
+        value = self.expr(stmt.value)
+        var = self.tmp("_l")
+        self.emit(f"{var} = {value}")
+        self.lets[stmt.name] = var
+        self.let_exprs[stmt.name] = stmt.value
+        self._trace(self.labels, stmt.span, f"let {stmt.name}", var)
+        return ""
+
+    def visit_Assign(self, stmt: n.Assign) -> str:
+        self.field = stmt.target_text
+        self.at(stmt.span)
+        value = self.expr(stmt.value)
+        self.at(stmt.span, self.facts.input_paths.get(id(stmt.value)))
+        if not _json_safe(stmt.value, self.facts, self.let_exprs):
+            value = self._assign_tmp(f"_json({value})")
+        container = self.container(stmt.target[:-1])
+        key = repr(stmt.target[-1])
+        if self.may_be_absent(stmt.value):
+            self.emit(f"if {value} is not _M: {container}[{key}] = {value}")
+        else:
+            self.emit(f"{container}[{key}] = {value}")
+        self._trace(self.labels, stmt.span, stmt.target_text, value)
+        return ""
+
+    def visit_Drop(self, stmt: n.Drop) -> str:
+        self.field = "drop"
+        self.at(stmt.span)
+        if stmt.cond is None:
+            self._trace(self.labels, stmt.span, "drop", "True")
+            self.emit("return None")
+        else:
+            cond = self.expr(stmt.cond)
+            self.at(stmt.cond.span)
+            flag = self._assign_tmp(f"_truth({cond}, 'the `drop if` condition')")
+            self._trace(self.labels, stmt.span, "drop if", flag)
+            self.emit(f"if {flag}: return None")
+        return ""
+
+    def visit_Use(self, stmt: n.Use) -> str:
+        """Shared lines are expanded into the rule before code generation: nothing to emit."""
+        return ""
 
     def _trace(self, labels: list[tuple[Span, str]], span: Span, label: str, value: str) -> None:
         if self.trace:
@@ -182,17 +196,15 @@ class CodeGen:
 
     # --- expressions ----------------------------------------------------------------------
     def expr(self, e: n.Expr) -> str:
-        method = getattr(self, "x_" + type(e).__name__)
-        result: str = method(e)
-        return result
+        return self.visit(e)
 
-    def x_Literal(self, e: n.Literal) -> str:
+    def visit_Literal(self, e: n.Literal) -> str:
         v = e.value
         if isinstance(v, Decimal):
             return self.const(v)
         return repr(v)
 
-    def x_Name(self, e: n.Name) -> str:
+    def visit_Name(self, e: n.Name) -> str:
         res = self.facts.names.get(id(e))
         kind = res.kind if res else "input"
         if kind == "let":
@@ -209,10 +221,10 @@ class CodeGen:
             self.emit(f"{root} = _in.get({e.name!r}, _M)")
         return root
 
-    def x_Element(self, e: n.Element) -> str:
+    def visit_Element(self, e: n.Element) -> str:
         return self.params[-1][1]
 
-    def x_Field(self, e: n.Field) -> str:
+    def visit_Field(self, e: n.Field) -> str:
         base = self.expr(e.obj)
         key = (base, e.name)
         cached = self.cache.get(key)
@@ -226,12 +238,12 @@ class CodeGen:
             self.cache[key] = var
         return var
 
-    def x_Index(self, e: n.Index) -> str:
+    def visit_Index(self, e: n.Index) -> str:
         base = self.expr(e.obj)
         self.at(e.span, self.facts.input_paths.get(id(e)))
         return self._assign_tmp(f"_index({base}, {e.index!r})")
 
-    def x_Project(self, e: n.Project) -> str:
+    def visit_Project(self, e: n.Project) -> str:
         base = self.expr(e.base)
         self.at(e.span, self.facts.input_paths.get(id(e)))
         lst = self._assign_tmp(f"_project({base})")
@@ -264,16 +276,16 @@ class CodeGen:
         self.indent -= 2
         return out
 
-    def x_Unary(self, e: n.Unary) -> str:
+    def visit_Unary(self, e: n.Unary) -> str:
         operand = self.expr(e.operand)
         self.at(e.span)
         if e.op == "not":
             return self._assign_tmp(f"not _truth({operand}, 'the operand of `not`')")
         if isinstance(e.operand, n.Literal) and type(e.operand.value) in (int, Decimal):
-            return self.x_Literal(n.Literal(e.span, -e.operand.value))  # type: ignore[operator]
+            return self.visit_Literal(n.Literal(e.span, -e.operand.value))  # type: ignore[operator]
         return self._assign_tmp(f"_neg({operand})")
 
-    def x_Binary(self, e: n.Binary) -> str:
+    def visit_Binary(self, e: n.Binary) -> str:
         op = e.op
         if op == "??":
             left = self.expr(e.left)
@@ -322,7 +334,7 @@ class CodeGen:
         self.depth -= 1
         self.indent -= 1
 
-    def x_IfExpr(self, e: n.IfExpr) -> str:
+    def visit_IfExpr(self, e: n.IfExpr) -> str:
         """An `else if` chain is one flat chain of tests, however long (see :meth:`_chain`)."""
         branches: list[tuple[Callable[[], str], n.Expr]] = []
         node: n.Expr = e
@@ -336,7 +348,7 @@ class CodeGen:
         self.at(cond_expr.span)
         return f"_truth({cond}, 'the `if` condition')"
 
-    def x_Match(self, e: n.Match) -> str:
+    def visit_Match(self, e: n.Match) -> str:
         """One flat chain of tests; arms after the default `_` can never run."""
         subject = self.expr(e.subject) if e.subject is not None else None
         default = next((a for a in e.arms if a.pattern is None), None)
@@ -413,7 +425,7 @@ class CodeGen:
             self.at(span)
         self.emit(f"{out} = {self.expr(default)}")
 
-    def x_ListExpr(self, e: n.ListExpr) -> str:
+    def visit_ListExpr(self, e: n.ListExpr) -> str:
         items = []
         for item in e.items:
             value = self.expr(item)
@@ -422,7 +434,7 @@ class CodeGen:
             items.append(value)
         return self._assign_tmp(f"[{', '.join(items)}]")
 
-    def x_ObjectExpr(self, e: n.ObjectExpr) -> str:
+    def visit_ObjectExpr(self, e: n.ObjectExpr) -> str:
         out = self._assign_tmp("{}")
         for entry in e.entries:
             value = self.expr(entry.value)
@@ -433,51 +445,13 @@ class CodeGen:
         return out
 
     def may_be_absent(self, e: n.Expr) -> bool:
-        """Whether ``e`` can be missing or null at run time.
+        """Whether ``e`` can be missing or null at run time (:class:`MayBeAbsent`)."""
+        return MayBeAbsent(self.facts, self.let_exprs).visit(e)
 
-        Decided from the expression's shape, not from the schema: a real body can lack a field the
-        schema calls required, and then the generated code must still treat it as missing.
-        """
-        if isinstance(e, n.Literal):
-            return e.value is None
-        if isinstance(e, n.ListExpr | n.ObjectExpr):
-            return False
-        if isinstance(e, n.Name):
-            res = self.facts.names.get(id(e))
-            if res is not None and res.kind == "let" and res.name in self.let_exprs:
-                return self.may_be_absent(self.let_exprs[res.name])
-            return True
-        if isinstance(e, n.Binary):
-            if e.op == "??":
-                return self.may_be_absent(e.right)
-            if e.op in ("==", "!=", "<", "<=", ">", ">=", "and", "or"):
-                return False
-            return self.may_be_absent(e.left) or self.may_be_absent(e.right)
-        if isinstance(e, n.Unary):
-            return e.op != "not" and self.may_be_absent(e.operand)
-        if isinstance(e, n.IfExpr):
-            return any(self.may_be_absent(x) for x in if_branches(e))
-        if isinstance(e, n.Match):
-            return any(self.may_be_absent(a.value) for a in e.arms) or all(a.pattern is not None for a in e.arms)
-        if isinstance(e, n.Call):
-            fn = BUILTINS.get(e.func)
-            if fn is None:
-                return True
-            if fn.name in ("required", "exists", "is_null"):
-                return False
-            if fn.name == "coalesce":
-                return all(self.may_be_absent(a) for a in e.args)
-            if fn.lambda_param is not None:
-                return self.may_be_absent(e.args[0]) if e.args else True
-            if fn.absent != "propagate":
-                return True
-            return any(self.may_be_absent(a) for i, a in enumerate(e.args) if not fn.params[min(i, len(fn.params) - 1)].literal)
-        return True  # input paths, projections, elements
-
-    def x_Lambda(self, e: n.Lambda) -> str:  # only reached through map/filter
+    def visit_Lambda(self, e: n.Lambda) -> str:  # only reached through map/filter
         raise AssertionError("lambda outside map/filter")
 
-    def x_Call(self, e: n.Call) -> str:
+    def visit_Call(self, e: n.Call) -> str:
         fn = BUILTINS[e.func]
         if fn.lambda_param is not None:
             return self._lambda_call(e)
@@ -531,40 +505,128 @@ def _eq_inline(code: str, literal: n.Expr) -> str | None:
 
 def _json_safe(e: n.Expr, facts: Facts, lets: dict[str, n.Expr]) -> bool:
     """True when the value can hold no Decimal (input values come from JSON and hold none)."""
-    if id(e) in facts.input_paths or isinstance(e, n.Element):
+    return JsonSafe(facts, lets).visit(e)
+
+
+class MayBeAbsent(NodeVisitor[bool]):
+    """Whether an expression can be missing or null at run time.
+
+    Decided from the expression's shape, not from the schema: a real body can lack a field the
+    schema calls required, and then the generated code must still treat it as missing. Shared by
+    both back ends. ``let_exprs``: the rule's `let` values so far, by name.
+    """
+
+    def __init__(self, facts: Facts, let_exprs: dict[str, n.Expr]) -> None:
+        self.facts = facts
+        self.let_exprs = let_exprs
+
+    def generic_visit(self, node: n.Expr) -> bool:
+        return True  # input paths, projections, elements, lambdas
+
+    def visit_Literal(self, e: n.Literal) -> bool:
+        return e.value is None
+
+    def visit_ListExpr(self, e: n.ListExpr) -> bool:
+        return False
+
+    def visit_ObjectExpr(self, e: n.ObjectExpr) -> bool:
+        return False
+
+    def visit_Name(self, e: n.Name) -> bool:
+        res = self.facts.names.get(id(e))
+        if res is not None and res.kind == "let" and res.name in self.let_exprs:
+            return self.visit(self.let_exprs[res.name])
         return True
-    if isinstance(e, n.Literal):
-        return not isinstance(e.value, Decimal)
-    if isinstance(e, n.Name):
-        res = facts.names.get(id(e))
-        if res is not None and res.kind == "let" and res.name in lets:
-            return _json_safe(lets[res.name], facts, lets)
-        return res is None or res.kind != "let"
-    if isinstance(e, n.Binary):
+
+    def visit_Binary(self, e: n.Binary) -> bool:
         if e.op == "??":
-            return _json_safe(e.left, facts, lets) and _json_safe(e.right, facts, lets)
-        return e.op not in ("+", "-", "*", "/", "%") or facts.types.get(id(e), T.ANY) <= T.INT | T.ABSENT
-    if isinstance(e, n.Unary):
-        return e.op == "not" or _json_safe(e.operand, facts, lets)
-    if isinstance(e, n.IfExpr):
-        return all(_json_safe(x, facts, lets) for x in if_branches(e))
-    if isinstance(e, n.Match):
-        return all(_json_safe(a.value, facts, lets) for a in e.arms)
-    if isinstance(e, n.ListExpr):
-        return all(_json_safe(i, facts, lets) for i in e.items)
-    if isinstance(e, n.ObjectExpr):
-        return all(_json_safe(en.value, facts, lets) for en in e.entries)
-    if isinstance(e, n.Call):
+            return self.visit(e.right)
+        if e.op in ("==", "!=", "<", "<=", ">", ">=", "and", "or"):
+            return False
+        return self.visit(e.left) or self.visit(e.right)
+
+    def visit_Unary(self, e: n.Unary) -> bool:
+        return e.op != "not" and self.visit(e.operand)
+
+    def visit_IfExpr(self, e: n.IfExpr) -> bool:
+        return any(self.visit(x) for x in if_branches(e))
+
+    def visit_Match(self, e: n.Match) -> bool:
+        return any(self.visit(a.value) for a in e.arms) or all(a.pattern is not None for a in e.arms)
+
+    def visit_Call(self, e: n.Call) -> bool:
+        fn = BUILTINS.get(e.func)
+        if fn is None:
+            return True
+        if fn.name in ("required", "exists", "is_null"):
+            return False
+        if fn.name == "coalesce":
+            return all(self.visit(a) for a in e.args)
+        if fn.lambda_param is not None:
+            return self.visit(e.args[0]) if e.args else True
+        if fn.absent != "propagate":
+            return True
+        return any(self.visit(a) for i, a in enumerate(e.args) if not fn.params[min(i, len(fn.params) - 1)].literal)
+
+
+class JsonSafe(NodeVisitor[bool]):
+    """Whether a value can hold no Decimal (input values come from JSON and hold none), so the
+    generated code can skip converting it to JSON values."""
+
+    def __init__(self, facts: Facts, lets: dict[str, n.Expr]) -> None:
+        self.facts = facts
+        self.lets = lets
+
+    def visit(self, node: n.Expr) -> bool:
+        if id(node) in self.facts.input_paths:
+            return True
+        return super().visit(node)
+
+    def generic_visit(self, node: n.Expr) -> bool:
+        return False  # projections and anything new: convert, to be safe
+
+    def visit_Element(self, e: n.Element) -> bool:
+        return True
+
+    def visit_Literal(self, e: n.Literal) -> bool:
+        return not isinstance(e.value, Decimal)
+
+    def visit_Name(self, e: n.Name) -> bool:
+        res = self.facts.names.get(id(e))
+        if res is not None and res.kind == "let" and res.name in self.lets:
+            return self.visit(self.lets[res.name])
+        return res is None or res.kind != "let"
+
+    def visit_Binary(self, e: n.Binary) -> bool:
+        if e.op == "??":
+            return self.visit(e.left) and self.visit(e.right)
+        return e.op not in ("+", "-", "*", "/", "%") or self.facts.types.get(id(e), T.ANY) <= T.INT | T.ABSENT
+
+    def visit_Unary(self, e: n.Unary) -> bool:
+        return e.op == "not" or self.visit(e.operand)
+
+    def visit_IfExpr(self, e: n.IfExpr) -> bool:
+        return all(self.visit(x) for x in if_branches(e))
+
+    def visit_Match(self, e: n.Match) -> bool:
+        return all(self.visit(a.value) for a in e.arms)
+
+    def visit_ListExpr(self, e: n.ListExpr) -> bool:
+        return all(self.visit(i) for i in e.items)
+
+    def visit_ObjectExpr(self, e: n.ObjectExpr) -> bool:
+        return all(self.visit(en.value) for en in e.entries)
+
+    def visit_Call(self, e: n.Call) -> bool:
         fn = BUILTINS.get(e.func)
         if fn is None:
             return False
         if fn.name in ("coalesce", "required"):
-            return all(_json_safe(a, facts, lets) for a in e.args)
+            return all(self.visit(a) for a in e.args)
         if fn.name == "query":
-            return _json_safe(e.args[0], facts, lets)
+            return self.visit(e.args[0])
         if fn.name in ("map", "filter"):
             lam = e.args[1] if len(e.args) > 1 else None
-            body_ok = not isinstance(lam, n.Lambda) or fn.name == "filter" or _json_safe(lam.body, facts, lets)
-            return _json_safe(e.args[0], facts, lets) and body_ok
+            body_ok = not isinstance(lam, n.Lambda) or fn.name == "filter" or self.visit(lam.body)
+            return self.visit(e.args[0]) and body_ok
         return fn.returns <= T.STRING | T.INT | T.BOOL
-    return False

@@ -9,6 +9,7 @@ import contextlib
 import gc
 import os
 import re
+import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -122,14 +123,26 @@ def find_map_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
 def _no_cycle_collection() -> Iterator[None]:
     """The compiler builds large trees (Lark's, the AST, the facts) and drops them whole; CPython's
     cycle collector would walk them again at every collection it triggers while they grow (an `else
-    if` chain of 10,000 branches: 5x the time to build its AST). Collected once, afterwards."""
-    was = gc.isenabled()
-    gc.disable()
+    if` chain of 10,000 branches: 5x the time to build its AST). Collected once, afterwards.
+    Compiles on several threads overlap: the last one to finish turns the collector back on."""
+    global _paused, _was_enabled
+    with _pause_lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if was:
-            gc.enable()
+        with _pause_lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_paused = 0  # compiles under way (on any thread) with the cycle collector paused
+_was_enabled = True
 
 
 def compile_text(text: str, path: str, diags: Diagnostics, schema: InputSchema | None = None,

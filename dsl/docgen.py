@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dsl import types as T
-
-if TYPE_CHECKING:
-    from dsl.builtins import Builtin, Param
+from dsl.builtins import BUILTINS, Builtin, Param
 
 OUTPUT = "docs/functions.md"
 
@@ -54,11 +52,7 @@ _TITLES = {
 
 
 def registry() -> dict[str, Builtin]:
-    """The builtin registry. Imported late: ``dsl.builtins`` needs ``runtime`` initialised first
-    (importing ``dsl.builtins`` on its own runs into the runtime ↔ compiler import cycle)."""
-    import runtime  # noqa: F401  (initialises runtime, which imports dsl.builtins in the right order)
-    from dsl.builtins import BUILTINS
-
+    """The builtin registry (one source for checker, code generators and this page)."""
     return BUILTINS
 
 

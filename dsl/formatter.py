@@ -39,15 +39,15 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from dsl import nodes as n
-from dsl import parser as _parser_module
 from dsl.diagnostics import Diagnostic, Diagnostics
-from dsl.parser import grammar_text, parse
+from dsl.parser import BracketNewlines, grammar_text, parse
+from prelude.errors import PaymapError
 
 _OPEN = {"LPAR", "LSQB", "LBRACE"}
 _CLOSE = {"RPAR", "RSQB", "RBRACE"}
 
 
-class FormatterBug(Exception):
+class FormatterBug(PaymapError):
     """The formatted text would not mean the same as the original (never written)."""
 
 
@@ -79,33 +79,33 @@ def format_source(text: str, file: str = "<stdin>") -> FormatResult:
 # --- the concrete syntax tree --------------------------------------------------------------------
 
 
-_lock = threading.Lock()
-_comments: list[Token] = []
+_local = threading.local()  # this thread's comments of the parse under way: no lock, no shared list
 # The compiler's own post-lexer (newlines inside brackets, `a - b` vs `-x`): the formatter must see
 # exactly the tokens the compiler sees.
-_postlex = _parser_module._BracketNewlines()
+_postlex = BracketNewlines()
+
+
+def _comment(tok: Token) -> None:
+    _local.comments.append(tok)
 
 
 @functools.cache
 def _cst_parser() -> Lark:
     return Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=_postlex,
                 propagate_positions=True, maybe_placeholders=False, keep_all_tokens=True,
-                lexer_callbacks={"COMMENT": _comments.append})
+                lexer_callbacks={"COMMENT": _comment})
 
 
 def _cst(text: str) -> tuple[Tree[Token], list[Token]]:
     parser = _cst_parser()
     source = text + "\n"
-    with _lock:
-        _comments.clear()
-        if hasattr(_postlex, "source"):
-            _postlex.source = source
-        try:
-            tree = parser.parse(source)
-        except LarkError as exc:  # parse() accepted the text, so this is our bug, not the user's
-            raise FormatterBug(f"the formatter cannot read text the compiler accepts ({type(exc).__name__})") from exc
-        comments = list(_comments)
-        _comments.clear()
+    comments: list[Token] = []
+    _local.comments = comments
+    _postlex.begin(source)
+    try:
+        tree = parser.parse(source)
+    except LarkError as exc:  # parse() accepted the text, so this is our bug, not the user's
+        raise FormatterBug(f"the formatter cannot read text the compiler accepts ({type(exc).__name__})") from exc
     return tree, comments
 
 

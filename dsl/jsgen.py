@@ -4,7 +4,7 @@ instead of the relay (Dodo's, which is Svix's ``handler(webhook)``, and Inngest'
 
 Same front end and the same checked facts as ``dsl/codegen.py``; the semantics of the Python runtime
 come from ``dsl/js/runtime.js``, of which only the helpers a mapping uses are copied into the output.
-Expressions compile one ``x_<NodeType>`` method each, so a new AST node is one new method; a node
+Nodes compile one ``visit_<NodeType>`` method each (``dsl.visitor``), so a new AST node is one new method; a node
 without one is reported (M700), never exported wrong.
 
 No text from a ``.map`` file reaches the output except through ``json.dumps`` of literals and keys
@@ -28,10 +28,12 @@ from typing import Any
 from dsl import nodes as n
 from dsl.builtins import BUILTINS
 from dsl.checker import CheckedRule, Facts
-from dsl.codegen import CodeGen
+from dsl.codegen import MayBeAbsent
 from dsl.compiler import CompiledFile, CompileResult, compile_paths
 from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.source import Span
+from dsl.visitor import NodeVisitor
+from prelude.functions import _EXPONENTS  # the one source of exponents
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +96,6 @@ def runtime_for(code: str) -> list[str]:
 def exponent_table() -> str:
     """ISO 4217 exponents in the runtime's packed form (``2|AED|AFN|…| 0|BIF|CLP|…|``), from the same
     table as the Python runtime."""
-    from runtime.functions import _EXPONENTS  # the one source of exponents
-
     groups: dict[int, list[str]] = {}
     for code, exp in sorted(_EXPONENTS.items()):
         if len(code) == 3 and code.isalpha():
@@ -124,7 +124,7 @@ def _is_cat(e: n.Expr) -> bool:
     return isinstance(e, n.Binary) and e.op == "&"
 
 
-class JsGen:
+class JsGen(NodeVisitor[str]):
     """Generates the rule functions of one file: a statement per `let`, assignment and `drop`,
     each one expression (``??``, ``if`` and ``match`` as lazy conditionals, ``map``/``filter`` as
     nested functions). ``sites`` (shared by every file of an export) are the
@@ -136,7 +136,7 @@ class JsGen:
         self.sites = sites
         self.files = files
         self.lines: list[str] = []
-        self.absent = CodeGen(facts, "<js>")  # its shape-based `may_be_absent`, shared with Python
+        self.absent = MayBeAbsent(facts, {})  # the shape-based analysis the Python back end uses
         self.pending = ""  # `_s = N; ` to put in front of the next line
         self._n = 0
 
@@ -183,16 +183,11 @@ class JsGen:
         self.site(rule.span, None)
         self.emit("var _o = {};")
         for stmt in rule.body:
-            method = getattr(self, "s_" + type(stmt).__name__, None)
-            if method is None:
-                self.refuse(stmt.span, f"a `{type(stmt).__name__}` statement",
-                            "this construct is not in the JavaScript back end yet")
-            else:
-                method(stmt)
+            self.visit(stmt)
         self.emit("return _o;")
         self.lines.append("}")
 
-    def s_Let(self, stmt: n.Let) -> None:
+    def visit_Let(self, stmt: n.Let) -> None:
         self.site(stmt.span, f"let {stmt.name}")
         value = self.expr(stmt.value)
         var = self.tmp("_l")
@@ -200,13 +195,13 @@ class JsGen:
         self.lets[stmt.name] = var
         self.absent.let_exprs[stmt.name] = stmt.value
 
-    def s_Assign(self, stmt: n.Assign) -> None:
+    def visit_Assign(self, stmt: n.Assign) -> None:
         self.site(stmt.span, stmt.target_text)
         value = self.expr(stmt.value)
         container = self.container(stmt.target[:-1])
         self.emit(f"_set({container}, {js_string(stmt.target[-1])}, {value});")
 
-    def s_Drop(self, stmt: n.Drop) -> None:
+    def visit_Drop(self, stmt: n.Drop) -> None:
         self.site(stmt.span, "drop")
         if stmt.cond is None:
             self.emit("return null;")
@@ -225,12 +220,13 @@ class JsGen:
 
     # --- expressions ----------------------------------------------------------------------
     def expr(self, e: n.Expr) -> str:
-        method = getattr(self, "x_" + type(e).__name__, None)
-        if method is None:
-            return self.refuse(e.span, f"a `{type(e).__name__}` expression",
-                               "this construct is not in the JavaScript back end yet")
-        result: str = method(e)
-        return result
+        return self.visit(e)
+
+    def generic_visit(self, node: n.Expr | n.Stmt) -> str:
+        """A node without a ``visit_`` method here is reported (M700), never exported wrong."""
+        kind = "statement" if isinstance(node, n.Stmt) else "expression"
+        return self.refuse(node.span, f"a `{type(node).__name__}` {kind}",
+                           "this construct is not in the JavaScript back end yet")
 
     def lazy(self, e: n.Expr) -> str:
         """``e`` where it may not be evaluated (a branch): nothing of it is hoisted."""
@@ -240,7 +236,7 @@ class JsGen:
         finally:
             self.depth -= 1
 
-    def x_Literal(self, e: n.Literal) -> str:
+    def visit_Literal(self, e: n.Literal) -> str:
         v = e.value
         if v is None:
             return "null"
@@ -252,7 +248,7 @@ class JsGen:
             return str(v) if -SAFE_INT <= v <= SAFE_INT else f"_inorm(_dparse({js_string(str(v))}))"
         return f"_dparse({js_string(str(v))})"
 
-    def x_Name(self, e: n.Name) -> str:
+    def visit_Name(self, e: n.Name) -> str:
         res = self.facts.names.get(id(e))
         kind = res.kind if res else "input"
         if kind == "let":
@@ -273,16 +269,16 @@ class JsGen:
             cached = self.cache[code] = self.hoist(code)
         return cached
 
-    def x_Element(self, e: n.Element) -> str:
+    def visit_Element(self, e: n.Element) -> str:
         return self.params[-1][1]
 
-    def x_Field(self, e: n.Field) -> str:
+    def visit_Field(self, e: n.Field) -> str:
         return f"_get({self.base(e.obj)}, {js_string(e.name)})"
 
-    def x_Index(self, e: n.Index) -> str:
+    def visit_Index(self, e: n.Index) -> str:
         return f"_idx({self.base(e.obj)}, {e.index})"
 
-    def x_Project(self, e: n.Project) -> str:
+    def visit_Project(self, e: n.Project) -> str:
         return self.loop("_map", f"_proj({self.expr(e.base)})", "", e.each)
 
     def loop(self, helper: str, lst: str, param: str, body: n.Expr) -> str:
@@ -295,15 +291,15 @@ class JsGen:
             value = f"_truth({value}, {js_string('the `filter` condition')})"
         return f"{helper}({lst}, function ({item}) {{ return {value}; }})"
 
-    def x_Unary(self, e: n.Unary) -> str:
+    def visit_Unary(self, e: n.Unary) -> str:
         if e.op == "-" and isinstance(e.operand, n.Literal) and type(e.operand.value) in (int, Decimal):
-            return self.x_Literal(n.Literal(e.span, -e.operand.value))  # type: ignore[operator]
+            return self.visit_Literal(n.Literal(e.span, -e.operand.value))  # type: ignore[operator]
         operand = self.expr(e.operand)
         if e.op == "not":
             return f"!_truth({operand}, {js_string('the operand of `not`')})"
         return f"_neg({operand})"
 
-    def x_Binary(self, e: n.Binary) -> str:
+    def visit_Binary(self, e: n.Binary) -> str:
         op = e.op
         if op == "??":
             t = self.temp()
@@ -323,11 +319,11 @@ class JsGen:
             return f"_cat({left[5:-1] if left.startswith('_cat(') and _is_cat(e.left) else left}, {right})"
         return f"_arith({js_string(op)}, {left}, {right})"
 
-    def x_IfExpr(self, e: n.IfExpr) -> str:
+    def visit_IfExpr(self, e: n.IfExpr) -> str:
         cond = self.expr(e.cond)
         return f"(_truth({cond}, {js_string('the `if` condition')}) ? {self.lazy(e.then)} : {self.lazy(e.otherwise)})"
 
-    def x_Match(self, e: n.Match) -> str:
+    def visit_Match(self, e: n.Match) -> str:
         """Nested conditionals, one per arm; arms after the default ``_`` can never run."""
         default = next((a for a in e.arms if a.pattern is None), None)
         arms = e.arms[: e.arms.index(default)] if default is not None else e.arms
@@ -347,22 +343,22 @@ class JsGen:
         last = self.lazy(default.value) if default is not None else "undefined"
         return f"({head}{''.join(parts)}{last})"
 
-    def x_ListExpr(self, e: n.ListExpr) -> str:
+    def visit_ListExpr(self, e: n.ListExpr) -> str:
         items = [self.expr(item) for item in e.items]
         code = f"[{', '.join(items)}]"
-        return f"_list({code})" if any(self.absent.may_be_absent(i) for i in e.items) else code
+        return f"_list({code})" if any(self.absent.visit(i) for i in e.items) else code
 
-    def x_ObjectExpr(self, e: n.ObjectExpr) -> str:
+    def visit_ObjectExpr(self, e: n.ObjectExpr) -> str:
         parts: list[str] = []
         for entry in e.entries:
             parts.extend((js_string(entry.key), self.expr(entry.value)))
         return f"_obj([{', '.join(parts)}])"
 
-    def x_Lambda(self, e: n.Lambda) -> str:  # only reached through map/filter
+    def visit_Lambda(self, e: n.Lambda) -> str:  # only reached through map/filter
         return self.refuse(e.span, "a `x -> ...` function outside map/filter",
                            "use it as the second argument of map or filter")
 
-    def x_Call(self, e: n.Call) -> str:
+    def visit_Call(self, e: n.Call) -> str:
         fn = BUILTINS[e.func]
         if fn.lambda_param is not None:
             lam = e.args[1]
@@ -375,7 +371,7 @@ class JsGen:
                                "ship a JMESPath engine in JavaScript")
         args = [self.expr(a) for a in e.args]
         absent = fn.absent == "propagate" and any(
-            self.absent.may_be_absent(a) for i, a in enumerate(e.args) if not fn.params[min(i, len(fn.params) - 1)].literal)
+            self.absent.visit(a) for i, a in enumerate(e.args) if not fn.params[min(i, len(fn.params) - 1)].literal)
         if absent:  # a missing argument gives missing, a null one null, without calling
             return f"_ap(_f_{fn.name}, [{', '.join(args)}])"
         return f"_f_{fn.name}({', '.join(args)})"

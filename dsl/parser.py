@@ -1,13 +1,14 @@
 """Text → Lark parse tree → AST with spans. Syntax errors become diagnostics, never exceptions.
 
 The grammar is ``grammar/mapping.lark`` (LALR). Newlines end statements, except inside brackets,
-where :class:`_BracketNewlines` drops them so lists, objects and ``match`` can span lines.
+where :class:`BracketNewlines` drops them so lists, objects and ``match`` can span lines.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from importlib import resources
@@ -19,6 +20,7 @@ from dsl import habits
 from dsl import nodes as n
 from dsl.diagnostics import SPLIT_HELP, Diagnostics
 from dsl.source import Span
+from prelude.errors import PaymapError
 
 MAX_SOURCE_BYTES = 8 << 20  # about 300,000 lines; checking stays linear in size
 MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits
@@ -30,36 +32,54 @@ _OPEN = {"LPAR", "LSQB", "LBRACE"}
 _CLOSE = {"RPAR", "RSQB", "RBRACE"}
 
 
-class _BracketNewlines:
-    """Post-lexer: inside (), [] and {} a newline is only white space."""
+class BracketNewlines:
+    """Post-lexer: inside (), [] and {} a newline is only white space.
+
+    Its state (the text being parsed, the brackets still open) lives in a ``threading.local``: one
+    Lark parser, built once, serves every thread at once (a web server, a test runner) without a lock.
+    The formatter uses its own instance, so it sees exactly the tokens the compiler sees.
+    """
 
     always_accept = ("_NL",)
 
     def __init__(self) -> None:
-        self.open: list[Token] = []  # brackets still open: syntax errors point at them
-        self.source = ""  # the text being parsed (to tell `a - b` from a misplaced `x -> ...`)
+        self._state = threading.local()
+
+    def begin(self, source: str) -> None:
+        """Set the text about to be parsed on this thread (to tell `a - b` from a misplaced `x -> ...`)."""
+        self._state.source = source
+        self._state.open = []
+
+    @property
+    def open(self) -> list[Token]:
+        """Brackets still open when this thread's last parse stopped: syntax errors point at them."""
+        opened: list[Token] = getattr(self._state, "open", [])
+        return opened
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        self.open = []
+        opened: list[Token] = []
+        self._state.open = opened
+        source: str = getattr(self._state, "source", "")
         prev = ""
         for tok in stream:
             if tok.type in _OPEN:
-                self.open.append(tok)
-                if len(self.open) > MAX_NESTING:
+                opened.append(tok)
+                if len(opened) > MAX_NESTING:
                     raise _TooDeep(tok)
             elif tok.type in _CLOSE:
-                if self.open:
-                    self.open.pop()
-            elif tok.type == "_NL" and self.open:
+                if opened:
+                    opened.pop()
+            elif tok.type == "_NL" and opened:
                 continue
-            elif tok.type == "MINUS" and prev in OPERAND_END and not self._arrow(tok):
+            elif tok.type == "MINUS" and prev in OPERAND_END and not _arrow(source, tok):
                 tok = binary_minus(tok)
             prev = tok.type
             yield tok
 
-    def _arrow(self, tok: Token) -> bool:
-        end = tok.end_pos if tok.end_pos is not None else -1
-        return 0 <= end < len(self.source) and self.source[end] == ">"
+
+def _arrow(source: str, tok: Token) -> bool:
+    end = tok.end_pos if tok.end_pos is not None else -1
+    return 0 <= end < len(source) and source[end] == ">"
 
 
 # A `-` right after one of these ends an operand, so it subtracts. The lexer cannot tell: since a
@@ -73,7 +93,7 @@ def binary_minus(tok: Token) -> Token:
     return Token.new_borrow_pos("ADD_OP", str(tok), tok)
 
 
-class _TooDeep(Exception):
+class _TooDeep(PaymapError):
     def __init__(self, tok: Token) -> None:
         super().__init__("nesting too deep")
         self.tok = tok
@@ -84,7 +104,7 @@ def grammar_text() -> str:
     return (resources.files("dsl.grammar") / "mapping.lark").read_text(encoding="utf-8")
 
 
-_POSTLEX = _BracketNewlines()
+_POSTLEX = BracketNewlines()
 
 
 @functools.cache
@@ -227,7 +247,7 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
         attempts += 1
         try:
             joined = "\n".join(lines) + "\n"
-            _POSTLEX.source = joined
+            _POSTLEX.begin(joined)
             tree = _parser().parse(joined)
         except _TooDeep as exc:
             diags.error("M105", _span_of_token(file, exc.tok),

@@ -35,6 +35,8 @@ from dsl import types as T
 from dsl.diagnostics import Diagnostics, Fix, suggest
 from dsl.routing import pattern_regex
 from dsl.source import Span
+from prelude.errors import PaymapError
+from prelude.functions import Fault, parse_time
 
 # A path below a root name: a field name, an index, or None for `[*]`.
 Segment = str | int | None
@@ -601,7 +603,7 @@ def dodo_schema() -> DodoSchema:
 # --- other sources: JSON Schema files and sample bodies ---------------------------------------
 
 
-class SchemaLoadError(Exception):
+class SchemaLoadError(PaymapError):
     """A declared input schema could not be read; the message is for the mapping's author."""
 
 
@@ -616,8 +618,6 @@ _ANNOTATIONS = {"$schema", "$id", "$comment", "title", "description", "examples"
 def looks_like_time(text: str) -> bool:
     if not _DATE_TEXT.match(text):
         return False
-    from runtime.functions import Fault, parse_time
-
     try:
         parse_time(text, "schema")
     except Fault:

@@ -1,4 +1,4 @@
-"""Errors raised while applying compiled mappings to events.
+"""Errors raised while loading and applying compiled mappings (the family: :mod:`prelude.errors`).
 
 One type, :class:`MappingError`, for every runtime failure inside a mapping, so callers (the relay,
 ``paymap run``, tests) can park the event with a message that points at the ``.map`` source.
@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import re
 
+from dsl.diagnostics import Diagnostic
+from dsl.source import Span
+from prelude.errors import PaymapError
+
 _LOCATION = re.compile(r"^(?P<file>[^\n]*?\.map):(?P<line>\d+):(?P<column>\d+):")
 
 
-class MappingError(Exception):
-    """A compiled mapping failed on one event; carries the ``.map`` location of the failure."""
+
+class MappingError(PaymapError):
+    """A compiled mapping failed on one event; ``span`` is where in the ``.map`` source (None when the
+    body itself is unusable, before any rule ran)."""
 
     def __init__(
         self,
         message: str,
         *,
-        file: str = "<unknown>",
-        line: int = 0,
-        column: int = 0,
+        span: Span | None = None,
         field: str | None = None,
         input_path: str | None = None,
         event_type: str | None = None,
@@ -28,13 +32,23 @@ class MappingError(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.file = file
-        self.line = line
-        self.column = column
+        self.span = span
         self.field = field
         self.input_path = input_path
         self.event_type = event_type
         self.hint = hint
+
+    @property
+    def file(self) -> str:
+        return self.span.file if self.span is not None else "<unknown>"
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span is not None else 0
+
+    @property
+    def column(self) -> int:
+        return self.span.column if self.span is not None else 0
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
@@ -71,10 +85,10 @@ def mapping_error_location(text: str) -> tuple[str, int, int] | None:
     return (m["file"], int(m["line"]), int(m["column"])) if m else None
 
 
-class CompileError(Exception):
+class CompileError(PaymapError):
     """Raised by :func:`runtime.load` when mapping files have error diagnostics."""
 
-    def __init__(self, diagnostics: list[object], rendered: str) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], rendered: str) -> None:
         super().__init__(rendered)
         self.diagnostics = diagnostics
         self.rendered = rendered

@@ -24,8 +24,8 @@ from dsl.routing import select
 from dsl.schema import InputSchema
 from dsl.shared import NOT_LITERAL, constant_value
 from dsl.source import SourceFile, Span
+from prelude.values import Fault, show
 from runtime.errors import CompileError, MappingError
-from runtime.values import Fault, show
 
 _ROUTE_CACHE_MAX = 4096
 
@@ -217,9 +217,8 @@ def locate(exc: BaseException, rule: Rule, event_type: str) -> MappingError:
     else:
         message, hint = f"internal error ({type(exc).__name__}: {exc})", "please report this with the mapping and event"
     if site is None:
-        return MappingError(message, file=rule.file, line=rule.line, column=1, event_type=event_type, hint=hint)
-    return MappingError(message, file=site.span.file, line=site.span.line, column=site.span.column,
-                        field=site.field, input_path=site.input_path, event_type=event_type, hint=hint)
+        return MappingError(message, span=Span(rule.file, rule.line, 1, rule.line, 1), event_type=event_type, hint=hint)
+    return MappingError(message, span=site.span, field=site.field, input_path=site.input_path, event_type=event_type, hint=hint)
 
 
 def _site_from_traceback(tb: types.TracebackType | None, gen: GeneratedModule) -> Site | None:

@@ -32,6 +32,7 @@ from dsl import nodes as n
 from dsl.compiler import walk_files
 from dsl.diagnostics import Diagnostics, suggest
 from dsl.parser import parse
+from prelude.errors import PaymapError
 from runtime import samples, testyaml
 from runtime.errors import CompileError, MappingError
 from runtime.mappingset import MappingSet, Rule, load
@@ -47,7 +48,7 @@ CASE_KEYS = ("name", "sample", "input", "input_file", "patch", "headers", "expec
 _INPUT_KEYS = ("sample", "input", "input_file")
 
 
-class UsageError(Exception):
+class UsageError(PaymapError):
     """A path that does not exist, or no test files: exit status 2 in the CLI."""
 
 
@@ -463,7 +464,7 @@ def _load_expect(case: Case, value: Any, problem: Any) -> None:
     case.events = value
 
 
-class _PatchError(Exception):
+class _PatchError(PaymapError):
     def __init__(self, message: str, path: Path_) -> None:
         super().__init__(message)
         self.message = message

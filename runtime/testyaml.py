@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from prelude.errors import PaymapError
+
 Path_ = tuple[str | int, ...]
 
 _STR = "tag:yaml.org,2002:str"
@@ -64,7 +66,7 @@ def plain_type(text: str) -> type:
     return str
 
 
-class YamlError(Exception):
+class YamlError(PaymapError):
     """A problem at a line of the YAML text (1-based; 0 when unknown)."""
 
     def __init__(self, message: str, line: int = 0, column: int = 0) -> None:

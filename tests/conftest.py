@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 import pytest
 
 from dsl.schema import EnvelopeSchema
-from runtime import MappingSet, load_text
+from runtime import MappingSet, load_text, samples
 
 
 def sample(event_type: str) -> dict[str, Any]:
-    path = resources.files("runtime.samples") / "dodo" / f"{event_type}.json"
-    return copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
+    """A fresh copy of the shipped sample body of ``event_type`` (the one reader: :mod:`runtime.samples`)."""
+    raw = samples.read(event_type)
+    assert raw is not None, f"no shipped sample for {event_type!r}"
+    parsed: dict[str, Any] = json.loads(raw)
+    return parsed
 
 
 def sample_types() -> list[str]:
-    root = resources.files("runtime.samples") / "dodo"
-    return sorted(p.name.removesuffix(".json") for p in root.iterdir() if p.name.endswith(".json"))
+    return samples.names()
 
 
 @pytest.fixture

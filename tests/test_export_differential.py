@@ -25,8 +25,8 @@ import runtime
 from dsl.compiler import compile_paths
 from dsl.jsgen import export_js, export_result
 from dsl.schema import EnvelopeSchema
+from prelude.functions import _EXPONENTS, ROUNDING_MODES
 from runtime import MappingSet, load_text
-from runtime.functions import _EXPONENTS, ROUNDING_MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "seed"

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from iso4217 import Currency
 
 from dsl.schema import EnvelopeSchema
+from prelude import functions as F
+from prelude.values import MISSING
 from runtime import MappingError, MappingSet, load_text
-from runtime import functions as F
-from runtime.values import MISSING
 
 RULE = 'on "payment.succeeded"\nname = "x"\n'
 ABSENT = object()  # the field is left out of the body

@@ -1,5 +1,5 @@
-// The JavaScript runtime of exported mappings (dsl/jsgen.py): the semantics of runtime/values.py and
-// runtime/functions.py in ES5, for engines that are not documented (Svix/Dodo, Inngest).
+// The JavaScript runtime of exported mappings (dsl/jsgen.py): the semantics of prelude/values.py and
+// prelude/functions.py in ES5, for engines that are not documented (Svix/Dodo, Inngest).
 //
 // Each block starts with a line `//# NAME`; jsgen copies only the blocks a mapping uses, plus the
 // blocks their code names (found by scanning for `_identifiers`). Inside a block, lines starting

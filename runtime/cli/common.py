@@ -8,6 +8,7 @@ import sys
 from typing import Any, TextIO
 
 from dsl.diagnostics import suggest
+from prelude.errors import PaymapError
 from runtime import samples
 
 
@@ -19,7 +20,7 @@ def use_color(stream: TextIO) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-class UserError(Exception):
+class UserError(PaymapError):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 

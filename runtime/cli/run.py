@@ -7,11 +7,11 @@ import json
 import sys
 from typing import Any
 
+from prelude.values import MISSING
 from runtime import samples
 from runtime.cli.common import UserError, dump_json, parse_event, read_event_bytes, read_sample
 from runtime.errors import CompileError, MappingError
 from runtime.mappingset import load
-from runtime.values import MISSING
 
 
 def register(sub: Any) -> None:

@@ -16,16 +16,18 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from prelude.errors import PaymapError
+
 COMPILE_SECONDS = 5.0  # a compile (the shipped files take ~50 ms)
 APPLY_SECONDS = 2.0  # applying the mappings to one body (~1 ms)
 MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 
 
-class Timeout(Exception):
+class Timeout(PaymapError):
     """The child did not answer in time and was restarted."""
 
 
-class WorkerCrashed(Exception):
+class WorkerCrashed(PaymapError):
     """The child died while working (e.g. killed by the system) and was restarted."""
 
 

@@ -42,10 +42,11 @@ from dsl.render import render_one
 from dsl.schema import dodo_schema
 from dsl.shared import Declarations, declarations, expand_module
 from dsl.source import SourceFile, Span, decode_source
+from prelude.errors import PaymapError
+from prelude.values import MISSING
 from runtime import samples, testing, testyaml
 from runtime.errors import MappingError
 from runtime.mappingset import MappingSet
-from runtime.values import MISSING
 
 # Limits on what the page may send; the worker's deadlines are in runtime.playground.worker.
 MAX_TEXT_CHARS = 256 * 1024  # a mapping: the shipped files are 2-6 KB
@@ -53,7 +54,7 @@ MAX_BODY_BYTES = 1024 * 1024  # a webhook body: the relay's default PAYMAP_MAX_B
 MAX_NAME_CHARS = 200  # a test name
 
 
-class PlaygroundError(Exception):
+class PlaygroundError(PaymapError):
     """A request the playground refuses; ``message`` is shown to the author as it is."""
 
     def __init__(self, message: str, status: int = 400, **extra: Any) -> None:

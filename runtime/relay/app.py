@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from prelude.errors import PaymapError
 from runtime.relay.redact import clip
 from runtime.relay.service import Relay
 from runtime.relay.store import IncomingWebhook, StoreError
@@ -44,7 +45,7 @@ WEBHOOK_PATHS = ("/webhooks/dodo", "/webhooks/dodo/")
 MAX_WEBHOOK_ID_CHARS = 256  # Standard Webhooks ids are short (Dodo's: msg_ + 27 characters)
 
 
-class _TooLarge(Exception):
+class _TooLarge(PaymapError):
     pass
 
 

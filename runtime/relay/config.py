@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from prelude.errors import PaymapError
+
 DEV_SERVER_URL = "http://127.0.0.1:8288"
 CLOUD_EVENT_API_URL = "https://inn.gs"
 # the Python SDK's placeholder key in dev mode; the dev server accepts any key
@@ -28,7 +30,7 @@ _TRUTHY = {"1", "true", "yes", "on"}
 _FALSY = {"", "0", "false", "no", "off"}
 
 
-class SettingsError(Exception):
+class SettingsError(PaymapError):
     """A setting is missing or wrong; ``str()`` is a sentence naming the setting."""
 
 

@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from prelude.errors import PaymapError
 from runtime.errors import CompileError, mapping_error_location
 from runtime.relay.mapping import MappingSetLike
 from runtime.relay.overview import collect
@@ -70,7 +71,7 @@ _HIDDEN_HEADER = re.compile(r"signature|secret|token|key|auth|cookie|credential|
 HIDDEN = "(hidden)"
 
 
-class ConsoleError(Exception):
+class ConsoleError(PaymapError):
     """A request the console refuses: ``str()`` is the sentence shown, ``status`` the HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:

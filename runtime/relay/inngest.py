@@ -126,9 +126,12 @@ class InngestSender:
     """POST batches to ``{base}/e/{key}`` over one keep-alive connection pool."""
 
     def __init__(
-        self, base_url: str, event_key: str, *, timeout: float, env: str | None = None, placeholder_key: bool = False
+        self, base_url: str, event_key: str, *, timeout: float, env: str | None = None, placeholder_key: bool = False,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """``placeholder_key``: no INNGEST_EVENT_KEY, the SDK's placeholder is sent (a dev server takes any)."""
+        """``placeholder_key``: no INNGEST_EVENT_KEY, the SDK's placeholder is sent (a dev server takes any).
+        ``transport``: the network as one object (httpx's seam); tests pass ``httpx.MockTransport`` to
+        exercise the delivery policy without sockets. None is the real network."""
         base = base_url.rstrip("/")
         self.url = f"{base}/e/{event_key}"
         # never the whole key: its first characters say which one it is
@@ -143,6 +146,7 @@ class InngestSender:
             headers=headers,
             follow_redirects=False,
             limits=httpx.Limits(max_keepalive_connections=4, max_connections=4),
+            transport=transport,
         )
 
     def send(self, payloads: list[str]) -> SendResult:

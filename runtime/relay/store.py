@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from prelude.errors import PaymapError
 from runtime.relay.filemodes import private_dir, private_file
 
 T = TypeVar("T")
@@ -51,7 +52,7 @@ ATTEMPT_DEAD = "dead"  # rejected for good
 _Attempt = tuple[int, str, str | None]  # (status, outcome, error)
 
 
-class StoreError(Exception):
+class StoreError(PaymapError):
     """Base class of store failures."""
 
 

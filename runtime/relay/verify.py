@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
+from prelude.errors import PaymapError
+
 REQUIRED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 TOLERANCE_SECONDS = 5 * 60  # the Standard Webhooks library's window, checked again by it with the body
 
 
-class VerificationFailed(Exception):
+class VerificationFailed(PaymapError):
     """The request is not a validly signed webhook; ``reason`` is a short code, ``str()`` a sentence."""
 
     def __init__(self, reason: str, detail: str) -> None:

@@ -10,6 +10,8 @@ import json
 from decimal import Decimal
 from typing import Any, Final
 
+from prelude.errors import PaymapError
+
 
 class _Missing:
     __slots__ = ()
@@ -30,7 +32,7 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
-class Fault(Exception):
+class Fault(PaymapError):
     """A value-level failure inside a mapping (e.g. ``cents("abc")``); located by the runtime."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:

@@ -3,7 +3,7 @@
 Signatures and documentation live in the registry (``dsl/builtins.py``), which refers to these
 functions; the code generator binds them into each compiled mapping. Functions marked
 "propagating" in the registry never see ``MISSING``/``None``: the generated code passes those
-through before calling. All failures raise :class:`runtime.values.Fault`.
+through before calling. All failures raise :class:`prelude.values.Fault`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 import jmespath
 from iso4217 import Currency
 
-from runtime.values import MISSING, Fault, kind, show
+from prelude.values import MISSING, Fault, kind, show
 
 DECIMAL_CONTEXT = Context(prec=34)  # IEEE decimal128: exact for any realistic amount
 _HUNDRED = Decimal(100)
