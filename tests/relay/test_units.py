@@ -172,39 +172,39 @@ def test_contract_edges(event: dict[str, Any], rule: str | None) -> None:
 _GO = "json: cannot unmarshal into Go struct field Event."
 
 
-@pytest.mark.parametrize(("event", "reason", "server"), [
-    ([], "an event must be a JSON object, got list",
+@pytest.mark.parametrize(("rule", "event", "reason", "server"), [
+    ("object", [], "an event must be a JSON object, got list",
      "Request body must contain an event object or an array of event objects"),
-    ({"name": 3}, "`name` must be a string, got int", _GO + "name of type string"),
-    ({"data": {}}, "`name` is required and must be a non-empty string", "event name is empty"),
-    ({"name": "inngest/x"}, "`name` 'inngest/x' is reserved: names starting with 'inngest/' are rejected by Inngest",
+    ("name.type", {"name": 3}, "`name` must be a string, got int", _GO + "name of type string"),
+    ("name.empty", {"data": {}}, "`name` is required and must be a non-empty string", "event name is empty"),
+    ("name.reserved", {"name": "inngest/x"}, "`name` 'inngest/x' is reserved: names starting with 'inngest/' are rejected by Inngest",
      "event name is reserved for internal use"),
-    ({"name": "a", "data": [1]}, "`data` must be an object, got list", _GO + "data of type map[string]interface {}"),
-    ({"name": "a", "user": "u"}, "`user` must be an object, got str", _GO + "user of type map[string]interface {}"),
-    ({"name": "a", "id": 7}, "`id` must be a string, got int", _GO + "id of type string"),
-    ({"name": "a", "v": 2.0}, "`v` must be a string (the schema version), got float", _GO + "v of type string"),
-    ({"name": "a", "ts": "1"}, "`ts` must be an integer of milliseconds since the epoch, got '1'",
+    ("data.type", {"name": "a", "data": [1]}, "`data` must be an object, got list", _GO + "data of type map[string]interface {}"),
+    ("user.type", {"name": "a", "user": "u"}, "`user` must be an object, got str", _GO + "user of type map[string]interface {}"),
+    ("id.type", {"name": "a", "id": 7}, "`id` must be a string, got int", _GO + "id of type string"),
+    ("v.type", {"name": "a", "v": 2.0}, "`v` must be a string (the schema version), got float", _GO + "v of type string"),
+    ("ts.type", {"name": "a", "ts": "1"}, "`ts` must be an integer of milliseconds since the epoch, got '1'",
      _GO + "ts of type int64"),
-    ({"name": "a", "ts": 1754295184}, "`ts` 1754295184 is before 1980-01-01 when read as milliseconds "
+    ("ts.early", {"name": "a", "ts": 1754295184}, "`ts` 1754295184 is before 1980-01-01 when read as milliseconds "
      "(looks like seconds: multiply by 1000)", "timestamp is before Jan 1, 1980"),
-    ({"name": "a", "ts": _FIRST_MS // 1000}, f"`ts` {_FIRST_MS // 1000} is before 1980-01-01 when read as "
+    ("ts.early", {"name": "a", "ts": _FIRST_MS // 1000}, f"`ts` {_FIRST_MS // 1000} is before 1980-01-01 when read as "
      "milliseconds (looks like seconds: multiply by 1000)", "timestamp is before Jan 1, 1980"),
-    ({"name": "a", "ts": _FIRST_MS // 1000 - 1}, f"`ts` {_FIRST_MS // 1000 - 1} is before 1980-01-01 when read "
+    ("ts.early", {"name": "a", "ts": _FIRST_MS // 1000 - 1}, f"`ts` {_FIRST_MS // 1000 - 1} is before 1980-01-01 when read "
      "as milliseconds", "timestamp is before Jan 1, 1980"),
-    ({"name": "a", "ts": _LAST_MS // 1000 - 1}, f"`ts` {_LAST_MS // 1000 - 1} is before 1980-01-01 when read as "
+    ("ts.early", {"name": "a", "ts": _LAST_MS // 1000 - 1}, f"`ts` {_LAST_MS // 1000 - 1} is before 1980-01-01 when read as "
      "milliseconds (looks like seconds: multiply by 1000)", "timestamp is before Jan 1, 1980"),
-    ({"name": "a", "ts": _LAST_MS // 1000}, f"`ts` {_LAST_MS // 1000} is before 1980-01-01 when read as "
+    ("ts.early", {"name": "a", "ts": _LAST_MS // 1000}, f"`ts` {_LAST_MS // 1000} is before 1980-01-01 when read as "
      "milliseconds", "timestamp is before Jan 1, 1980"),
-    ({"name": "a", "ts": _LAST_MS + 1}, f"`ts` {_LAST_MS + 1} is after 2100-01-01 when read as milliseconds",
+    ("ts.late", {"name": "a", "ts": _LAST_MS + 1}, f"`ts` {_LAST_MS + 1} is after 2100-01-01 when read as milliseconds",
      "timestamp is after Jan 1, 2100"),
-    ({"name": "a", "data": {"x": float("nan")}}, "the event holds NaN or Infinity, which JSON cannot carry",
+    ("json", {"name": "a", "data": {"x": float("nan")}}, "the event holds NaN or Infinity, which JSON cannot carry",
      "invalid character 'N' looking for beginning of value"),
-    ({"name": "a", "data": {"x": "y" * 14}}, "event is 42 bytes, over the maximum event size of 41 bytes",
+    ("size", {"name": "a", "data": {"x": "y" * 14}}, "event is 42 bytes, over the maximum event size of 41 bytes",
      "Event is over the max size: Max 41 bytes / Size 42 bytes"),
 ])
-def test_each_rule_says_what_the_relay_and_inngest_say(event: Any, reason: str, server: str) -> None:
+def test_each_rule_says_what_the_relay_and_inngest_say(rule: str, event: Any, reason: str, server: str) -> None:
     violation = check_event(event, max_bytes=41)
-    assert violation is not None and (violation.reason, violation.server) == (reason, server)
+    assert violation is not None and (violation.rule, violation.reason, violation.server) == (rule, reason, server)
 
 
 def test_a_given_encoding_is_measured_as_is() -> None:
