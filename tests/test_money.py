@@ -5,6 +5,8 @@ JavaScript's ``(amount / 100).toFixed(2)``, ``money`` scales minor units by the 
 from __future__ import annotations
 
 import pickle
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -88,8 +90,45 @@ def test_money_faults(amount: object, currency: object, message: str) -> None:
 
 
 def test_decimals_refuses_a_non_string() -> None:
-    with pytest.raises(Fault, match=r"decimals\(\) expected a currency code string, got null"):
-        decimals(None)
+    with pytest.raises(Fault, match=r"decimals\(\) expected a currency code string, got integer 840"):
+        decimals(840)
+
+
+def test_large_amounts_stay_exact() -> None:
+    """Beyond the 28 digits of Python's default decimal context: 29-digit minor units."""
+    assert cents(Decimal("12345678901234567890123456789")) == "123456789012345678901234567.89"
+    assert cents(12345678901234567890123456789) == "123456789012345678901234567.89"
+    assert money(12345678901234567890123456789, "KWD") == "12345678901234567890123456.789"
+
+
+@pytest.mark.parametrize(("call", "message", "hint"), [
+    (lambda: to_decimal("١٢", "f()"), 'f() expected a number, got string "١٢"', "the text is not a decimal number"),
+    (lambda: to_decimal("abc", "f()"), 'f() expected a number, got string "abc"', "the text is not a decimal number"),
+    (lambda: to_decimal({}, "f()"), "f() expected a number, got object {}", None),
+    (lambda: money(19.5, "USD"), "money() expected a whole number of minor units, got decimal 19.5",
+     "amounts from Dodo are integers in the currency's smallest unit"),
+    (lambda: money(1, "ZZZ"), "unknown currency code 'ZZZ'", 'use an ISO 4217 code such as "USD", "JPY" or "KWD"'),
+    (lambda: epoch("soon"), "epoch() could not read 'soon' as a timestamp",
+     'expected RFC 3339, e.g. "2025-08-04T08:13:04.882151Z"'),
+    (lambda: iso("soon"), "iso() could not read 'soon' as a timestamp",
+     'expected RFC 3339, e.g. "2025-08-04T08:13:04.882151Z"'),
+    (lambda: iso(5), "iso() expected an RFC 3339 timestamp string, got integer 5", None),
+])
+def test_faults_say_what_and_how_to_fix_it(call: Callable[[], object], message: str, hint: str | None) -> None:
+    with pytest.raises(Fault) as caught:
+        call()
+    assert (caught.value.message, caught.value.hint) == (message, hint)
+
+
+def test_iso_does_not_depend_on_the_machines_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert iso("2025-08-04T08:13:04Z") == "2025-08-04T08:13:04Z"
+        assert iso("2025-08-04T10:13:04+02:00") == "2025-08-04T08:13:04Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 @pytest.mark.parametrize(("value", "number"), [
