@@ -49,7 +49,7 @@ TARGETS: dict[str, Target] = {
         "runtime/relay/worker.py",
         _m("runtime.relay.worker", *(f"xǁSenderǁ{m}" for m in
                                      ("_deliver", "_delivered", "_pause", "_retry", "_dead", "_backoff"))),
-        RELAY_FAST,
+        ("tests/relay/test_sender.py",),
     ),
     "inngest": Target("runtime/relay/inngest.py",
                       _m("runtime.relay.inngest", "x_*", "xǁSendResultǁ*", "xǁInngestSenderǁ*"),
@@ -60,7 +60,7 @@ TARGETS: dict[str, Target] = {
                                     ("claim", "renew", "_owned_update", "mark_delivered", "mark_retry", "release",
                                      "mark_dead", "reap_leases", "accept", "_insert_webhooks",
                                      "_insert_one_by_one")), "x__finish", "x__insert_sql"),
-        RELAY_FAST,
+        ("tests/relay/test_sender.py", "tests/relay/test_store.py"),
     ),
     "routing": Target("dsl/routing.py", _m("dsl.routing", "x_*"),
                       ("tests/test_routing.py", "tests/test_check_schema.py", "tests/test_language.py")),

@@ -21,6 +21,7 @@ Test hooks (not part of Inngest), under ``/_control``:
                            canned answers for the next requests to /e/, consumed in order
                            (those requests record nothing).
   GET  /_control/received {"events": [every accepted event, duplicates included], "requests": [...]}
+                           (each request: status, bytes, and the x-inngest-event-id-seed header)
   GET  /_control/count    {"events": n, "requests": n} (cheap to poll, e.g. by the benchmark)
   POST /_control/reset
 
@@ -128,11 +129,13 @@ class Handler(BaseHTTPRequestHandler):
                 canned["count"] = canned.get("count", 1) - 1
                 if canned["count"] <= 0:
                     STATE.script.pop(0)
-                STATE.requests.append({"status": canned["status"], "canned": True, "bytes": len(body)})
+                STATE.requests.append({"status": canned["status"], "canned": True, "bytes": len(body),
+                                       "seed": self.headers.get("x-inngest-event-id-seed")})
                 self._send(canned["status"], canned.get("body", {"status": canned["status"]}), canned.get("headers"))
                 return
             status, answer = self._ingest(key, body)
-            STATE.requests.append({"status": status, "accepted": len(answer.get("ids", [])), "bytes": len(body)})
+            STATE.requests.append({"status": status, "accepted": len(answer.get("ids", [])), "bytes": len(body),
+                                   "seed": self.headers.get("x-inngest-event-id-seed")})
             delay = STATE.response_delay_ms / 1000
         if delay:
             time.sleep(delay)

@@ -9,6 +9,7 @@ their owner may use, renewal, reaping."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 import sqlite3
@@ -23,12 +24,12 @@ import pytest
 
 from runtime.relay import worker
 from runtime.relay.config import RelaySettings
-from runtime.relay.inngest import InngestSender
+from runtime.relay.inngest import InngestSender, SendResult
 from runtime.relay.metrics import RelayMetrics
 from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent, SQLiteStore
 from runtime.relay.worker import Sender
 
-from .harness import Double, fast_settings, wait_until
+from .harness import Double, fast_settings, free_port, wait_until
 
 LEASE = 600.0  # far beyond any wait in these tests
 
@@ -301,3 +302,59 @@ def test_only_the_owner_settles_an_event_and_reaping_frees_only_expired_leases(r
     assert rows[0]["next_attempt_at"] > time.time() + 25
     assert (rows[2]["attempts"], rows[2]["last_error"], rows[2]["lease_owner"]) == (0, "paused", None)
     assert rig.store.mark_dead([a.seq], "me", "gone") == 0  # no longer leased by me
+
+
+# ------------------------------------------------------------------ the HTTP client's answers
+def test_the_client_reports_each_kind_of_answer(double: Double) -> None:
+    client = InngestSender(double.url, "test-key-123", timeout=5, env="branch-1")
+    try:
+        before = int(time.time() * 1000)
+        ok = client.send(['{"name":"a","data":{}}'])
+        after = int(time.time() * 1000)
+        assert ok == SendResult(200, "") and ok.ok
+        [request] = double.received()["requests"]
+        millis, _, noise = request["seed"].partition(",")
+        assert before <= int(millis) <= after and len(base64.b64decode(noise)) == 10
+        double.script({"status": 500, "body": {"error": "boom"}},
+                      {"status": 503, "body": "x" * 600, "headers": {"retry-after": "7"}},
+                      {"status": 502, "body": ""})
+        assert client.send(['{"name":"a"}']) == SendResult(500, "HTTP 500: boom")
+        long = client.send(['{"name":"a"}'])
+        assert long == SendResult(503, "HTTP 503: \"" + "x" * 499, 7.0)
+        assert client.send(['{"name":"a"}']) == SendResult(502, 'HTTP 502: ""')
+        assert (client.display_url, client.target) == (f"{double.url}/e/test-k…", f"{double.url}/e/test-k… (INNGEST_ENV branch-1)")
+    finally:
+        client.close()
+
+
+def test_the_client_never_raises_for_network_trouble(double: Double) -> None:
+    unreachable = InngestSender(f"http://127.0.0.1:{free_port()}/", "k", timeout=2, placeholder_key=True)
+    slow = InngestSender(double.url, "k", timeout=0.2)
+    try:
+        down = unreachable.send(["{}"])
+        assert down.status == 0 and down.retryable and not down.ok
+        assert down.error.startswith(f"cannot reach {unreachable.display_url}: ConnectError: ")
+        assert unreachable.display_url.endswith("/e/…") and "no INNGEST_EVENT_KEY" in unreachable.target
+        double.config(response_delay_ms=2000)
+        late = slow.send(['{"name":"a","data":{}}'])
+        assert late == SendResult(0, f"timeout talking to {slow.display_url}: ReadTimeout")
+    finally:
+        unreachable.close()
+        slow.close()
+
+
+@pytest.mark.parametrize(("status", "error", "ok", "retryable", "auth", "too_large"), [
+    (200, "", True, False, False, False),
+    (0, "x", False, True, False, False),
+    (408, "x", False, True, False, False), (429, "x", False, True, False, False),
+    (500, "x", False, True, False, False), (599, "x", False, True, False, False),
+    (401, "x", False, False, True, False), (403, "x", False, False, True, False),
+    (404, "x", False, False, True, False), (301, "x", False, False, True, False), (399, "x", False, False, True, False),
+    (413, "x", False, False, False, True),
+    (400, "HTTP 400: Event is over the max size: Max 1 bytes / Size 2 bytes", False, False, False, True),
+    (400, "HTTP 400: event name is empty", False, False, False, False),
+    (402, "x", False, False, False, False), (499, "x", False, False, False, False),
+])
+def test_what_each_status_means(status: int, error: str, ok: bool, retryable: bool, auth: bool, too_large: bool) -> None:
+    result = SendResult(status, error)
+    assert (result.ok, result.retryable, result.auth, result.too_large) == (ok, retryable, auth, too_large)
