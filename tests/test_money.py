@@ -242,7 +242,13 @@ def test_to_json_value_refuses_an_inexact_decimal() -> None:
     with pytest.raises(Fault) as caught:
         to_json_value(Decimal("0.1000000000000000000001"))
     assert caught.value.message == "decimal 0.1000000000000000000001 cannot be written as an exact JSON number"
-    assert caught.value.hint is not None and "round(x, 2)" in caught.value.hint
+    assert caught.value.hint == "round it first, e.g. `round(x, 2)`, or convert it with `string(x)`"
+
+
+def test_show_of_what_json_cannot_write() -> None:
+    loop: list[object] = []
+    loop.append(loop)
+    assert show(loop) == "list [[...]]"
 
 
 def test_missing_is_one_value_that_survives_pickling() -> None:
