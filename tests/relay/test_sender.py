@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import random
 import sqlite3
 import threading
@@ -358,3 +359,122 @@ def test_the_client_never_raises_for_network_trouble(double: Double) -> None:
 def test_what_each_status_means(status: int, error: str, ok: bool, retryable: bool, auth: bool, too_large: bool) -> None:
     result = SendResult(status, error)
     assert (result.ok, result.retryable, result.auth, result.too_large) == (ok, retryable, auth, too_large)
+
+
+# ------------------------------------------------------------------ what the operator sees
+def _metric(rig: Rig, name: str, **labels: str) -> float:
+    value = rig.sender._metrics.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+def _logged(caplog: pytest.LogCaptureFixture, message: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.getMessage() == message]
+
+
+def _make_due(rig: Rig) -> None:
+    with sqlite3.connect(rig.store.path) as conn:
+        conn.execute("UPDATE events SET next_attempt_at = 0")
+
+
+def test_a_failure_is_logged_once_summarised_and_its_recovery_reported(
+    rig: Rig, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    ids = rig.queue("payment.succeeded", "payment.succeeded")
+    rig.double.script({"status": 503, "body": {"error": "down"}}, {"status": 500, "body": {"error": "boom"}})
+    rig.round()
+    [failing] = _logged(caplog, "delivery failing; retrying with backoff until Inngest accepts (summary every minute)")
+    assert (failing.events, failing.error, failing.delay_s) == (2, "HTTP 503: down", round(rig.sender._hold, 3))  # type: ignore[attr-defined]
+    assert _metric(rig, "paymap_events_retried_total") == 2
+    assert _metric(rig, "paymap_inngest_requests_total", status="503") == 1
+    monkeypatch.setattr(worker, "SUMMARY_SECONDS", 0.0)  # the next failure is a minute later
+    _make_due(rig)
+    rig.round()
+    [summary] = _logged(caplog, "delivery still failing")
+    assert (summary.failed_attempts, summary.last_error, summary.next_retry_s) == (  # type: ignore[attr-defined]
+        2, "HTTP 500: boom", round(rig.sender._hold, 3))
+    assert isinstance(summary.failing_for_s, int) and summary.failing_for_s >= 0  # type: ignore[attr-defined]
+    assert _logged(caplog, "delivery failing; retrying with backoff until Inngest accepts (summary every minute)") == [failing]
+    assert rig.store.stats().meta[worker.LAST_ERROR_KEY].startswith("HTTP 500: boom (attempt failed; retrying in ")
+    _make_due(rig)
+    before = time.time()
+    rig.round()
+    [recovered] = _logged(caplog, "delivery recovered")
+    assert recovered.failed_attempts == 2 and recovered.failing_for_s >= 0  # type: ignore[attr-defined]
+    [delivered] = _logged(caplog, "events delivered")
+    assert delivered.events == ids  # type: ignore[attr-defined]
+    meta = rig.store.stats().meta
+    assert worker.LAST_ERROR_KEY not in meta and before <= float(meta[worker.LAST_OK_KEY]) <= time.time()
+    assert _metric(rig, "paymap_events_delivered_total") == 2
+    assert _metric(rig, "paymap_delivery_latency_seconds_count") == 2
+    assert _metric(rig, "paymap_events_retried_total") == 4
+    assert _metric(rig, "paymap_inngest_requests_total", status="200") == 1
+    assert rig.sender._failures == 0 and rig.sender._failing_since is None
+
+
+def test_a_pause_is_logged_shown_and_cleared(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    rig.queue("payment.succeeded")
+    rig.double.config(keys=["another-key"])
+    before = time.time()
+    rig.round()
+    reason = (f"HTTP 401: Event key not found from {rig.sender._client.display_url} — delivery paused, nothing is "
+              "dropped; check INNGEST_EVENT_KEY, INNGEST_ENV and the event API URL (retrying every 30 s)")
+    meta = rig.store.stats().meta
+    assert (meta[worker.PAUSE_KEY], meta[worker.LAST_ERROR_KEY]) == (reason, reason)
+    since = meta[worker.PAUSE_SINCE_KEY]
+    assert before <= float(since) <= time.time()
+    assert _metric(rig, "paymap_sender_paused") == 1
+    [paused] = _logged(caplog, "DELIVERY PAUSED: Inngest refused the event key")
+    assert (paused.status, paused.reason, paused.levelname) == (401, reason, "ERROR")  # type: ignore[attr-defined]
+    rig.round()  # still refused: the pause keeps its start
+    assert rig.store.stats().meta[worker.PAUSE_SINCE_KEY] == since
+    assert rig.sender._error_shown
+    rig.double.config(keys=["test-key"])
+    rig.round()
+    [resumed] = _logged(caplog, "delivery resumed: Inngest accepts the events again")
+    assert resumed.was == reason  # type: ignore[attr-defined]
+    meta = rig.store.stats().meta
+    assert not {worker.PAUSE_KEY, worker.PAUSE_SINCE_KEY, worker.LAST_ERROR_KEY} & set(meta)
+    assert _metric(rig, "paymap_sender_paused") == 0
+    assert rig.sender._paused is None and not rig.sender._error_shown
+
+
+def test_an_unexpected_error_pauses_with_one_traceback(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    rig.queue("payment.succeeded")
+    rig.sender._client = InngestSender(rig.double.url, "key-with-a-newline\n", timeout=2)
+    try:
+        rig.round()
+        rig.round()
+    finally:
+        rig.sender._client.close()
+    reason = rig.store.stats().meta[worker.PAUSE_KEY]
+    assert reason.startswith("unexpected error: InvalidURL: ")
+    assert reason.endswith("delivery paused, nothing is dropped; report it with the log's traceback "
+                           "(retrying every 30 s)")
+    first, second = _logged(caplog, "DELIVERY PAUSED: unexpected error sending to Inngest")
+    assert first.exc_info is not None and second.exc_info is None
+    assert first.reason == reason and first.levelname == "ERROR"  # type: ignore[attr-defined]
+    assert [r["attempts"] for r in rig.rows()] == [0]
+
+
+def test_rejections_are_logged_and_counted(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    good, bad = rig.queue("payment.succeeded", "payment.failed")
+    rig.double.config(reject_names=["payment.failed"])
+    rig.round()
+    [batch] = _logged(caplog, "batch rejected; resent one by one")
+    assert (batch.events, batch.levelname) == (2, "WARNING")  # type: ignore[attr-defined]
+    assert batch.error == "HTTP 400: Event 'payment.failed' rejected by the test configuration"  # type: ignore[attr-defined]
+    [dead] = _logged(caplog, "event dead-lettered")
+    assert (dead.event_id, dead.levelname) == (bad, "ERROR")  # type: ignore[attr-defined]
+    assert dead.reason == "Inngest rejected the event: " + batch.error  # type: ignore[attr-defined]
+    assert _metric(rig, "paymap_events_dead_lettered_total") == 1
+    assert _metric(rig, "paymap_events_delivered_total") == 1
+    rig.queue("payment.succeeded", "payment.succeeded")
+    rig.double.config(max_request_bytes=_largest(rig) + 2)
+    rig.round()
+    [split] = _logged(caplog, "batch rejected; split in halves")
+    assert (split.events, split.error) == (2, "HTTP 413: Event payload too large")  # type: ignore[attr-defined]
+    assert good in rig.double.ids()
