@@ -122,12 +122,15 @@ def _statuses(work: Path, target: Target) -> dict[str, str]:
             if any(fnmatchcase(name, g) for g in target.functions)}
 
 
-def run(name: str, target: Target, max_children: int) -> dict[str, object]:
-    work = _snapshot(name, target)
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    cmd = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(max_children), *target.functions]
-    print(f"== {name}: {target.file} ({' '.join(target.tests)})", flush=True)
-    subprocess.run(cmd, cwd=work, env=env, check=False)
+def run(name: str, target: Target, max_children: int, *, summarise_only: bool = False) -> dict[str, object]:
+    work = OUT / name
+    if not summarise_only:
+        work = _snapshot(name, target)
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        cmd = [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(max_children),
+               *target.functions]
+        print(f"== {name}: {target.file} ({' '.join(target.tests)})", flush=True)
+        subprocess.run(cmd, cwd=work, env=env, check=False)
     statuses = _statuses(work, target)
     counts = Counter(statuses.values())
     summary = {"target": name, "file": target.file, "mutants": len(statuses), "counts": dict(counts),
@@ -159,6 +162,8 @@ def main() -> int:
     parser.add_argument("targets", nargs="*", metavar="TARGET", help=f"one of: {', '.join(TARGETS)}")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
     parser.add_argument("--report", action="store_true", help="print the last results as a Markdown table")
+    parser.add_argument("--summarise", action="store_true",
+                        help="only summarise the mutants already tested in build/mutation/TARGET (no run)")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once (default 2)")
     args = parser.parse_args()
     if args.report:
@@ -172,7 +177,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown target {unknown[0]!r}; the targets are: {', '.join(TARGETS)}")
     for name in args.targets or TARGETS:
-        run(name, TARGETS[name], args.max_children)
+        run(name, TARGETS[name], args.max_children, summarise_only=args.summarise)
     return 0
 
 
