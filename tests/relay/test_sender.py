@@ -478,3 +478,28 @@ def test_rejections_are_logged_and_counted(rig: Rig, caplog: pytest.LogCaptureFi
     [split] = _logged(caplog, "batch rejected; split in halves")
     assert (split.events, split.error) == (2, "HTTP 413: Event payload too large")  # type: ignore[attr-defined]
     assert good in rig.double.ids()
+
+
+def test_consecutive_failures_back_off_further_and_a_success_resets(rig: Rig) -> None:
+    rig.queue("payment.succeeded")
+    rig.double.script({"status": 503}, {"status": 503}, {"status": 503})
+    holds = []
+    for _ in range(3):
+        rig.round()
+        holds.append(rig.sender._hold)
+        _make_due(rig)
+    assert 0.25 <= holds[0] <= 0.5 and 0.5 <= holds[1] <= 1.0 and 1.0 <= holds[2] <= 2.0  # base 0.5 s, doubling
+    rig.round()
+    assert rig.state() == {"ev_0": "delivered"} and rig.sender._failures == 0
+
+
+def test_an_error_shown_is_cleared_by_the_next_delivery_however_soon(rig: Rig) -> None:
+    rig.queue("payment.succeeded")
+    rig.round()  # delivered: "last delivery" written just now
+    rig.queue("payment.succeeded")
+    rig.double.script({"status": 503, "body": {"error": "down"}})
+    rig.round()
+    assert rig.store.stats().meta[worker.LAST_ERROR_KEY].startswith("HTTP 503: down")
+    _make_due(rig)
+    rig.round()  # within seconds of the last "last delivery": the error must not linger in `paymap status`
+    assert worker.LAST_ERROR_KEY not in rig.store.stats().meta
