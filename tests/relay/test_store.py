@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -82,7 +83,12 @@ def test_a_bad_row_fails_alone(store: SQLiteStore) -> None:
     first, bad, second = asyncio.run(scenario())
     assert (first, second) == (True, True)
     assert isinstance(bad, StoreUnavailable)
+    assert str(bad) == "store write failed: NOT NULL constraint failed: webhooks.received_at"
     assert stored_ids(store) == ["msg_1", "msg_2"]
+    with sqlite3.connect(store.path) as conn:  # stored whole, one by one
+        rows = conn.execute("SELECT webhook_id, headers, body FROM webhooks ORDER BY seq").fetchall()
+    assert [(w, json.loads(h), bytes(b)) for w, h, b in rows] == [
+        (w, {"webhook-id": w}, BODY) for w in ("msg_1", "msg_2")]
 
 
 def test_a_commit_that_takes_too_long_is_unavailable_and_not_stored_later(tmp_path: Path) -> None:
