@@ -503,3 +503,50 @@ def test_an_error_shown_is_cleared_by_the_next_delivery_however_soon(rig: Rig) -
     _make_due(rig)
     rig.round()  # within seconds of the last "last delivery": the error must not linger in `paymap status`
     assert worker.LAST_ERROR_KEY not in rig.store.stats().meta
+
+
+def test_summaries_count_the_attempts_since_the_last_one(
+    rig: Rig, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    rig.queue("payment.succeeded")
+    rig.double.script(*[{"status": 503}] * 4)
+    for _ in range(2):  # two failures within the minute: one "failing" line, no summary yet
+        rig.round()
+        _make_due(rig)
+    assert _logged(caplog, "delivery still failing") == []
+    monkeypatch.setattr(worker, "SUMMARY_SECONDS", 0.0)
+    for _ in range(2):
+        rig.round()
+        _make_due(rig)
+    first, second = _logged(caplog, "delivery still failing")
+    assert (first.failed_attempts, second.failed_attempts) == (3, 1)  # type: ignore[attr-defined]
+    assert 0 <= first.failing_for_s < 60 and 0 <= second.failing_for_s < 60  # type: ignore[attr-defined]
+    rig.round()
+    [recovered] = _logged(caplog, "delivery recovered")
+    span = recovered.failing_for_s  # type: ignore[attr-defined]
+    assert isinstance(span, float) and span == round(span, 1) and 0 <= span < 60
+    assert recovered.failed_attempts == 4  # type: ignore[attr-defined]
+
+
+def test_last_delivery_is_written_at_most_every_five_seconds(rig: Rig) -> None:
+    rig.queue("payment.succeeded")
+    rig.round()  # the first delivery is always written
+    written = rig.store.stats().meta[worker.LAST_OK_KEY]
+    rig.queue("payment.succeeded")
+    rig.round()  # a second within five seconds: not written again (one write per batch would cost)
+    assert rig.store.stats().meta[worker.LAST_OK_KEY] == written
+    rig.sender._last_ok_written = time.time() - 5.5
+    rig.queue("payment.succeeded")
+    rig.round()
+    assert float(rig.store.stats().meta[worker.LAST_OK_KEY]) > float(written)
+
+
+def test_delivery_latency_is_measured_from_receipt(rig: Rig) -> None:
+    rig.queue("payment.succeeded", "payment.succeeded")
+    with sqlite3.connect(rig.store.path) as conn:
+        received = [r[0] for r in conn.execute("SELECT received_at FROM events")]
+    rig.round()
+    after = time.time()
+    assert _metric(rig, "paymap_delivery_latency_seconds_count") == 2
+    assert 0 <= _metric(rig, "paymap_delivery_latency_seconds_sum") <= sum(after - r for r in received)
