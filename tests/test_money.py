@@ -166,6 +166,7 @@ def test_to_decimal_refuses(value: object) -> None:
     (" 2025-08-04T08:13:04.882Z\n", 1754295184882),
     ("2025-08-04T08:13:04.88215199Z", 1754295184882),  # nanoseconds: cut to microseconds
     ("2025-08-04T08:13:04.8z", 1754295184800),
+    ("2025-08-04t08:13:04z", 1754295184000),  # lower-case z, no fraction: only the slow path reads it
     ("1970-01-01T00:00:00Z", 0),
     ("1969-12-31T23:59:59.9995Z", -1),  # floor, not toward zero
     ("1969-12-31T23:59:59.999Z", -1),
