@@ -131,13 +131,16 @@ def run(name: str, target: Target, max_children: int, *, summarise_only: bool = 
                *target.functions]
         print(f"== {name}: {target.file} ({' '.join(target.tests)})", flush=True)
         subprocess.run(cmd, cwd=work, env=env, check=False)
-    statuses = _statuses(work, target)
+    every = _statuses(work, target)
+    statuses = {m: s for m, s in every.items() if s != "not checked"}  # a run stopped early: the rest
     counts = Counter(statuses.values())
     summary = {"target": name, "file": target.file, "mutants": len(statuses), "counts": dict(counts),
+               "not_tested": len(every) - len(statuses),
                "survived": [m for m, s in statuses.items() if s not in ("killed", "timeout", "caught by type check")]}
     (work / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     killed = counts["killed"] + counts["timeout"]
-    print(f"== {name}: {len(statuses)} mutants, {killed} killed, {len(statuses) - killed} not killed", flush=True)
+    print(f"== {name}: {len(statuses)} mutants, {killed} killed, {len(statuses) - killed} not killed"
+          + (f" ({summary['not_tested']} not tested yet)" if summary["not_tested"] else ""), flush=True)
     for m in summary["survived"]:  # type: ignore[union-attr]
         print(f"   {statuses[m]:>10}  {m}", flush=True)
     return summary
@@ -153,7 +156,8 @@ def report() -> str:
         summary = json.loads(path.read_text(encoding="utf-8"))
         total, survived = summary["mutants"], len(summary["survived"])
         score = f"{100 * (total - survived) / total:.1f} %" if total else "-"
-        lines.append(f"| {name} | `{summary['file']}` | {total} | {total - survived} | {survived} | {score} |")
+        partial = f" (+{summary['not_tested']} not tested)" if summary.get("not_tested") else ""
+        lines.append(f"| {name} | `{summary['file']}` | {total}{partial} | {total - survived} | {survived} | {score} |")
     return "\n".join(lines)
 
 

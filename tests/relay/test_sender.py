@@ -303,6 +303,8 @@ def test_only_the_owner_settles_an_event_and_reaping_frees_only_expired_leases(r
     assert rows[0]["next_attempt_at"] > time.time() + 25
     assert (rows[2]["attempts"], rows[2]["last_error"], rows[2]["lease_owner"]) == (0, "paused", None)
     assert rig.store.mark_dead([a.seq], "me", "gone") == 0  # no longer leased by me
+    assert (rig.store.mark_delivered([], "me"), rig.store.release([], "me", "x"), rig.store.mark_dead([], "me", "x"),
+            rig.store.mark_retry([], "me", 1, "x"), rig.store.renew([], "me", LEASE)) == (0, 0, 0, 0, [])
 
 
 # ------------------------------------------------------------------ the HTTP client's answers
