@@ -552,3 +552,42 @@ def test_delivery_latency_is_measured_from_receipt(rig: Rig) -> None:
     after = time.time()
     assert _metric(rig, "paymap_delivery_latency_seconds_count") == 2
     assert 0 <= _metric(rig, "paymap_delivery_latency_seconds_sum") <= sum(after - r for r in received)
+
+
+def test_each_part_of_a_split_batch_rechecks_its_lease(rig: Rig) -> None:
+    """Another sender takes an event over while the first request is answered 413: that part skips it."""
+    ids = rig.queue(*["payment.succeeded"] * 4)
+    rig.double.config(max_request_bytes=2 * _largest(rig) + 3)  # two events per request
+    client = rig.sender._client
+    calls: list[int] = []
+
+    def send_then_lose_the_last(payloads: list[str]) -> SendResult:
+        result = client.send(payloads)
+        if not calls:
+            with sqlite3.connect(rig.store.path) as conn:
+                conn.execute("UPDATE events SET lease_owner = 'other', lease_until = ? WHERE event_id = ?",
+                             (time.time() + LEASE, ids[3]))
+        calls.append(len(payloads))
+        return result
+
+    rig.sender._client = type("Client", (), {"send": staticmethod(send_then_lose_the_last),
+                                              "display_url": client.display_url})()  # type: ignore[assignment]
+    try:
+        rig.round()
+    finally:
+        rig.sender._client = client
+    assert calls == [4, 2, 1]
+    assert sorted(rig.double.ids()) == ids[:3]
+
+
+def test_requests_without_an_answer_are_counted_as_network_errors(rig: Rig) -> None:
+    rig.queue("payment.succeeded")
+    client = rig.sender._client
+    rig.sender._client = InngestSender(f"http://127.0.0.1:{free_port()}", "k", timeout=2)
+    try:
+        rig.round()
+    finally:
+        rig.sender._client.close()
+        rig.sender._client = client
+    assert _metric(rig, "paymap_inngest_requests_total", status="network_error") == 1
+    assert _metric(rig, "paymap_inngest_requests_total", status="0") == 0
