@@ -591,3 +591,10 @@ def test_requests_without_an_answer_are_counted_as_network_errors(rig: Rig) -> N
         rig.sender._client = client
     assert _metric(rig, "paymap_inngest_requests_total", status="network_error") == 1
     assert _metric(rig, "paymap_inngest_requests_total", status="0") == 0
+
+
+def test_a_claim_fills_the_byte_budget_exactly(rig: Rig) -> None:
+    rig.queue(*["payment.succeeded"] * 4)
+    size = _largest(rig)  # all four the same size: k events make a request of 2 + k * size + (k - 1) bytes
+    assert len(rig.store.claim("a", 10, 2 + 3 * size + 2 - 1, LEASE)) == 2  # one byte short of three
+    assert len(rig.store.claim("b", 10, 2 + 2 * size + 1, LEASE)) == 2  # exactly two
