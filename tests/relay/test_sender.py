@@ -595,6 +595,6 @@ def test_requests_without_an_answer_are_counted_as_network_errors(rig: Rig) -> N
 
 def test_a_claim_fills_the_byte_budget_exactly(rig: Rig) -> None:
     rig.queue(*["payment.succeeded"] * 4)
-    size = _largest(rig)  # all four the same size: k events make a request of 2 + k * size + (k - 1) bytes
-    assert len(rig.store.claim("a", 10, 2 + 3 * size + 2 - 1, LEASE)) == 2  # one byte short of three
-    assert len(rig.store.claim("b", 10, 2 + 2 * size + 1, LEASE)) == 2  # exactly two
+    size = _largest(rig)  # all four the same size; a claim counts "[]" and, per event, its size and a comma
+    assert len(rig.store.claim("a", 10, 2 + 3 * (size + 1) - 1, LEASE)) == 2  # one byte short of three
+    assert len(rig.store.claim("b", 10, 2 + 2 * (size + 1), LEASE)) == 2  # exactly two
