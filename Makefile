@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 DEV_SECRET := paymap-data/dev-webhook-secret
 
-.PHONY: setup run sample test lint bench clean browser web screenshots playground
+.PHONY: setup run sample test lint bench mutation clean browser web screenshots playground
 
 # Installs the exact versions in constraints.txt (what CI tested); see docs/relay.md "Dependencies".
 $(STAMP): pyproject.toml constraints.txt
@@ -62,6 +62,15 @@ screenshots: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Mutation testing of the delivery, routing and money core (slow: not part of `make test`); one
+# module at a time, `make mutation TARGETS="store sender"` for some. Report: docs/mutation.md.
+$(VENV)/.mutation-installed: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,mutation]'
+	touch $@
+
+mutation: $(VENV)/.mutation-installed
+	nice $(BIN)/python scripts/mutation.py $(TARGETS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -461,7 +461,7 @@ class Checker(NodeVisitor[_Visit]):
                              help=("this looks like seconds: multiply by 1000, or use `epoch_ms(timestamp)`"
                                    if looks else
                                    "Inngest reads `ts` as milliseconds since 1970; use `epoch_ms(timestamp)`"))
-        elif isinstance(value, n.Literal) and type(value.value) is int and value.value >= _TS_MAX_MS:
+        elif isinstance(value, n.Literal) and type(value.value) is int and value.value > _TS_MAX_MS:
             self.diags.error("M406", value.span, f"`ts = {value.value}` is after 2100 when read as milliseconds",
                              help="Inngest reads `ts` as milliseconds since 1970; use `epoch_ms(timestamp)`")
         elif present and not present & T.INT:

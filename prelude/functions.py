@@ -98,7 +98,7 @@ def cents(amount: Any) -> str:
         a = -amount if amount < 0 else amount
         return f"{sign}{a // 100}.{a % 100:02d}"
     d = to_decimal(amount, "cents()")
-    q = (d / _HUNDRED).quantize(_CENT, rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT)
+    q = DECIMAL_CONTEXT.divide(d, _HUNDRED).quantize(_CENT, rounding=ROUND_HALF_UP, context=DECIMAL_CONTEXT)
     if d == 0:
         q = abs(q)  # (-0).toFixed(2) is "0.00"; a negative fraction of a cent stays "-0.00", as in toFixed
     return format(q, "f")

@@ -1,16 +1,14 @@
 """Inngest Event API: the local event check (Inngest's own rules) and the HTTP sender.
 
 Events are checked before they are queued so an event Inngest would reject is dead-lettered at
-once with a precise reason instead of poisoning a batch. The rules mirror the server's
-(``pkg/event/event.go``): non-empty ``name`` not under ``inngest/``; ``data`` an object; ``user`` an
-object; ``ts`` an integer of milliseconds between 1980 and 2100; ``id`` and ``v`` strings; size.
+once with a precise reason instead of poisoning a batch. The rules are stated once, in
+:mod:`runtime.relay.contract`, which the Inngest test double runs too.
 """
 
 from __future__ import annotations
 
 import base64
 import email.utils
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -18,50 +16,16 @@ from typing import Any
 
 import httpx
 
+from runtime.relay.contract import check_event, encode_event
 from runtime.relay.redact import mask_personal
 
-TS_MIN_MS = 315532800000  # 1980-01-01T00:00:00Z
-TS_MAX_MS = 4102444800000  # 2100-01-01T00:00:00Z
+__all__ = ["InngestSender", "SendResult", "encode_event", "parse_retry_after", "validate_event"]
 
 
 def validate_event(event: Any, *, max_bytes: int, encoded: str | None = None) -> str | None:
-    """Return why Inngest would reject ``event`` (one sentence), or None if it is acceptable.
-
-    ``encoded`` is the event's JSON if the caller has it already (saves encoding it twice).
-    """
-    if not isinstance(event, dict):
-        return f"an event must be a JSON object, got {type(event).__name__}"
-    name = event.get("name")
-    if not isinstance(name, str) or not name.strip():
-        return "`name` is required and must be a non-empty string"
-    if name.startswith("inngest/"):
-        return f"`name` {name!r} is reserved: names starting with 'inngest/' are rejected by Inngest"
-    if "data" in event and event["data"] is not None and not isinstance(event["data"], dict):
-        return f"`data` must be an object, got {type(event['data']).__name__}"
-    if event.get("user") is not None and not isinstance(event["user"], dict):
-        return f"`user` must be an object, got {type(event['user']).__name__}"
-    if event.get("id") is not None and not isinstance(event["id"], str):
-        return f"`id` must be a string, got {type(event['id']).__name__}"
-    if event.get("v") is not None and not isinstance(event["v"], str):
-        return f"`v` must be a string (the schema version), got {type(event['v']).__name__}"
-    ts = event.get("ts")
-    if ts is not None:
-        if isinstance(ts, bool) or not isinstance(ts, int):
-            return f"`ts` must be an integer of milliseconds since the epoch, got {ts!r}"
-        if ts != 0 and ts < TS_MIN_MS:
-            hint = " (looks like seconds: multiply by 1000)" if 315532800 <= ts < 4102444800 else ""
-            return f"`ts` {ts} is before 1980-01-01 when read as milliseconds{hint}"
-        if ts > TS_MAX_MS:
-            return f"`ts` {ts} is after 2100-01-01 when read as milliseconds"
-    size = len((encoded if encoded is not None else encode_event(event)).encode())
-    if size > max_bytes:
-        return f"event is {size} bytes, over the maximum event size of {max_bytes} bytes"
-    return None
-
-
-def encode_event(event: dict[str, Any]) -> str:
-    """Compact JSON, as sent (and as stored, so a batch is a join of stored strings)."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Return why Inngest would reject ``event`` (one sentence), or None if it is acceptable."""
+    violation = check_event(event, max_bytes=max_bytes, encoded=encoded)
+    return None if violation is None else violation.reason
 
 
 @dataclass(frozen=True)

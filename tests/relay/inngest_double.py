@@ -1,9 +1,8 @@
 """A TEST DOUBLE of the Inngest Event API — not Inngest.
 
-It implements the contract documented in the project's reference notes on the Inngest Event API
-(``POST /e/{key}``; body one event object or an array; per-event rules: non-empty ``name`` not
-under ``inngest/``, ``data``/``user`` objects, ``id``/``v`` strings, ``ts`` integer milliseconds
-between 1980 and 2100, per-event size limit, at most 5000 events per request; events are handled
+It implements Inngest's documented Event API (``POST /e/{key}``; body one event object or an
+array; the per-event rules are :mod:`runtime.relay.contract`, the one statement of them that the
+relay's local check runs too; at most 5000 events per request; events are handled
 one at a time, so on a 400 the earlier events of the array are already accepted; success is
 ``200 {"ids": [...], "status": 200}``; an unknown key is ``401 {"error": "Event key not found"}``).
 It is a separate process on 127.0.0.1 built on the standard library's HTTP server, so the relay
@@ -22,6 +21,7 @@ Test hooks (not part of Inngest), under ``/_control``:
                            canned answers for the next requests to /e/, consumed in order
                            (those requests record nothing).
   GET  /_control/received {"events": [every accepted event, duplicates included], "requests": [...]}
+                           (each request: status, bytes, and the x-inngest-event-id-seed header)
   GET  /_control/count    {"events": n, "requests": n} (cheap to poll, e.g. by the benchmark)
   POST /_control/reset
 
@@ -40,9 +40,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-TS_MIN_MS = 315532800000
-TS_MAX_MS = 4102444800000
-MAX_EVENTS = 5000
+from runtime.relay import contract
+
+MAX_EVENTS = contract.MAX_EVENTS_PER_REQUEST
 
 
 class State:
@@ -65,34 +65,17 @@ STATE = State()
 
 
 def check_event(event: Any, max_bytes: int) -> str | None:
-    """The documented per-event rules; returns the server's error text or None."""
-    if not isinstance(event, dict):
-        return "Request body must contain an event object or an array of event objects"
-    name = event.get("name")
-    if not isinstance(name, str) or name == "":
-        return "Event name is empty"
-    if name.startswith("inngest/"):
-        return "Event name is reserved for internal use"
-    if name in STATE.reject_names:
-        return f"Event {name!r} rejected by the test configuration"
-    for key in ("data", "user"):
-        if event.get(key) is not None and not isinstance(event[key], dict):
-            return f"json: cannot unmarshal into Go struct field Event.{key} of type map[string]interface {{}}"
-    for key in ("id", "v"):
-        if event.get(key) is not None and not isinstance(event[key], str):
-            return f"json: cannot unmarshal into Go struct field Event.{key} of type string"
-    ts = event.get("ts")
-    if ts is not None:
-        if isinstance(ts, bool) or not isinstance(ts, int):
-            return "json: cannot unmarshal number into Go struct field Event.ts of type int64"
-        if ts and ts < TS_MIN_MS:
-            return "timestamp is before Jan 1, 1980"
-        if ts > TS_MAX_MS:
-            return "timestamp is after Jan 1, 2100"
-    size = len(json.dumps(event, separators=(",", ":")).encode())
-    if size > max_bytes:
-        return f"Event is over the max size: Max {max_bytes} bytes / Size {size} bytes"
+    """The contract's per-event rules (shared with the relay), then this double's configured refusals."""
+    violation = contract.check_event(event, max_bytes=max_bytes)
+    if violation is not None:
+        return violation.server
+    if event["name"] in STATE.reject_names:
+        return f"Event {event['name']!r} rejected by the test configuration"
     return None
+
+
+def _not_json(token: str) -> Any:
+    raise ValueError(f"invalid character {token[0]!r} looking for beginning of value")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -146,11 +129,13 @@ class Handler(BaseHTTPRequestHandler):
                 canned["count"] = canned.get("count", 1) - 1
                 if canned["count"] <= 0:
                     STATE.script.pop(0)
-                STATE.requests.append({"status": canned["status"], "canned": True, "bytes": len(body)})
+                STATE.requests.append({"status": canned["status"], "canned": True, "bytes": len(body),
+                                       "seed": self.headers.get("x-inngest-event-id-seed")})
                 self._send(canned["status"], canned.get("body", {"status": canned["status"]}), canned.get("headers"))
                 return
             status, answer = self._ingest(key, body)
-            STATE.requests.append({"status": status, "accepted": len(answer.get("ids", [])), "bytes": len(body)})
+            STATE.requests.append({"status": status, "accepted": len(answer.get("ids", [])), "bytes": len(body),
+                                   "seed": self.headers.get("x-inngest-event-id-seed")})
             delay = STATE.response_delay_ms / 1000
         if delay:
             time.sleep(delay)
@@ -162,7 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         if STATE.max_request_bytes is not None and len(body) > STATE.max_request_bytes:
             return 413, {"status": 413, "error": "Event payload too large"}
         try:
-            parsed = json.loads(body)
+            parsed = json.loads(body, parse_constant=_not_json)  # Go's decoder knows no NaN/Infinity
         except ValueError:
             return 400, {"ids": [], "status": 400, "error": "Request body must contain an event object or an array of event objects"}
         events = parsed if isinstance(parsed, list) else [parsed]

@@ -105,7 +105,7 @@ def test_401_pauses_keeps_everything_and_resumes(double: Double, make_relay: Mak
 
 
 def test_413_splits_the_batch_and_dead_letters_a_single_oversize_event(double: Double, make_relay: MakeRelay) -> None:
-    relay = make_relay(double.url)
+    relay = make_relay(double.url, lease_seconds=600)  # an event stranded by the split would wait out the test
     _pause_then_send(double, relay, [("payment.succeeded", f"msg_split_{i}") for i in range(8)])
     one_event = len(json.dumps(json.loads(relay.db().execute("SELECT payload FROM events").fetchone()[0])))
     double.config(keys=None, max_request_bytes=2 * one_event + 10)  # room for two events per request
