@@ -67,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from runtime.cli.replay import parse_when
-    from runtime.relay.config import db_path_from
     from runtime.relay.redact import printable
-    from runtime.relay.store import SQLiteStore, StoreError
+    from runtime.relay.store import StoreError
+    from runtime.relay.stores import open_for_command
 
     for flag, value in (("--customer", args.customer), ("--email", args.email)):
         if value is not None and not value.strip():
@@ -83,12 +83,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"paymap purge: --before: {exc}", file=sys.stderr)
         return 2
-    db = db_path_from(Path(args.db) if args.db else None)
-    if not db.exists():
-        print(f"paymap purge: no store at {db} (use --db or PAYMAP_DB)", file=sys.stderr)
-        return 1
     try:
-        store = SQLiteStore(db, read_only=args.dry_run)
+        store = open_for_command(Path(args.db) if args.db else None, read_only=args.dry_run)
     except StoreError as exc:
         print(f"paymap purge: {exc}", file=sys.stderr)
         return 1

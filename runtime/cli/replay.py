@@ -81,9 +81,9 @@ def run(args: argparse.Namespace) -> int:
 
     # the relay's modules load here only: building the CLI parser (e.g. for `paymap check`) stays fast
     from runtime.errors import CompileError
-    from runtime.relay.config import db_path_from
     from runtime.relay.mapping import default_loader, map_webhook
-    from runtime.relay.store import FAILED, MAPPED, SKIPPED, SQLiteStore, StoreError
+    from runtime.relay.store import FAILED, MAPPED, SKIPPED, StoreError
+    from runtime.relay.stores import open_for_command
 
     if not (args.failed or args.dead or args.skipped or args.ids or args.since or args.until):
         print("paymap replay: choose what to replay: --failed, --dead, --skipped, --id WEBHOOK_ID, "
@@ -95,10 +95,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"paymap replay: {exc}", file=sys.stderr)
         return 2
-    db = db_path_from(args.db)
-    if not db.exists():
-        print(f"paymap replay: no store at {db} (use --db or PAYMAP_DB)", file=sys.stderr)
-        return 1
     mappings_path = args.mappings or Path(os.environ.get("PAYMAP_MAPPINGS") or "mappings")
     if not mappings_path.exists():
         print(f"paymap replay: mappings not found: {mappings_path}", file=sys.stderr)
@@ -111,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     max_bytes = int(os.environ.get("PAYMAP_EVENT_MAX_BYTES") or 3 * 1024 * 1024)
     try:
-        store = SQLiteStore(db)
+        store = open_for_command(args.db)
     except StoreError as exc:
         print(f"paymap replay: {exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the relay's modules load in `run` only: building the CLI parser stays fast
-    from runtime.relay.store import SQLiteStore
+    from runtime.relay.store import Store
+
+
+STALE_SECONDS = 30.0  # an instance whose heartbeat is older is shown as gone (its leases run out by themselves)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,8 +40,9 @@ def _age(seconds: float) -> str:
     return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
 
 
-def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
+def collect(store: Store, limit: int) -> dict[str, Any]:
     from runtime.relay.reload import REJECTED_KEY
+    from runtime.relay.store import instances_in
     from runtime.relay.worker import (
         INSECURE_KEY,
         LAST_ERROR_KEY,
@@ -50,6 +54,8 @@ def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
 
     now = time.time()
     st = store.stats()
+    instances = instances_in(st.meta)
+    hashes = {i.mapping_hash for i in instances if now - i.heartbeat_at <= STALE_SECONDS}
     oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
     paused_since = st.meta.get(PAUSE_SINCE_KEY)
     try:
@@ -67,6 +73,14 @@ def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
         "oldest_pending_attempts": st.oldest_pending_attempts,
         "next_attempt_in_seconds": round(max(0.0, st.next_attempt_at - now), 3) if st.next_attempt_at else None,
         "mappings_reload_rejected": rejected,
+        # every relay sharing this store: its compiled mapping set's hash and its last heartbeat
+        "instances": [
+            {"id": i.instance_id, "host": i.host, "mapping_hash": i.mapping_hash,
+             "heartbeat_age_seconds": round(max(0.0, now - i.heartbeat_at), 3),
+             "alive": now - i.heartbeat_at <= STALE_SECONDS}
+            for i in instances
+        ],
+        "mapping_versions_differ": len(hashes) > 1,
         "sender": {
             "target": st.meta.get(TARGET_KEY),
             "paused": st.meta.get(PAUSE_KEY),
@@ -85,7 +99,7 @@ def collect(store: SQLiteStore, limit: int) -> dict[str, Any]:
     }
 
 
-def render(info: dict[str, Any], db: Path) -> str:
+def render(info: dict[str, Any], db: str) -> str:
     from runtime.relay.redact import mask_personal, printable
 
     w, e = info["webhooks"], info["events"]
@@ -102,6 +116,14 @@ def render(info: dict[str, Any], db: Path) -> str:
         lines.append(f"target    {sender['target']}")
     if sender["paused"]:
         lines.append(f"SENDER PAUSED for {_age(sender['paused_for_seconds'] or 0)}: {sender['paused']}")
+    if info.get("mapping_versions_differ"):
+        lines.append("MAPPINGS DIFFER between live instances (a deploy in progress, or one that did not reload): "
+                     "they map the same webhook differently until they agree")
+    shown = info.get("instances", [])
+    for inst in shown if len(shown) > 1 or info.get("mapping_versions_differ") else []:  # one instance: nothing to compare
+        state = "alive" if inst["alive"] else "no heartbeat"
+        lines.append(f"instance  {inst['id']} on {inst['host']}: mappings {inst['mapping_hash']}, "
+                     f"heartbeat {_age(inst['heartbeat_age_seconds'])} ago ({state})")
     rejected = info["mappings_reload_rejected"]
     if rejected:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(rejected.get("at") or 0)))
@@ -137,15 +159,11 @@ def render(info: dict[str, Any], db: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runtime.relay.config import db_path_from
-    from runtime.relay.store import SQLiteStore, StoreError
+    from runtime.relay.store import StoreError
+    from runtime.relay.stores import open_for_command
 
-    db = db_path_from(args.db)
-    if not db.exists():
-        print(f"paymap status: no store at {db}; has `paymap serve` run here? (use --db or PAYMAP_DB)", file=sys.stderr)
-        return 1
     try:
-        store = SQLiteStore(db, read_only=True)  # never convert or extend a file given by mistake
+        store = open_for_command(args.db, read_only=True)  # never convert or extend a file given by mistake
     except StoreError as exc:
         print(f"paymap status: {exc}", file=sys.stderr)
         return 1
@@ -156,5 +174,5 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(json.dumps(info, indent=2) if args.json else render(info, db))
+    print(json.dumps(info, indent=2) if args.json else render(info, store.location))
     return 0

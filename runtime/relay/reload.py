@@ -6,6 +6,8 @@ one; its diagnostics are logged as they are rendered by the compiler.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import threading
@@ -37,6 +39,25 @@ def rejected_reload(trigger: str, path: Path, exc: Exception) -> dict[str, objec
             "diagnostics": text}
 
 
+def sources_hash(path: Path) -> str:
+    """A short hash of the mapping sources (names and bytes of every file under ``path``) and paymap's
+    version: two instances with the same hash compile the same set. Read just before compiling."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    with contextlib.suppress(PackageNotFoundError):
+        digest.update(version("paymap").encode())
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError:
+            continue
+        digest.update(str(f.relative_to(path) if path.is_dir() else f.name).encode() + b"\0")
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()[:12]
+
+
 class MappingHolder:
     """The current compiled mappings; swapped atomically (one attribute assignment)."""
 
@@ -47,6 +68,7 @@ class MappingHolder:
         self._current: MappingSetLike | None = None
         self._lock = threading.Lock()
         self.generation = 0
+        self.fingerprint = ""  # sources_hash() of the set in use (paymap status compares instances)
         self.rejected: dict[str, object] | None = None  # the last rejected reload, until a good one
         self.on_change: Callable[[dict[str, object] | None], None] | None = None  # e.g. record it in the store
 
@@ -56,13 +78,15 @@ class MappingHolder:
 
     def load_initial(self) -> None:
         """Compile at start; :class:`CompileError` propagates (the relay refuses to start)."""
+        fingerprint = sources_hash(self.path)
         self._current = self._loader(self.path)
-        self.generation = 1
+        self.generation, self.fingerprint = 1, fingerprint
 
     def reload(self, why: str) -> bool:
         """Compile again; swap only on success. Returns whether the set was replaced."""
         with self._lock:
             try:
+                fingerprint = sources_hash(self.path)
                 fresh = self._loader(self.path)
             except CompileError as exc:
                 log.error(
@@ -78,7 +102,7 @@ class MappingHolder:
                 )
                 self._rejected(rejected_reload(why, self.path, exc))
                 return False
-            self._current = fresh
+            self._current, self.fingerprint = fresh, fingerprint
             self.generation += 1
             log.info("mappings reloaded", extra={"trigger": why, "path": str(self.path), "generation": self.generation})
             self._count("ok")

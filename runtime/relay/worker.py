@@ -13,11 +13,14 @@ dead-letters only what Inngest still rejects, with its error text.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from runtime.relay.config import RelaySettings
 from runtime.relay.inngest import InngestSender, SendResult
@@ -29,10 +32,13 @@ from runtime.relay.store import (
     FAILED,
     MAPPED,
     SKIPPED,
+    Instance,
     MappingRecord,
     OutgoingEvent,
     Store,
     StoreError,
+    forget_instance,
+    heartbeat,
 )
 
 log = logging.getLogger("paymap.relay")
@@ -250,10 +256,14 @@ class Sender(_Loop):
         settings: RelaySettings,
         metrics: RelayMetrics,
         intake: Intake | None = None,
+        fingerprint: Callable[[], str] = lambda: "",
     ) -> None:
         super().__init__(intake)
         self._store = store
         self._client = client
+        self._fingerprint = fingerprint  # the mapping set's hash, sent with each heartbeat
+        self._started_at = time.time()
+        self._last_heartbeat = 0.0
         self._s = settings
         self._metrics = metrics
         self.owner = f"{uuid.uuid4().hex[:12]}"
@@ -261,6 +271,7 @@ class Sender(_Loop):
         self._hold = 0.0
         self._hold_reason = ""
         self._paused: str | None = None
+        self._shared_hold = False
         self._last_reap = 0.0
         self._last_prune = 0.0
         self._last_alert = 0.0
@@ -281,6 +292,10 @@ class Sender(_Loop):
         while not self._stop.is_set():
             small = self._yield_to_intake() and not self._lagging
             self._housekeeping()
+            if self._shared_hold:  # paused elsewhere: wait one pause period, then this instance tries once too
+                self._shared_hold = False
+                self._sleep(self._s.auth_pause_seconds, wakeable=False)
+                continue
             limit = min(self.busy_batch, self._s.batch_max_events) if small else self._s.batch_max_events
             batch = self._store.claim(self.owner, limit, self._s.batch_max_bytes, self._s.lease_seconds)
             if not batch:
@@ -292,11 +307,39 @@ class Sender(_Loop):
             if self._hold > 0:
                 self._sleep(self._hold, wakeable=False)
 
+    def _heartbeat(self) -> None:
+        """Tell the other instances (and `paymap status`) we are alive and which mappings we run."""
+        heartbeat(self._store, Instance(self.owner, socket.gethostname(), self._fingerprint(),
+                                        self._started_at, time.time()))
+
+    def _follow_shared_pause(self) -> None:
+        """The pause is the store's, so every instance sharing it follows it: one instance finding the key
+        refused pauses the others, and the first delivery that works (on any instance) resumes them all."""
+        shared = self._store.get_meta(PAUSE_KEY)
+        if shared is not None and self._paused is None:
+            log.error("DELIVERY PAUSED by another instance: Inngest refused the event key", extra={"reason": shared})
+            self._paused, self._hold_reason = shared, shared
+            self._metrics.sender_paused.set(1)
+            self._shared_hold = True
+        elif shared is None and self._paused is not None:
+            log.warning("delivery resumed by another instance", extra={"was": self._paused})
+            self._paused, self._shared_hold = None, False
+            self._metrics.sender_paused.set(0)
+
+    def stop(self, timeout: float = 10) -> None:
+        super().stop(timeout)
+        with contextlib.suppress(StoreError):
+            forget_instance(self._store, self.owner)
+
     def _housekeeping(self) -> None:
         now = time.monotonic()
+        if now - self._last_heartbeat >= self._s.heartbeat_seconds:
+            self._last_heartbeat = now
+            self._heartbeat()
         if now - self._last_reap < max(1.0, self._s.poll_seconds):
             return
         self._last_reap = now
+        self._follow_shared_pause()
         reaped = self._store.reap_leases()
         if reaped:
             self._metrics.leases_reaped.inc(reaped)

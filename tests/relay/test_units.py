@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from runtime.relay.config import CLOUD_EVENT_API_URL, DEV_SERVER_URL, SettingsError, load_settings
 from runtime.relay.inngest import parse_retry_after, validate_event
 from runtime.relay.mapping import default_event_id
-from runtime.relay.store import SCHEMA_VERSION, SchemaTooNew, SQLiteStore
+from runtime.relay.store import SchemaTooNew
+from runtime.relay.store_sqlite import SCHEMA_VERSION, SQLiteStore
 
 from .harness import DOUBLE_SCRIPT, OTHER_SECRET, SECRET
 

@@ -1,0 +1,106 @@
+"""Group commit plumbing shared by the backends: received webhooks waiting on an event loop for a commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+from runtime.relay.store import IncomingWebhook, StoreUnavailable
+
+
+class AcceptWatch:
+    """The accepts one event loop waits for; fails those not committed in time (StoreUnavailable: a 503).
+
+    One timer per loop instead of one per request. Waiting futures sit in an insertion-ordered dict
+    (oldest first) and leave it when settled, so nothing outlives its request (and the garbage
+    collector never sees a pile of finished futures).
+    """
+
+    __slots__ = ("armed", "loop", "pending", "timeout")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.loop, self.timeout = loop, timeout
+        self.pending: dict[asyncio.Future[bool], float] = {}
+        self.armed = False
+
+    def add(self, fut: asyncio.Future[bool]) -> None:
+        self.pending[fut] = self.loop.time() + self.timeout
+        if not self.armed:
+            self.armed = True
+            self.loop.call_later(self.timeout, self._sweep)
+
+    def settle(self, results: list[tuple[asyncio.Future[bool], bool, BaseException | None]]) -> None:
+        """In the loop: one call per commit hands every result over."""
+        pending = self.pending
+        for fut, result, error in results:
+            pending.pop(fut, None)
+            if fut.done():  # timed out meanwhile
+                continue
+            if error is None:
+                fut.set_result(result)
+            else:
+                fut.set_exception(error)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        expired: list[asyncio.Future[bool]] = []
+        for fut, deadline in self.pending.items():  # oldest first
+            if deadline > now:
+                break
+            expired.append(fut)
+        for fut in expired:
+            del self.pending[fut]
+            if not fut.done():
+                fut.set_exception(StoreUnavailable(f"the store did not commit within {self.timeout:g} s"))
+        if self.pending:
+            oldest = next(iter(self.pending.values()))
+            self.loop.call_later(max(0.05, oldest - now), self._sweep)
+        else:
+            self.armed = False
+
+
+class Accept:
+    """One received webhook to insert; its coroutine waits on ``fut`` (True = stored, False = seen before)."""
+
+    __slots__ = ("fut", "watch", "webhook")
+
+    def __init__(self, webhook: IncomingWebhook, watch: AcceptWatch, fut: asyncio.Future[bool]) -> None:
+        self.webhook, self.watch, self.fut = webhook, watch, fut
+
+
+
+Stored = tuple[Accept, bool, BaseException | None]
+
+
+def settle_accepts(stored: list[Stored]) -> None:
+    """Hand the results of one commit to the waiting event loops, with a single wake-up per loop."""
+    if not stored:
+        return
+    watch = stored[0][0].watch
+    if all(acc.watch is watch for acc, _r, _e in stored):  # the usual case: one server, one loop
+        groups = {watch: [(acc.fut, result, error) for acc, result, error in stored]}
+    else:
+        groups = {}
+        for acc, result, error in stored:
+            groups.setdefault(acc.watch, []).append((acc.fut, result, error))
+    for target, results in groups.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            target.loop.call_soon_threadsafe(target.settle, results)
+
+
+class AcceptWatches:
+    """One :class:`AcceptWatch` per thread's running event loop."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._watches: dict[int, AcceptWatch] = {}
+
+    def future(self) -> tuple[AcceptWatch, asyncio.Future[bool]]:
+        # one event loop runs per thread at a time: finding it by thread id spares the getpid() system
+        # call that asyncio.get_running_loop() makes on every call
+        ident = threading.get_ident()
+        watch = self._watches.get(ident)
+        if watch is None or not watch.loop.is_running():
+            watch = self._watches[ident] = AcceptWatch(asyncio.get_running_loop(), self.timeout)
+        return watch, watch.loop.create_future()
