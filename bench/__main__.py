@@ -1,4 +1,4 @@
-"""``python -m bench [mapping|check|relay|scrape|export] [options]``: run one benchmark (``mapping`` by default).
+"""``python -m bench [mapping|check|relay|scrape|export|cluster] [options]``: run one benchmark (``mapping`` by default).
 
 Each is a module ``bench/<name>_bench.py`` with ``main()``; ``python -m bench NAME --help`` lists
 its options. ``--write`` puts the figures in ``bench/RESULTS.md``.
@@ -10,7 +10,7 @@ import importlib
 import inspect
 import sys
 
-BENCHMARKS = ("mapping", "check", "relay", "scrape", "export")
+BENCHMARKS = ("mapping", "check", "relay", "scrape", "export", "cluster")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,9 +14,6 @@ if TYPE_CHECKING:  # the relay's modules load in `run` only: building the CLI pa
     from runtime.relay.store import Store
 
 
-STALE_SECONDS = 30.0  # an instance whose heartbeat is older is shown as gone (its leases run out by themselves)
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "status",
@@ -55,7 +52,7 @@ def collect(store: Store, limit: int) -> dict[str, Any]:
     now = time.time()
     st = store.stats()
     instances = instances_in(st.meta)
-    hashes = {i.mapping_hash for i in instances if now - i.heartbeat_at <= STALE_SECONDS}
+    hashes = {i.mapping_hash for i in instances if i.alive(now)}
     oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
     paused_since = st.meta.get(PAUSE_SINCE_KEY)
     try:
@@ -77,7 +74,7 @@ def collect(store: Store, limit: int) -> dict[str, Any]:
         "instances": [
             {"id": i.instance_id, "host": i.host, "mapping_hash": i.mapping_hash,
              "heartbeat_age_seconds": round(max(0.0, now - i.heartbeat_at), 3),
-             "alive": now - i.heartbeat_at <= STALE_SECONDS}
+             "alive": i.alive(now)}
             for i in instances
         ],
         "mapping_versions_differ": len(hashes) > 1,

@@ -149,6 +149,11 @@ class Instance:
     mapping_hash: str
     started_at: float
     heartbeat_at: float
+    every: float = 5.0  # seconds between its heartbeats (PAYMAP_HEARTBEAT_SECONDS)
+
+    def alive(self, now: float) -> bool:
+        """Three missed heartbeats (and a little clock skew) mean gone: killed, or cut off from the store."""
+        return now - self.heartbeat_at <= 3 * self.every + 2
 
 
 class Store(Protocol):
@@ -236,6 +241,7 @@ def heartbeat(store: Store, instance: Instance) -> None:
     store.set_meta({INSTANCE_PREFIX + instance.instance_id: json.dumps({
         "host": instance.host, "mapping_hash": instance.mapping_hash,
         "started_at": round(instance.started_at, 3), "heartbeat_at": round(instance.heartbeat_at, 3),
+        "every": instance.every,
     })})
 
 
@@ -252,7 +258,7 @@ def instances_in(meta: dict[str, str]) -> list[Instance]:
         try:
             d = json.loads(value)
             found.append(Instance(key[len(INSTANCE_PREFIX):], str(d["host"]), str(d["mapping_hash"]),
-                                  float(d["started_at"]), float(d["heartbeat_at"])))
+                                  float(d["started_at"]), float(d["heartbeat_at"]), float(d.get("every", 5.0))))
         except (ValueError, KeyError, TypeError):
             continue
     return sorted(found, key=lambda i: -i.heartbeat_at)

@@ -140,8 +140,9 @@ class PostgresStore:
         self._connect_kwargs: dict[str, Any] = {
             "autocommit": True,
             "connect_timeout": max(1, int(connect_timeout)),
-            "application_name": "paymap-relay",
         }
+        if "application_name" not in url:  # the URL's own name wins (e.g. one per deployment)
+            self._connect_kwargs["application_name"] = "paymap-relay"
         self._closed = False
         self._watches = AcceptWatches(accept_timeout)
         self._queue: queue.SimpleQueue[Accept | None] = queue.SimpleQueue()
@@ -149,7 +150,7 @@ class PostgresStore:
             url, min_size=1, max_size=pool_size, kwargs=self._connect_kwargs, open=False,
             check=psycopg_pool.ConnectionPool.check_connection, timeout=accept_timeout,
             configure=self._configure,
-            reconnect_timeout=0, name="paymap",
+            name="paymap",
         )
         try:
             self._pool.open(wait=True, timeout=connect_timeout + 1)
@@ -170,6 +171,8 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ plumbing
     def _configure(self, conn: Conn) -> None:
+        # a statement stuck behind a lock fails like an SQLite busy timeout instead of hanging a loop
+        conn.execute(f"SET statement_timeout = {int(self.accept_timeout * 1000)}")
         if self.read_only:  # `paymap status`: the database refuses every write, whatever the code does
             conn.execute("SET default_transaction_read_only = on")
 
@@ -233,6 +236,7 @@ class PostgresStore:
     def _writer_connection(self) -> Conn:
         if self._writer_conn is None or self._writer_conn.closed:
             self._writer_conn = psycopg.connect(self.url, **self._connect_kwargs)
+            self._configure(self._writer_conn)
         return self._writer_conn
 
     def _write_loop(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import socket
 import threading
@@ -309,8 +310,8 @@ class Sender(_Loop):
 
     def _heartbeat(self) -> None:
         """Tell the other instances (and `paymap status`) we are alive and which mappings we run."""
-        heartbeat(self._store, Instance(self.owner, socket.gethostname(), self._fingerprint(),
-                                        self._started_at, time.time()))
+        heartbeat(self._store, Instance(self.owner, f"{socket.gethostname()} pid {os.getpid()}", self._fingerprint(),
+                                        self._started_at, time.time(), self._s.heartbeat_seconds))
 
     def _follow_shared_pause(self) -> None:
         """The pause is the store's, so every instance sharing it follows it: one instance finding the key

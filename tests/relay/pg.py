@@ -11,7 +11,8 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -51,3 +52,24 @@ def fresh_schema() -> Iterator[str]:
     finally:
         with admin() as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def target_of_base() -> tuple[str, int]:
+    parts = urlsplit(BASE_URL)
+    return parts.hostname or "127.0.0.1", parts.port or 5432
+
+
+def via_port(url: str, port: int) -> str:
+    """``url`` pointed at 127.0.0.1:``port`` (a proxy in front of the server)."""
+    parts = urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{port}"))
+
+
+def with_param(url: str, key: str, value: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{key}={quote(value)}"
+
+
+def PgConn(url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    """An autocommit connection for a test's own queries (``%s`` placeholders)."""
+    return psycopg.connect(url, autocommit=True, connect_timeout=5)
