@@ -287,7 +287,8 @@ class RelaySettings(BaseSettings):
             )
 
 
-_SECRET_SETTINGS = {"INNGEST_EVENT_KEY", "inngest_event_key", "DODO_PAYMENTS_WEBHOOK_KEY", "webhook_key"}
+_SECRET_SETTINGS = {"INNGEST_EVENT_KEY", "inngest_event_key", "DODO_PAYMENTS_WEBHOOK_KEY", "webhook_key",
+                    "PAYMAP_DATABASE_URL", "database_url"}  # a database URL may hold a password
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (an address or ``localhost``) is reachable from this machine only."""
     if host.lower() in ("localhost", "localhost."):

@@ -153,6 +153,7 @@ class PostgresStore:
             name="paymap",
         )
         try:
+            psycopg.connect(url, **self._connect_kwargs).close()  # its error says why; the pool's only says "timeout"
             self._pool.open(wait=True, timeout=connect_timeout + 1)
             if read_only:
                 self._check_schema()

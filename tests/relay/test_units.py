@@ -160,3 +160,27 @@ def test_secret_checks_catch_truncated_and_malformed_secrets(secret: str, proble
         assert found is None
     else:
         assert found is not None and problem in found
+
+
+def test_database_url_is_checked_and_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DODO_PAYMENTS_WEBHOOK_KEY", SECRET)
+    monkeypatch.setenv("PAYMAP_DATABASE_URL", "mysql://app:hunter2@db/paymap")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "PAYMAP_DATABASE_URL" in str(err.value) and "postgresql://" in str(err.value)
+    assert "hunter2" not in str(err.value)
+    monkeypatch.setenv("PAYMAP_DATABASE_URL", "postgresql://app:hunter2@db:5432/paymap")
+    settings = load_settings()
+    assert settings.store_location == "postgresql://app:***@db:5432/paymap"
+    assert "hunter2" not in repr(settings)
+
+
+def test_an_unreachable_database_is_one_sentence() -> None:
+    from runtime.relay.store import StoreUnavailable
+    from runtime.relay.stores import open_store
+
+    with pytest.raises(StoreUnavailable) as err:
+        open_store(Path("unused"), "postgresql://app:hunter2@127.0.0.1:1/paymap")
+    text = str(err.value)
+    assert text.startswith("cannot open the store at postgresql://app:***@127.0.0.1:1/paymap: ")
+    assert "refused" in text and "hunter2" not in text
