@@ -244,7 +244,7 @@ def main() -> None:
                     for c in configs)
         + "; one round trip per group commit on the accept path — by construction (one "
         "`INSERT … SELECT FROM unnest(…) RETURNING` in autocommit per group; tests/relay/test_store_contract.py).",
-        f"(Worst p99 of the largest cluster: {p99:.0f} ms.)",
+        f"(p99 per configuration: its worst round; the largest cluster's: {p99:.0f} ms.)",
         "",
         *ANALYSIS,
         END,
