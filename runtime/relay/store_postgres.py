@@ -347,18 +347,25 @@ class PostgresStore:
 
     @staticmethod
     def _insert_events(conn: Conn, seq: int, generation: int, received_at: float, record: MappingRecord) -> None:
-        if not record.events:
-            return
+        PostgresStore._insert_events_many(conn, [(seq, generation, received_at, record)])
+
+    @staticmethod
+    def _insert_events_many(conn: Conn, items: Sequence[tuple[int, int, float, MappingRecord]]) -> None:
+        """The events of several mapped webhooks in one statement."""
         now = time.time()
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO events (webhook_seq, generation, idx, event_id, name, payload, size, state, "
-                "next_attempt_at, last_error, received_at, created_at, updated_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(seq, generation, idx, ev.event_id, ev.name, ev.payload, len(ev.payload.encode()),
-                  DEAD if ev.dead_reason else PENDING, now, ev.dead_reason, received_at, now, now)
-                 for idx, ev in enumerate(record.events)],
-            )
+        rows = [(seq, generation, idx, ev.event_id, ev.name, ev.payload, len(ev.payload.encode()),
+                 DEAD if ev.dead_reason else PENDING, ev.dead_reason, received_at)
+                for seq, generation, received_at, record in items for idx, ev in enumerate(record.events)]
+        if not rows:
+            return
+        cols = list(zip(*rows, strict=True))
+        conn.execute(
+            "INSERT INTO events (webhook_seq, generation, idx, event_id, name, payload, size, state, last_error, "
+            "received_at, next_attempt_at, created_at, updated_at) "
+            "SELECT *, %s, %s, %s FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::text[], %s::text[], "
+            "%s::text[], %s::int[], %s::text[], %s::text[], %s::float8[])",
+            (now, now, now, *[list(c) for c in cols]),
+        )
 
     def record_mappings(self, outcomes: Sequence[tuple[int, int, MappingRecord]]) -> list[bool]:
         """Store outcomes with their events in one commit; each only if still unmapped at that generation.
@@ -368,20 +375,22 @@ class PostgresStore:
         """
 
         def op(conn: Conn) -> list[bool]:
-            done: list[bool] = []
-            now = time.time()
-            for seq, generation, record in outcomes:
-                row = conn.execute(
-                    "UPDATE webhooks SET state = %s, event_type = %s, error = %s, mapped_at = %s "
-                    "WHERE seq = %s AND state = 'received' AND generation = %s RETURNING received_at",
-                    (record.state, record.event_type, record.error, now, seq, generation),
-                ).fetchone()
-                if row is None:
-                    done.append(False)
-                    continue
-                self._insert_events(conn, seq, generation, row[0], record)
-                done.append(True)
-            return done
+            if not outcomes:
+                return []
+            # one UPDATE for the whole batch (the row locks make a racing instance's UPDATE match nothing)
+            rows = conn.execute(
+                "UPDATE webhooks w SET state = u.state, event_type = u.event_type, error = u.error, mapped_at = %s "
+                "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[]) "
+                "AS u(seq, generation, state, event_type, error) "
+                "WHERE w.seq = u.seq AND w.state = 'received' AND w.generation = u.generation "
+                "RETURNING w.seq, w.received_at",
+                (time.time(), [o[0] for o in outcomes], [o[1] for o in outcomes], [o[2].state for o in outcomes],
+                 [o[2].event_type for o in outcomes], [o[2].error for o in outcomes]),
+            ).fetchall()
+            recorded: dict[int, float] = {int(r[0]): float(r[1]) for r in rows}
+            self._insert_events_many(conn, [(seq, generation, recorded[seq], record)
+                                            for seq, generation, record in outcomes if seq in recorded])
+            return [seq in recorded for seq, _g, _r in outcomes]
 
         return self._write(op)
 
