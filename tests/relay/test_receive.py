@@ -12,7 +12,6 @@ import pytest
 from .harness import OTHER_SECRET, SECRET, Double, RelayServer, sample_body, signed_headers, wait_until
 
 MakeRelay = Callable[..., RelayServer]
-pytestmark = pytest.mark.both_backends  # every relay here runs on SQLite and on PostgreSQL
 
 
 def test_happy_path_delivers_mapped_event_with_deterministic_id(double: Double, make_relay: MakeRelay) -> None:
@@ -158,7 +157,6 @@ def test_oversize_body_is_413(double: Double, make_relay: MakeRelay) -> None:
     assert relay.send("payment.succeeded", "msg_small").status_code == 200
 
 
-@pytest.mark.sqlite_only  # PostgreSQL's outage: tests/relay/test_cluster.py
 def test_storage_unavailable_is_503_then_recovers(double: Double, make_relay: MakeRelay) -> None:
     relay = make_relay(double.url, db_busy_timeout_ms=100)
     blocker = sqlite3.connect(relay.settings.db_path, isolation_level=None)
