@@ -265,9 +265,10 @@ def instances_in(meta: dict[str, str]) -> list[Instance]:
 
 
 def __getattr__(name: str) -> Any:
-    """``from runtime.relay.store import SQLiteStore`` keeps working (the backend moved to its own module)."""
-    if name == "SQLiteStore":
-        from runtime.relay.store_sqlite import SQLiteStore
+    """``from runtime.relay.store import SQLiteStore`` (and its schema names) keep working: the SQLite
+    backend moved to :mod:`runtime.relay.store_sqlite`."""
+    if name in ("SQLiteStore", "SCHEMA_VERSION", "_MIGRATIONS"):
+        from runtime.relay import store_sqlite
 
-        return SQLiteStore
+        return getattr(store_sqlite, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
