@@ -40,6 +40,7 @@ from runtime.relay.store import (
     StoreError,
     forget_instance,
     heartbeat,
+    instances_in,
 )
 
 log = logging.getLogger("paymap.relay")
@@ -52,6 +53,8 @@ TARGET_KEY = "sender.target"
 INSECURE_KEY = "relay.insecure_dev"
 PRUNE_BATCH = 200  # webhooks deleted per transaction: ~20 ms with its fsync, so an answer never waits long behind one
 LINGER_SECONDS = 0.01
+FORGET_AFTER_SECONDS = 3600.0  # an instance without a heartbeat this long leaves `paymap status`
+FORGET_CHECK_SECONDS = 600.0
 SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
 # Accept first, map later: while webhooks are arriving, the background loops wait for a quiet moment
 # (no webhook in flight or answered for QUIET_SECONDS) so the receive path has the interpreter to
@@ -265,6 +268,7 @@ class Sender(_Loop):
         self._fingerprint = fingerprint  # the mapping set's hash, sent with each heartbeat
         self._started_at = time.time()
         self._last_heartbeat = 0.0
+        self._last_forget = time.time()
         self._s = settings
         self._metrics = metrics
         self.owner = f"{uuid.uuid4().hex[:12]}"
@@ -309,7 +313,14 @@ class Sender(_Loop):
                 self._sleep(self._hold, wakeable=False)
 
     def _heartbeat(self) -> None:
-        """Tell the other instances (and `paymap status`) we are alive and which mappings we run."""
+        """Tell the other instances (and `paymap status`) we are alive and which mappings we run; once in a
+        while forget instances silent for an hour (killed ones; a stopped instance forgets itself)."""
+        now = time.time()
+        if now - self._last_forget >= FORGET_CHECK_SECONDS:
+            self._last_forget = now
+            for inst in instances_in(self._store.stats().meta):
+                if now - inst.heartbeat_at > FORGET_AFTER_SECONDS:
+                    forget_instance(self._store, inst.instance_id)
         heartbeat(self._store, Instance(self.owner, f"{socket.gethostname()} pid {os.getpid()}", self._fingerprint(),
                                         self._started_at, time.time(), self._s.heartbeat_seconds))
 
