@@ -24,12 +24,11 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dsl.codes import CODES
+from dsl import explain
 from runtime.playground.worker import APPLY_SECONDS, COMPILE_SECONDS, Timeout, Worker, WorkerCrashed
 from runtime.playground.workspace import MAX_BODY_BYTES, MAX_TEXT_CHARS, size_text
 
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
-DOCS = Path(__file__).resolve().parent.parent.parent / "docs"  # present in a checkout of the repository
 MAX_REQUEST_BYTES = 2 * (MAX_BODY_BYTES + MAX_TEXT_CHARS) + 64 * 1024  # JSON escapes may double text
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 _SLOW = {"save": 3, "save_test": 3, "coverage": 2, "export": 2}  # calls that do more than one compile
@@ -121,15 +120,12 @@ def create_app(root: str, *, worker: Worker | None = None) -> Starlette:
         return _error(f"{result['message']} (this is a bug in paymap: please report it)", 500)
 
     async def error_page(request: Request) -> Response:
-        """``docs/errors/<CODE>.md`` as plain text, when paymap runs from its repository."""
+        """A diagnostic code's page, from the pages shipped in the package (what `paymap explain` shows)."""
         code = request.path_params["code"].removesuffix(".md")
-        if code not in CODES:
-            return PlainTextResponse(f"no diagnostic code {code!r}", status_code=404)
-        page = DOCS / "errors" / f"{code}.md"
-        if not page.is_file():
-            return PlainTextResponse(f"{code}: {CODES[code].title}. The page docs/errors/{code}.md is in "
-                                     "paymap's repository (not installed with the package).", status_code=404)
-        return PlainTextResponse(page.read_text(encoding="utf-8"))
+        text = explain.page(code)
+        if text is None:
+            return PlainTextResponse(explain.unknown(code), status_code=404)
+        return PlainTextResponse(text)
 
     routes = [
         Route("/", page),
