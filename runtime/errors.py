@@ -85,6 +85,16 @@ def mapping_error_location(text: str) -> tuple[str, int, int] | None:
     return (m["file"], int(m["line"]), int(m["column"])) if m else None
 
 
+def mapping_error_message(text: str) -> str:
+    """A stored :class:`MappingError` message without its leading ``file:line:column:``.
+
+    Where the console shows the location beside the message, repeating the full path (often long)
+    in front of it only pushes the reason out of sight.
+    """
+    m = _LOCATION.match(text)
+    return text[m.end():].lstrip() if m else text
+
+
 class CompileError(PaymapError):
     """Raised by :func:`runtime.load` when mapping files have error diagnostics."""
 

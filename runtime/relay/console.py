@@ -39,7 +39,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from prelude.errors import PaymapError
-from runtime.errors import CompileError, mapping_error_location
+from runtime.errors import CompileError, mapping_error_location, mapping_error_message
 from runtime.relay.mapping import MappingSetLike
 from runtime.relay.overview import collect
 from runtime.relay.replay import replay
@@ -301,6 +301,7 @@ def _summary_json(w: WebhookSummary) -> dict[str, Any]:
         "state": w.state,
         "events": w.events,
         "error": w.error or w.event_error,
+        "message": mapping_error_message(w.error) if w.error else w.event_error,
         "location": _location_json(mapping_error_location(w.error) if w.error else None),
         "cursor": f"{w.received_at!r}_{w.seq}",
     }
@@ -507,6 +508,7 @@ def console_routes(relay: Relay, token: str) -> list[BaseRoute]:
             "state": w.state,
             "generation": w.generation,
             "error": w.error,
+            "message": mapping_error_message(w.error) if w.error else None,
             "location": _map_source(relay, location),
             "headers": _headers_shown(w.headers),
             "body": text,

@@ -181,12 +181,16 @@ def test_find_understand_fix_and_replay_a_failed_webhook(
     assert [w["webhook_id"] for w in failed["items"]] == ["msg_broken"]
     location = failed["items"][0]["location"]
     assert location["file"].endswith("relay.map") and (location["line"], location["column"]) == (19, 19)
+    # the list shows the location beside the reason: the reason does not repeat the (long) path
+    assert failed["items"][0]["error"].startswith(location["file"] + ":19:19:")
+    assert failed["items"][0]["message"].startswith("in `data.reference`: refund.failed needs a network reference")
     dead = client.get("/console/api/webhooks", params={"state": "dead"}).json()["items"]
     assert [w["webhook_id"] for w in dead] == ["msg_rejected"]
     assert "rejected by the test configuration" in dead[0]["error"]
 
     page = client.get("/console/api/webhooks/msg_broken").json()
     assert page["state"] == "failed" and "refund.failed needs a network reference" in page["error"]
+    assert page["message"] == failed["items"][0]["message"]
     location = page["location"]
     assert location["file"].endswith("relay.map") and location["line"] == 19
     excerpt = {row["line"]: row["text"] for row in location["excerpt"]}

@@ -219,7 +219,7 @@ async function events() {
     el("td", {}, w.type || el("span", { class: "muted" }, "—")),
     el("td", {}, badge(w.state)),
     el("td", { class: "evs" }, Object.entries(w.events).map(([s, n]) => el("span", { class: `mini s-${s}` }, `${n} ${s}`))),
-    el("td", { class: "err" }, w.location ? el("code", {}, `${w.location.file.split("/").pop()}:${w.location.line}`) : null, " ", w.error || "")));
+    el("td", { class: "err" }, w.location ? el("code", {}, `${w.location.file.split("/").pop()}:${w.location.line}`) : null, " ", w.message || w.error || "")));
   const nav = el("p", { class: "pager" },
     before ? el("button", { type: "button", onclick: () => { params.delete("before"); go(`${PREFIX}/events?${params}`); } }, "« Newest") : null,
     page.next ? el("button", { type: "button", "data-testid": "older", onclick: () => { params.set("before", page.next); go(`${PREFIX}/events?${params}`); } }, "Older »") : null);
@@ -293,7 +293,7 @@ async function eventPage(id) {
   const loc = w.location;
   const failure = w.error ? el("section", { class: "wide failure", "data-testid": "failure" },
     el("h2", {}, "Mapping failed"),
-    el("p", { class: "bad", "data-testid": "failure-message" }, w.error),
+    el("p", { class: "bad", "data-testid": "failure-message" }, w.message || w.error),
     loc ? el("div", {},
       el("p", {}, "at ", el("code", { "data-testid": "map-location" }, `${loc.file}:${loc.line}:${loc.column}`)),
       loc.excerpt ? el("pre", { class: "excerpt", "data-testid": "map-excerpt" }, loc.excerpt.map((r) =>
