@@ -7,6 +7,12 @@ and answers 200; the relay verifies the signature, commits the raw webhook to SQ
 synchronous=FULL, so every 200 is on disk) and answers. End-to-end: time until the relay has
 delivered every mapped event to the Inngest test double (tests/relay/inngest_double.py).
 
+Two reference servers run in the same rounds (``--no-ceilings`` leaves them out), to say where the
+relay's time goes: "bare + commit" is the bare endpoint that also stores each body through the
+relay's own group-commit writer (``SQLiteStore.accept``: WAL, synchronous=FULL, 200 after the commit;
+no signature, no JSON check, no logging, no mapping), the ceiling of any relay that answers after a
+durable commit; "accept path" is the relay itself with its mapper and sender not started.
+
 Run: ``.venv/bin/python -m bench relay`` (``--write`` puts the figures in bench/RESULTS.md).
 """
 
@@ -23,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +73,51 @@ def serve_bare(port: int) -> None:
     # both servers use httptools/uvloop if installed and h11/asyncio otherwise; no proxy-headers middleware
     uvicorn.run(bare_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
                 proxy_headers=False)
+
+
+def serve_commit(port: int, db: str) -> None:
+    """The bare endpoint plus one durable commit per request through the relay's group-commit writer."""
+    import uvicorn
+
+    from runtime.relay.store import IncomingWebhook, SQLiteStore
+
+    store = SQLiteStore(db)
+    kept = {"content-type", "webhook-id", "webhook-timestamp", "webhook-signature"}
+
+    async def commit_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await bare_app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        webhook_id = headers.get("webhook-id") or f"anon-{time.time_ns()}"
+        await store.accept(IncomingWebhook(webhook_id, {k: v for k, v in headers.items() if k in kept},
+                                           b"".join(chunks), time.time()))
+        body = b'{"status":"accepted"}'
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    uvicorn.run(commit_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on",
+                proxy_headers=False)
+
+
+def serve_accept_only(argv: list[str]) -> int:
+    """``paymap serve`` with the mapper and sender never started: the receive path on its own."""
+    from runtime.cli import main as cli_main
+    from runtime.relay import worker
+
+    def idle(self: Any, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    worker._Loop.start = idle  # type: ignore[method-assign]
+    worker._Loop.stop = idle  # type: ignore[method-assign]
+    return cli_main(argv)
 
 
 def server_kind() -> str:
@@ -213,16 +264,27 @@ def start_bare() -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def start_relay(workdir: Path, double_url: str, extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+def start_commit(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-commit", str(port), str(workdir / "commit.sqlite3")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    wait_http(f"http://127.0.0.1:{port}/")
+    return proc, port
+
+
+def start_relay(
+    workdir: Path, double_url: str, extra: dict[str, str], *, accept_only: bool = False
+) -> tuple[subprocess.Popen[bytes], int]:
     port, ops_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
     env.update({"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, "PAYMAP_DB": str(workdir / "relay.sqlite3"),
                 "PAYMAP_PORT": str(port), "PAYMAP_OPS_PORT": str(ops_port), "INNGEST_DEV": double_url,
                 "PAYMAP_WATCH": "0", **extra})
     log = (workdir / "relay.log").open("wb")
+    entry = ("import sys; from bench.relay_bench import serve_accept_only; sys.exit(serve_accept_only(sys.argv[1:]))"
+             if accept_only else "import sys; from runtime.cli import main; sys.exit(main())")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from runtime.cli import main; sys.exit(main())", "serve",
-         str(ROOT / "mappings")],
+        [sys.executable, "-c", entry, "serve", str(ROOT / "mappings")],
         env=env, stdout=log, stderr=log, cwd=ROOT,
     )
     wait_http(f"http://127.0.0.1:{ops_port}/readyz")
@@ -257,6 +319,8 @@ class Row:
     bare: list[Run]
     relay: list[Run]
     e2e: list[float]  # delivered/s per round
+    commit: list[Run] = field(default_factory=list)  # the bare endpoint + one group commit (ceilings)
+    accept: list[Run] = field(default_factory=list)  # the relay without mapper and sender (ceilings)
 
     @staticmethod
     def best(runs: list[Run]) -> Run:
@@ -264,7 +328,11 @@ class Row:
 
     @property
     def paired_ratios(self) -> list[float]:
-        return [r.rate / b.rate for b, r in zip(self.bare, self.relay, strict=True)]
+        return self.ratios(self.relay)
+
+    def ratios(self, runs: list[Run]) -> list[float]:
+        """Each round's rate over the bare endpoint's in the same round."""
+        return [r.rate / b.rate for b, r in zip(self.bare, runs, strict=True)]
 
 
 def us_per(runs: list[Run], attr: str) -> float:
@@ -280,10 +348,17 @@ def main() -> None:
                         help="extra relay setting for experiments (figures are then not the defaults)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per concurrency (default 5)")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
+    parser.add_argument("--no-ceilings", action="store_true",
+                        help="leave out the reference servers (bare + commit, the relay's accept path alone)")
+    parser.add_argument("--serve-commit", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare)
         return
+    if args.serve_commit:
+        serve_commit(int(args.serve_commit[0]), args.serve_commit[1])
+        return
+    ceilings = not args.no_ceilings
 
     load_start = os.getloadavg()[0]
     if load_start > 0.8:
@@ -297,25 +372,41 @@ def main() -> None:
             bare, bare_port = start_bare()
             tmp = tempfile.TemporaryDirectory(prefix="paymap-bench-")
             relay, relay_port = start_relay(Path(tmp.name), double_url, extra)
+            refs: list[tuple[subprocess.Popen[bytes], int]] = []
             row = Row(conc, [], [], [])
             try:
+                if ceilings:
+                    (Path(tmp.name) / "accept").mkdir()
+                    refs = [start_commit(Path(tmp.name)), start_relay(Path(tmp.name) / "accept", double_url, extra,
+                                                                      accept_only=True)]
                 asyncio.run(load(bare_port, "bare", 500, conc, f"warm{conc}"))
+                for _proc, port in refs:
+                    asyncio.run(load(port, "ref", 500, conc, f"warm{conc}"))
                 expected = delivered_count(double_url) + 500
                 asyncio.run(load(relay_port, "relay", 500, conc, f"warm{conc}"))
                 wait_delivered(double_url, expected)  # the relay is idle again before anything is measured
                 for round_ in range(args.rounds):  # interleaved, so a noisy neighbour hits both alike
                     row.bare.append(measured(bare, bare_port, "bare", args.requests, conc, f"b{conc}_{round_}"))
+                    if refs:
+                        row.commit.append(measured(refs[0][0], refs[0][1], "commit", args.requests, conc,
+                                                   f"c{conc}_{round_}"))
+                        row.accept.append(measured(refs[1][0], refs[1][1], "accept", args.requests, conc,
+                                                   f"a{conc}_{round_}"))
                     expected = delivered_count(double_url) + args.requests
                     t0 = time.perf_counter()
                     row.relay.append(measured(relay, relay_port, "relay", args.requests, conc, f"r{conc}_{round_}"))
                     wait_delivered(double_url, expected)
                     row.e2e.append(args.requests / (time.perf_counter() - t0))
-                    print(f"{conc} connections, round {round_ + 1}: bare {row.bare[-1].rate:,.0f}/s, relay "
+                    refs_line = (f"bare + commit {row.ratios(row.commit)[-1]:.0%}, accept path "
+                                 f"{row.ratios(row.accept)[-1]:.0%}, " if refs else "")
+                    print(f"{conc} connections, round {round_ + 1}: bare {row.bare[-1].rate:,.0f}/s, {refs_line}relay "
                           f"{row.relay[-1].rate:,.0f}/s ({row.paired_ratios[-1]:.0%}), p99 {row.relay[-1].pct(0.99):.1f} ms, "
                           f"end-to-end {row.e2e[-1]:,.0f}/s, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
             finally:
                 stop(bare)
                 stop(relay)
+                for proc, _port in refs:
+                    stop(proc)
                 tmp.cleanup()
             rows.append(row)
     finally:
@@ -360,6 +451,27 @@ def main() -> None:
             f"{us_per(row.relay, 'cpu_main'):.0f} µs + other threads {us_per(row.relay, 'cpu_other'):.0f} µs "
             "(store writer, mapper and sender)"
         )
+    if all(row.commit for row in rows):
+        lines += [
+            "",
+            "Ceilings, the same rounds (medians of each round's ratio to the bare endpoint in that round; CPU per "
+            "request, medians of rounds, event loop + other threads): \"bare + commit\" = the bare endpoint that also "
+            "stores each body through the relay's group-commit writer (`SQLiteStore.accept`, WAL, synchronous=FULL, "
+            "200 after the commit) and does nothing else; \"accept path\" = the relay with its mapper and sender "
+            "not started.",
+            "",
+            "| connections | bare + commit | accept path | relay | bare µs | bare + commit µs | accept path µs | relay µs |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for row in rows:
+            def cpu(runs: list[Run]) -> str:
+                return f"{us_per(runs, 'cpu_main'):.0f} + {us_per(runs, 'cpu_other'):.0f}"
+
+            lines.append(
+                f"| {row.concurrency} | {statistics.median(row.ratios(row.commit)):.0%} "
+                f"| {statistics.median(row.ratios(row.accept)):.0%} | {statistics.median(row.paired_ratios):.0%} "
+                f"| {us_per(row.bare, 'cpu_main'):.0f} | {cpu(row.commit)} | {cpu(row.accept)} | {cpu(row.relay)} |"
+            )
     ratios = [Row.best(row.relay).rate / Row.best(row.bare).rate for row in rows]
     p99s = {row.concurrency: Row.best(row.relay).pct(0.99) for row in rows}
     lines += [
