@@ -517,7 +517,7 @@ ANALYSIS = [
     "recording + delivery ~150 µs more (in rounds of 60–80 webhooks during the burst: larger batches would "
     "not help). (2) The ceilings above: the bare endpoint that does nothing but commit each body through the "
     "same group-commit writer reached 23–32% of the bare rate at 16 connections and 40–59% at 64; the "
-    "relay's accept path without mapper and sender 22–39% at 16 and 35–56% at 64; the relay 12–21% and "
+    "relay's accept path without mapper and sender 15–39% at 16 and 35–56% at 64; the relay 10–21% and "
     "17–27%. At 16 connections only 16 requests are in flight: the writer commits about 8 at a time (the "
     "other 8 arrive while it commits), and on this shared disk an fsync takes 0.18 ms at the median but 4 ms "
     "at p90 (an 8-row SQLite commit 0.38 / 4.0 ms). Instrumented in the writer at 16 connections: the hand-over "
