@@ -11,7 +11,7 @@ import functools
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -21,13 +21,17 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from dsl import habits
 from dsl import nodes as n
-from dsl.diagnostics import Diagnostics
+from dsl.diagnostics import SPLIT_HELP, Diagnostics
 from dsl.source import Span
 from prelude.errors import PaymapError
 
 MAX_SOURCE_BYTES = 8 << 20  # about 300,000 lines; checking stays linear in size
 MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits
 MAX_NESTING = 64
+# Expressions nested deeper than this (`- - - … 1`, `a + a + …`) are not read: the passes after the
+# parser walk the tree by recursion. About what Python's recursion limit allowed when the AST was
+# built by recursion; the checker reports statements less deep that it cannot walk itself (M105).
+MAX_EXPR_DEPTH = 950
 MAX_SYNTAX_ERRORS = 20
 _INPUT_KINDS = ("schema", "samples")
 
@@ -253,8 +257,9 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
     bad_lines: set[int] = set()
     while True:
         attempts += 1
+        build = _Build(file)
         try:
-            build = _attempt("\n".join(lines) + "\n", file)
+            _attempt("\n".join(lines) + "\n", build)
         except _TooDeep as exc:
             diags.error("M105", _span_of_token(file, exc.tok),
                         f"brackets are nested more than {MAX_NESTING} deep",
@@ -279,6 +284,11 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
         except RecursionError:
             diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read")
             return n.Module(file, [])
+        except _FileTooDeep:
+            diags.extend(build.diags)
+            diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read",
+                        help="use `let` to name intermediate values")
+            return n.Module(file, [])
         if bad_lines:
             return n.Module(file, [])  # only the diagnostics matter: do not check a mangled file
         diags.extend(build.diags)
@@ -286,15 +296,14 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
         return build.module
 
 
-def _attempt(text: str, file: str) -> _Build:
-    """One parse: the post-lexer and the AST builder set up on this thread, and let go after it."""
+def _attempt(text: str, build: _Build) -> None:
+    """One parse into ``build``: the post-lexer and the AST builder set up on this thread, let go after."""
     _POSTLEX.begin(text)
-    build = _BUILDER.begin(file)
+    _BUILDER.begin(build)
     try:
         _parser().parse(text)
     finally:
         _BUILDER.end()  # the thread does not keep the last module alive
-    return build
 
 
 _NOT_CODE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#.*')
@@ -392,13 +401,14 @@ _ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.S)
 class _Build:
     """One parse attempt's state: the file, its diagnostics, the module growing statement by statement."""
 
-    __slots__ = ("block", "diags", "file", "module")
+    __slots__ = ("block", "diags", "file", "module", "nodes")
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.diags = Diagnostics()  # kept only if the attempt parses: a mangled file is not checked
         self.module = n.Module(file, [])
         self.block: n.Rule | n.Group | None = None  # where the next statement goes
+        self.nodes = 0  # nodes with children built since the last statement: a bound on its depth
 
     def string(self, tok: Token) -> str:
         raw = str(tok)[1:-1]
@@ -434,6 +444,13 @@ class _Build:
     def add(self, stmt: _Statement) -> None:
         """Place a statement just reduced: the rules and groups open blocks, the rest goes in one."""
         module, diags = self.module, self.diags
+        if self.nodes > MAX_EXPR_DEPTH and _too_deep(stmt):
+            if isinstance(stmt, n.Const):  # as when the tree was built by recursion: the file is not read
+                raise _FileTooDeep
+            diags.error("M105", stmt.span, "this statement is nested too deeply to read", help=SPLIT_HELP)
+            self.nodes = 0
+            return
+        self.nodes = 0
         if isinstance(stmt, n.Rule):
             stmt.index = len(module.rules)
             module.rules.append(stmt)
@@ -465,6 +482,34 @@ class _Build:
 
 
 _Statement = n.Stmt | n.Rule | n.Group | n.InputDecl | n.Const
+
+
+class _FileTooDeep(PaymapError):
+    """A `const` nested more than MAX_EXPR_DEPTH deep: the file is not read."""
+
+
+_SUBTREES: dict[type, tuple[str, ...]] = {}
+
+
+def _too_deep(stmt: _Statement) -> bool:
+    """Whether a statement nests expressions more than MAX_EXPR_DEPTH deep (walked with a stack:
+    only statements with that many nodes are walked at all)."""
+    stack: list[tuple[object, int]] = [(stmt, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPR_DEPTH:
+            return True
+        names = _SUBTREES.get(type(node))
+        if names is None:
+            names = _SUBTREES[type(node)] = tuple(f.name for f in fields(node))  # type: ignore[arg-type]
+        for name in names:
+            value = getattr(node, name)
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, n.Expr):
+                    stack.append((child, depth + 1))
+                elif isinstance(child, (n.ObjectEntry, n.Arm)):
+                    stack.append((child, depth))
+    return False
 
 
 @dataclass(slots=True)
@@ -527,17 +572,17 @@ class _AstBuilder(Transformer[Token, n.Module]):
         super().__init__(visit_tokens=False)
         self._local = threading.local()
 
-    def begin(self, file: str) -> _Build:
-        """Start a parse of ``file`` on this thread; what it builds goes in the returned state."""
-        build = _Build(file)
+    def begin(self, build: _Build) -> None:
+        """Start a parse on this thread; what it builds goes in ``build``."""
         self._local.build = build
-        return build
 
     def end(self) -> None:
         self._local.build = None
 
     def _span(self, c: list[_Child]) -> Span:
-        return Span(self._local.build.file, *_start(c[0]), *_end(c[-1]))
+        build: _Build = self._local.build
+        build.nodes += 1
+        return Span(build.file, *_start(c[0]), *_end(c[-1]))
 
     def _tok_span(self, tok: Token) -> Span:
         return _span_of_token(self._local.build.file, tok)
@@ -736,10 +781,13 @@ def _access(base: n.Expr, sp: Span, make: Callable[[n.Expr], n.Expr]) -> n.Expr 
 
 def _push(base: n.Expr, make: Callable[[n.Expr], n.Expr]) -> n.Expr:
     """Apply an accessor; after ``[*]`` it applies to each element instead of the list."""
-    if isinstance(base, n.Project):
-        base.each = _push(base.each, make)
-        return base
-    return make(base)
+    if not isinstance(base, n.Project):
+        return make(base)
+    inner = base  # the innermost projection (a loop: `a[*][*]…` may be long)
+    while isinstance(inner.each, n.Project):
+        inner = inner.each
+    inner.each = make(inner.each)
+    return base
 
 
 _BUILDER = _AstBuilder()
