@@ -492,8 +492,9 @@ _SUBTREES: dict[type, tuple[str, ...]] = {}
 
 
 def _too_deep(stmt: _Statement) -> bool:
-    """Whether a statement nests expressions more than MAX_EXPR_DEPTH deep (walked with a stack:
-    only statements with that many nodes are walked at all)."""
+    """Whether a statement nests expressions more than MAX_EXPR_DEPTH deep (walked with a stack;
+    only statements with that many nodes are walked at all). The branches of an `else if` chain
+    count as one level, as when the AST was built by recursion."""
     stack: list[tuple[object, int]] = [(stmt, 0)]
     while stack:
         node, depth = stack.pop()
@@ -505,8 +506,9 @@ def _too_deep(stmt: _Statement) -> bool:
         for name in names:
             value = getattr(node, name)
             for child in value if isinstance(value, list) else (value,):
-                if isinstance(child, n.Expr):
-                    stack.append((child, depth + 1))
+                if isinstance(child, n.Expr):  # an `else if` chain is flat: every pass walks it in a loop
+                    flat = isinstance(node, n.IfExpr) and child is node.otherwise
+                    stack.append((child, depth if flat else depth + 1))
                 elif isinstance(child, (n.ObjectEntry, n.Arm)):
                     stack.append((child, depth))
     return False
