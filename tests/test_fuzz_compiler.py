@@ -194,6 +194,18 @@ def test_statements_deeper_than_the_parser_reads() -> None:
         ("M105", 1, "mapping is too deeply nested to read")] and not module.rules
 
 
+def test_shared_lines_too_deep_to_copy_are_reported(tmp_path: Path) -> None:
+    """A constant or group statement the parser reads but copying it into a rule cannot (Python's
+    recursion): M105 at it, never an exception."""
+    deep = "- " * 400 + "1"
+    cases = {f"const c = {deep}\n" + RULE + "data.a = c\n": (1, "the constant `c` is nested too deeply to use"),
+             f"group g\ndata.b = {deep}\n" + RULE + "use g\n": (2, "this statement is nested too deeply to share")}
+    for text, (line, message) in cases.items():
+        (tmp_path / "m.map").write_text(text)
+        found = [(d.span.line, d.message) for d in compile_paths([tmp_path]).diagnostics if d.code == "M105"]
+        assert found == [(line, message)]
+
+
 def test_many_rules_and_lines() -> None:
     text = "".join(f'on "payment.succeeded"\nname = "p{i}"\ndata.a = data.total_amount + {i}\n\n' for i in range(300))
     assert codes(text) == set()  # (equal precedence is a whole-set check: compile_paths)
