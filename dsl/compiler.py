@@ -122,7 +122,7 @@ def find_map_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
 
 @contextlib.contextmanager
 def _no_cycle_collection() -> Iterator[None]:
-    """The compiler builds large trees (Lark's, the AST, the facts) and drops them whole; CPython's
+    """The compiler builds large trees (the AST, the facts) and drops them whole; CPython's
     cycle collector would walk them again at every collection it triggers while they grow (an `else
     if` chain of 10,000 branches: 5x the time to build its AST). Collected once, afterwards.
     Compiles on several threads overlap: the last one to finish turns the collector back on."""
