@@ -414,8 +414,8 @@ def report(impls: list[Impl], info: dict[str, str], compiled: dict[str, dict[str
         "",
         f"Target: the three files in under {TARGET_COMPILE_MS:.0f} ms after the grammar is loaded — "
         f"{first:.1f} ms the first time ({mark(first < TARGET_COMPILE_MS)}), {warm:.1f} ms again "
-        f"({mark(warm < TARGET_COMPILE_MS)}). Of a compile, Lark's parse of the three files (tokens to tree "
-        f"to AST) takes {parsing:.1f} ms; the rest is checking, code generation and Python's `compile()`.",
+        f"({mark(warm < TARGET_COMPILE_MS)}). Of a compile, Lark's parse of the three files (tokens to "
+        f"AST in one pass) takes {parsing:.1f} ms; the rest is checking, code generation and Python's `compile()`.",
         "",
         "### `paymap check` as a process",
         "",

@@ -22,7 +22,7 @@ from dsl.diagnostics import SPLIT_HELP, Diagnostic, Diagnostics, Severity
 from dsl.parser import parse
 from dsl.routing import best_specificity, select
 from dsl.schema import EnvelopeSchema, InputSchema, SchemaLoadError, dodo_schema, load_input_schema
-from dsl.shared import declarations, expand_module
+from dsl.shared import Declarations, declarations, expand_module
 from dsl.source import SourceFile, Span, decode_source, sniff
 
 MAP_SUFFIX = ".map"
@@ -46,6 +46,7 @@ class CompileResult:
     # files read only for their `const`s and groups (beside a file compiled on its own)
     extra_sources: dict[str, SourceFile] = field(default_factory=dict)
     constants: dict[str, n.Expr] = field(default_factory=dict)  # every `const`, other constants inlined
+    declarations: Declarations = field(default_factory=Declarations)  # the constants and groups, by name
 
     @property
     def ok(self) -> bool:
@@ -121,7 +122,7 @@ def find_map_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path],
 
 @contextlib.contextmanager
 def _no_cycle_collection() -> Iterator[None]:
-    """The compiler builds large trees (Lark's, the AST, the facts) and drops them whole; CPython's
+    """The compiler builds large trees (the AST, the facts) and drops them whole; CPython's
     cycle collector would walk them again at every collection it triggers while they grow (an `else
     if` chain of 10,000 branches: 5x the time to build its AST). Collected once, afterwards.
     Compiles on several threads overlap: the last one to finish turns the collector back on."""
@@ -149,28 +150,69 @@ def compile_text(text: str, path: str, diags: Diagnostics, schema: InputSchema |
                  *, generate: bool = True) -> CompiledFile:
     """Compile one file's text (rule precedence, constants and groups are worked out within the file)."""
     with _no_cycle_collection():
-        parsed = _parse_file(text, path, diags, schema)
+        parsed = parse_source(text, path, schema)
         expand_module(parsed.module, declarations([parsed.module], lambda _file: parsed.diags), parsed.diags)
         return _check_file(parsed, diags, None, generate=generate)
 
 
+RoutesKey = tuple[tuple[frozenset[str] | None, ...], tuple[str, ...]]
+
+
 @dataclass(slots=True)
-class _Parsed:
+class ParsedFile:
+    """One file's text parsed, with the schema its rules read: to be compiled with others by
+    :func:`compile_sources`. It keeps its last check: a caller that keeps it (the playground,
+    between keystrokes) has it checked again only when what the check depends on changes."""
+
     source: SourceFile
     module: n.Module
     schema: InputSchema
-    diags: Diagnostics  # this file's own diagnostics so far
+    diags: Diagnostics  # its own diagnostics so far
+    parse_items: tuple[Diagnostic, ...] = ()  # those of the parse and the schema, where a check starts again
+    checked: CompiledFile | None = None
+    checked_key: RoutesKey | None = None  # the event types its rules received, the declaring files' texts
+    checked_items: list[Diagnostic] = field(default_factory=list)
 
 
-def _parse_file(text: str, path: str, diags: Diagnostics, schema: InputSchema | None) -> _Parsed:
+def parse_source(text: str, path: str, schema: InputSchema | None = None) -> ParsedFile:
+    """Parse a file's text held in memory (an `input` path in it is relative to ``path``)."""
     own = Diagnostics()
     module = parse(text, path, own)
     used = file_schema(module, path, own, schema)
-    parsed = _Parsed(SourceFile(path, text), module, used, own)
-    return parsed
+    return ParsedFile(SourceFile(path, text), module, used, own, tuple(own.items))
 
 
-def _check_file(parsed: _Parsed, diags: Diagnostics, routes: dict[int, frozenset[str]] | None,
+def compile_sources(files: Sequence[ParsedFile], *, generate: bool = True) -> CompileResult:
+    """Compile files parsed from memory as one set, as :func:`compile_paths` compiles a directory:
+    their constants and groups are shared, each event type goes to the most specific rule of all.
+
+    ``files`` in the order the directory's files load (sorted paths). A file checked by an earlier
+    call is not checked again unless the event types its rules receive, or the text of a file
+    declaring constants or groups, changed: the playground re-parses and re-checks only the file
+    being edited on each keystroke."""
+    with _no_cycle_collection():
+        diags = Diagnostics()
+        found = {p.source.path: Diagnostics() for p in files}
+        decl = declarations([p.module for p in files], lambda file: found.get(file, diags))
+        decl_key = tuple(p.source.text for p in files if p.module.consts or p.module.groups)
+        routes = effective_types([(r, p.schema) for p in files for r in p.module.rules])
+        compiled: list[CompiledFile] = []
+        for p in files:
+            key = (tuple(routes.get(id(r)) for r in p.module.rules), decl_key)
+            if p.checked is None or p.checked_key != key:
+                p.diags = Diagnostics()
+                p.diags.items = [*p.parse_items, *found[p.source.path].items]
+                expand_module(p.module, decl, p.diags)
+                sink = Diagnostics()
+                p.checked = _check_file(p, sink, routes, generate=generate)
+                p.checked_key, p.checked_items = key, sink.items
+            compiled.append(p.checked)
+            diags.items.extend(p.checked_items)
+        check_routing(compiled, diags, None)
+        return CompileResult(compiled, _once(diags.sorted()), constants=decl.values, declarations=decl)
+
+
+def _check_file(parsed: ParsedFile, diags: Diagnostics, routes: dict[int, frozenset[str]] | None,
                 *, generate: bool, allow: frozenset[str] = frozenset()) -> CompiledFile:
     own, module, used, source = parsed.diags, parsed.module, parsed.schema, parsed.source
     path = source.path
@@ -249,7 +291,7 @@ def _compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema 
         where, _, what = problem.rpartition(": ")
         diags.error("M106", Span(where, 1, 1, 1, 1), problem,
                     help="name .map files, or directories that hold some" if what.startswith("no .") else None)
-    slots: list[CompiledFile | _Parsed] = []
+    slots: list[CompiledFile | ParsedFile] = []
     for path in files:
         name = str(path)
         try:
@@ -276,8 +318,8 @@ def _compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema 
                         if "text" in what else "check the path: a mapping is a text file of rules")
             slots.append(CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts()))
             continue
-        slots.append(_parse_file(text, name, diags, schema))
-    parsed = [p for p in slots if isinstance(p, _Parsed)]
+        slots.append(parse_source(text, name, schema))
+    parsed = [p for p in slots if isinstance(p, ParsedFile)]
     extra = _neighbours(paths, files)
     own = {p.source.path: p.diags for p in parsed}
     decl = declarations([*(p.module for p in parsed), *(m for m, _ in extra.values())],
@@ -285,14 +327,15 @@ def _compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema 
     for p in parsed:
         expand_module(p.module, decl, p.diags)
     # which rule receives which event type depends on every file: work it out before checking
-    routes = effective_types([(r, p.schema) for p in slots if isinstance(p, _Parsed) for r in p.module.rules])
+    routes = effective_types([(r, p.schema) for p in slots if isinstance(p, ParsedFile) for r in p.module.rules])
     compiled = [p if isinstance(p, CompiledFile) else _check_file(p, diags, routes, generate=generate, allow=allowed)
                 for p in slots]
     routing = Diagnostics()
     check_routing(compiled, routing, schema)
     _downgrade(routing, allowed)
     diags.extend(routing)
-    return CompileResult(compiled, _once(diags.sorted()), {path: src for path, (_, src) in extra.items()}, decl.values)
+    return CompileResult(compiled, _once(diags.sorted()), {path: src for path, (_, src) in extra.items()}, decl.values,
+                         decl)
 
 
 def _once(items: list[Diagnostic]) -> list[Diagnostic]:

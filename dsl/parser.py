@@ -1,4 +1,5 @@
-"""Text → Lark parse tree → AST with spans. Syntax errors become diagnostics, never exceptions.
+"""Text → AST with spans, built as the LALR parser reduces (a Lark ``Transformer`` passed to the
+parser, so no parse tree is built). Syntax errors become diagnostics, never exceptions.
 
 The grammar is ``grammar/mapping.lark`` (LALR). Newlines end statements, except inside brackets,
 where :class:`BracketNewlines` drops them so lists, objects and ``match`` can span lines.
@@ -9,11 +10,13 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from importlib import resources
+from typing import Any
 
-from lark import Lark, Token, Tree
+from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from dsl import habits
@@ -25,6 +28,10 @@ from prelude.errors import PaymapError
 MAX_SOURCE_BYTES = 8 << 20  # about 300,000 lines; checking stays linear in size
 MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits
 MAX_NESTING = 64
+# Expressions nested deeper than this (`- - - … 1`, `a + a + …`) are not read: the passes after the
+# parser walk the tree by recursion. About what Python's recursion limit allowed when the AST was
+# built by recursion; the checker reports statements less deep that it cannot walk itself (M105).
+MAX_EXPR_DEPTH = 950
 MAX_SYNTAX_ERRORS = 20
 _INPUT_KINDS = ("schema", "samples")
 
@@ -109,12 +116,17 @@ _POSTLEX = BracketNewlines()
 
 @functools.cache
 def _parser() -> Lark:
+    """The LALR parser that calls :class:`_AstBuilder` at each reduction and returns the module.
+
+    It keeps every token (``keep_all_tokens``): a span reaches the keywords and brackets that start
+    and end its construct, which Lark otherwise drops before a rule's method sees its children."""
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         postlex=_POSTLEX,
-        propagate_positions=True,
+        transformer=_BUILDER,
+        keep_all_tokens=True,
         maybe_placeholders=False,
         cache=True,
     )
@@ -245,10 +257,9 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
     bad_lines: set[int] = set()
     while True:
         attempts += 1
+        build = _Build(file)
         try:
-            joined = "\n".join(lines) + "\n"
-            _POSTLEX.begin(joined)
-            tree = _parser().parse(joined)
+            _attempt("\n".join(lines) + "\n", build)
         except _TooDeep as exc:
             diags.error("M105", _span_of_token(file, exc.tok),
                         f"brackets are nested more than {MAX_NESTING} deep",
@@ -273,16 +284,26 @@ def parse(text: str, file: str, diags: Diagnostics) -> n.Module:
         except RecursionError:
             diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read")
             return n.Module(file, [])
-        if bad_lines:
-            return n.Module(file, [])  # only the diagnostics matter: do not check a mangled file
-        try:
-            module = _Builder(file, diags).module(tree)
-            _mark_partial(module, skipped)
-            return module
-        except RecursionError:
+        except _FileTooDeep:
+            diags.extend(build.diags)
             diags.error("M105", Span(file, 1, 1, 1, 2), "mapping is too deeply nested to read",
                         help="use `let` to name intermediate values")
             return n.Module(file, [])
+        if bad_lines:
+            return n.Module(file, [])  # only the diagnostics matter: do not check a mangled file
+        diags.extend(build.diags)
+        _mark_partial(build.module, skipped)
+        return build.module
+
+
+def _attempt(text: str, build: _Build) -> None:
+    """One parse into ``build``: the post-lexer and the AST builder set up on this thread, let go after."""
+    _POSTLEX.begin(text)
+    _BUILDER.begin(build)
+    try:
+        _parser().parse(text)
+    finally:
+        _BUILDER.end()  # the thread does not keep the last module alive
 
 
 _NOT_CODE = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#.*')
@@ -371,29 +392,29 @@ def _report_syntax(exc: UnexpectedInput, file: str, lines: list[str], diags: Dia
     return None
 
 
-# --- tree → AST ------------------------------------------------------------------------------
+# --- the AST, built as the parser reduces ----------------------------------------------------
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "/": "/", "0": "\0"}
 _ESCAPE_RE = re.compile(r"\\(u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|.)", re.S)
 
 
-class _Builder:
-    def __init__(self, file: str, diags: Diagnostics) -> None:
-        self.file = file
-        self.diags = diags
+class _Build:
+    """One parse attempt's state: the file, its diagnostics, the module growing statement by statement."""
 
-    # spans
-    def span(self, item: Tree[Token] | Token) -> Span:
-        if isinstance(item, Token):
-            return _span_of_token(self.file, item)
-        meta = item.meta
-        if getattr(meta, "empty", True):
-            return Span(self.file, 1, 1, 1, 1)
-        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+    __slots__ = ("block", "diags", "file", "module", "nodes")
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.diags = Diagnostics()  # kept only if the attempt parses: a mangled file is not checked
+        self.module = n.Module(file, [])
+        self.block: n.Rule | n.Group | None = None  # where the next statement goes
+        self.nodes = 0  # nodes with children built since the last statement: a bound on its depth
 
     def string(self, tok: Token) -> str:
         raw = str(tok)[1:-1]
-        span = self.span(tok)
+        if "\\" not in raw:
+            return raw
+        span = _span_of_token(self.file, tok)
 
         def repl(m: re.Match[str]) -> str:
             esc = m.group(1)
@@ -409,226 +430,366 @@ class _Builder:
                              help='write `\\\\` for a backslash; known escapes: \\n \\t \\r \\" \\\' \\\\ \\uXXXX')
             return esc
 
-        return _ESCAPE_RE.sub(repl, raw) if "\\" in raw else raw
+        return _ESCAPE_RE.sub(repl, raw)
 
     def integer(self, tok: Token) -> int:
         digits = str(tok).lstrip("-")
         if len(digits) > MAX_INT_DIGITS:  # Python's own limit (int("9" * 5000) raises): 0 stands in
-            self.diags.error("M105", self.span(tok), f"this number has {len(digits):,} digits; "
+            self.diags.error("M105", _span_of_token(self.file, tok), f"this number has {len(digits):,} digits; "
                              f"a number may have at most {MAX_INT_DIGITS:,}",
                              help="write a shorter number; if it is an identifier, write it as text in quotes")
             return 0
         return int(str(tok))
 
-    def module(self, tree: Tree[Token]) -> n.Module:
-        module = n.Module(self.file, [])
-        block: n.Rule | n.Group | None = None  # where the next statement goes
-        for stmt_tree in tree.children:
-            if not isinstance(stmt_tree, Tree):
-                continue
-            kind = stmt_tree.data
-            if kind == "on_stmt":
-                block = self.on_stmt(stmt_tree, len(module.rules))
-                module.rules.append(block)
-            elif kind in ("group_stmt", "defaults_stmt"):
-                block = self.group_stmt(stmt_tree)
-                module.groups.append(block)
-            elif kind == "input_stmt":
-                decl = self.input_stmt(stmt_tree)
-                if module.rules:
-                    self.diags.error("M121", decl.span, "`input` must come before the first rule",
-                                     help="move this line to the top of the file: it applies to every rule in it")
-                elif decl.kind in _INPUT_KINDS:
-                    module.inputs.append(decl)
-            elif kind == "const_stmt":
-                const = self.const_stmt(stmt_tree)
-                if block is not None:
-                    where = "rule" if isinstance(block, n.Rule) else block.label
-                    self.diags.error("M130", const.span, f"`const` must come before the first rule or group "
-                                                         f"(this one is inside the {where} at line {block.span.line})",
-                                     help="move this line to the top of the file: a constant is not part of a rule; for a "
-                                          "name used in this rule only, write `let` instead of `const`")
-                else:
-                    module.consts.append(const)
+    def add(self, stmt: _Statement) -> None:
+        """Place a statement just reduced: the rules and groups open blocks, the rest goes in one."""
+        module, diags = self.module, self.diags
+        if self.nodes > MAX_EXPR_DEPTH and _too_deep(stmt):
+            if isinstance(stmt, n.Const):  # as when the tree was built by recursion: the file is not read
+                raise _FileTooDeep
+            diags.error("M105", stmt.span, "this statement is nested too deeply to read", help=SPLIT_HELP)
+            self.nodes = 0
+            return
+        self.nodes = 0
+        if isinstance(stmt, n.Rule):
+            stmt.index = len(module.rules)
+            module.rules.append(stmt)
+            self.block = stmt
+        elif isinstance(stmt, n.Group):
+            module.groups.append(stmt)
+            self.block = stmt
+        elif isinstance(stmt, n.InputDecl):
+            if module.rules:
+                diags.error("M121", stmt.span, "`input` must come before the first rule",
+                            help="move this line to the top of the file: it applies to every rule in it")
+            elif stmt.kind in _INPUT_KINDS:
+                module.inputs.append(stmt)
+        elif isinstance(stmt, n.Const):
+            block = self.block
+            if block is not None:
+                where = "rule" if isinstance(block, n.Rule) else block.label
+                diags.error("M130", stmt.span, f"`const` must come before the first rule or group "
+                                               f"(this one is inside the {where} at line {block.span.line})",
+                            help="move this line to the top of the file: a constant is not part of a rule; for a "
+                                 "name used in this rule only, write `let` instead of `const`")
             else:
-                try:
-                    stmt = self.stmt(stmt_tree)
-                except RecursionError:
-                    self.diags.error("M105", self.span(stmt_tree), "this statement is nested too deeply to read",
-                                     help=SPLIT_HELP)
-                    continue
-                if block is None:
-                    self.diags.error("M104", stmt.span, "this statement is not inside a rule",
-                                     help='start the rule with a line such as `on "payment.succeeded"`')
-                else:
-                    block.body.append(stmt)
+                module.consts.append(stmt)
+        elif self.block is None:
+            diags.error("M104", stmt.span, "this statement is not inside a rule",
+                        help='start the rule with a line such as `on "payment.succeeded"`')
+        else:
+            self.block.body.append(stmt)
+
+
+_Statement = n.Stmt | n.Rule | n.Group | n.InputDecl | n.Const
+
+
+class _FileTooDeep(PaymapError):
+    """A `const` nested more than MAX_EXPR_DEPTH deep: the file is not read."""
+
+
+_SUBTREES: dict[type, tuple[str, ...]] = {}
+
+
+def _too_deep(stmt: _Statement) -> bool:
+    """Whether a statement nests expressions more than MAX_EXPR_DEPTH deep (walked with a stack;
+    only statements with that many nodes are walked at all). The branches of an `else if` chain
+    count as one level, as when the AST was built by recursion."""
+    stack: list[tuple[object, int]] = [(stmt, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPR_DEPTH:
+            return True
+        names = _SUBTREES.get(type(node))
+        if names is None:
+            names = _SUBTREES[type(node)] = tuple(f.name for f in fields(node))  # type: ignore[arg-type]
+        for name in names:
+            value = getattr(node, name)
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, n.Expr):  # an `else if` chain is flat: every pass walks it in a loop
+                    flat = isinstance(node, n.IfExpr) and child is node.otherwise
+                    stack.append((child, depth if flat else depth + 1))
+                elif isinstance(child, (n.ObjectEntry, n.Arm)):
+                    stack.append((child, depth))
+    return False
+
+
+@dataclass(slots=True)
+class _Extent:
+    """A node whose text reaches further than its span: an expression in parentheses (the enclosing
+    node's span reaches the brackets: ``(a + b) * c`` starts at ``(``), or a list projection an
+    accessor was pushed into (``a[*].b`` is the ``[*]`` node; the statement ends after ``.b``)."""
+
+    node: n.Expr
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+
+@dataclass(slots=True)
+class _Target:
+    """The left of `=`: its segments and where it is written."""
+
+    parts: tuple[str, ...]
+    span: Span
+
+
+# What a rule's method receives: tokens (every one, brackets and keywords included: the parser keeps
+# them so spans reach them), nodes already built, and the rules' own small results.
+_Child = Any
+
+
+def _node(c: _Child) -> n.Expr:
+    return c.node if isinstance(c, _Extent) else c
+
+
+def _start(c: _Child) -> tuple[int, int]:
+    if isinstance(c, Token):
+        return c.line or 1, c.column or 1
+    if isinstance(c, _Extent):
+        return c.start
+    span: Span = c.span
+    return span.line, span.column
+
+
+def _end(c: _Child) -> tuple[int, int]:
+    if isinstance(c, Token):
+        return c.end_line or 1, c.end_column or 1
+    if isinstance(c, _Extent):
+        return c.end
+    span: Span = c.span
+    return span.end_line, span.end_column
+
+
+class _AstBuilder(Transformer[Token, n.Module]):
+    """One method per rule (or alias) of the grammar, called by the LALR parser as it reduces the
+    rule: the AST is built during the parse, with no parse tree in between.
+
+    A node's span runs from its first token to its last, brackets and keywords included (so a
+    parser with ``keep_all_tokens`` hands them over), and reaches the parentheses around its first
+    or last operand (``(a + b) * c`` starts at ``(``). One instance serves every thread: the state
+    of a parse (:class:`_Build`) is per thread.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+        self._local = threading.local()
+
+    def begin(self, build: _Build) -> None:
+        """Start a parse on this thread; what it builds goes in ``build``."""
+        self._local.build = build
+
+    def end(self) -> None:
+        self._local.build = None
+
+    def _span(self, c: list[_Child]) -> Span:
+        build: _Build = self._local.build
+        build.nodes += 1
+        return Span(build.file, *_start(c[0]), *_end(c[-1]))
+
+    def _tok_span(self, tok: Token) -> Span:
+        return _span_of_token(self._local.build.file, tok)
+
+    def __default__(self, data: Any, children: Any, meta: Any) -> Any:
+        # the grammar's inlined rules (`_stmt`, and Lark's own for `(...)*`): the parent takes their children
+        assert data.startswith("_"), f"no AST for the rule {data}"
+        return Tree(data, children)
+
+    # --- statements
+    def start(self, c: list[_Child]) -> n.Module:
+        module: n.Module = self._local.build.module
         return module
 
-    def const_stmt(self, t: Tree[Token]) -> n.Const:
-        name_tok, value = t.children
-        assert isinstance(name_tok, Token)
-        return n.Const(str(name_tok), self.span(name_tok), self.expr(value), self.span(t))
+    def on_stmt(self, c: list[_Child]) -> None:
+        also = isinstance(c[0], Token) and c[0].type == "ALSO"
+        patterns = [p for p in c if isinstance(p, n.Pattern)]
+        self._local.build.add(n.Rule(patterns, also, self._span(c), [], 0))
 
-    def group_stmt(self, t: Tree[Token]) -> n.Group:
-        if t.data == "defaults_stmt":
-            return n.Group(None, self.span(t))
-        (name_tok,) = t.children
-        assert isinstance(name_tok, Token)
-        return n.Group(str(name_tok), self.span(t), [], self.span(name_tok))
+    def pattern(self, c: list[_Child]) -> n.Pattern:
+        (tok,) = c
+        return n.Pattern(self._local.build.string(tok), self._tok_span(tok))
 
-    def input_stmt(self, t: Tree[Token]) -> n.InputDecl:
-        kind_tok, path_tok = t.children
-        assert isinstance(kind_tok, Token) and isinstance(path_tok, Token)
+    def group_stmt(self, c: list[_Child]) -> None:
+        name_tok = c[1]
+        self._local.build.add(n.Group(str(name_tok), self._span(c), [], self._tok_span(name_tok)))
+
+    def defaults_stmt(self, c: list[_Child]) -> None:
+        self._local.build.add(n.Group(None, self._span(c)))
+
+    def input_stmt(self, c: list[_Child]) -> None:
+        build: _Build = self._local.build
+        _, kind_tok, path_tok = c
         kind = str(kind_tok)
-        decl = n.InputDecl(kind, self.string(path_tok), self.span(t), self.span(path_tok))
+        decl = n.InputDecl(kind, build.string(path_tok), self._span(c), self._tok_span(path_tok))
         if kind not in _INPUT_KINDS:
             guess = next((k for k in _INPUT_KINDS if k.startswith(kind[:3].lower())), None)
-            self.diags.error("M121", self.span(kind_tok), f"`input {kind}` is not a kind of input",
-                             help=(f"did you mean `input {guess}`? " if guess else "")
-                             + 'write `input schema "file.json"` (a JSON Schema) or `input samples "dir/"` '
-                               "(example bodies)")
+            build.diags.error("M121", self._tok_span(kind_tok), f"`input {kind}` is not a kind of input",
+                              help=(f"did you mean `input {guess}`? " if guess else "")
+                              + 'write `input schema "file.json"` (a JSON Schema) or `input samples "dir/"` '
+                                "(example bodies)")
         elif not decl.path.strip():
-            self.diags.error("M121", decl.path_span, f"`input {kind}` needs a path")
-        return decl
+            build.diags.error("M121", decl.path_span, f"`input {kind}` needs a path")
+        build.add(decl)
 
-    def on_stmt(self, t: Tree[Token], index: int) -> n.Rule:
-        also = False
-        patterns: list[n.Pattern] = []
-        for c in t.children:
-            if isinstance(c, Token) and c.type == "ALSO":
-                also = True
-            elif isinstance(c, Tree):
-                tok = c.children[0]
-                assert isinstance(tok, Token)
-                patterns.append(n.Pattern(self.string(tok), self.span(tok)))
-        return n.Rule(patterns, also, self.span(t), [], index)
+    def const_stmt(self, c: list[_Child]) -> None:
+        _, name_tok, _, value = c
+        self._local.build.add(n.Const(str(name_tok), self._tok_span(name_tok), _node(value), self._span(c)))
 
-    def stmt(self, t: Tree[Token]) -> n.Stmt:
-        if t.data == "let_stmt":
-            name_tok, value = t.children
-            assert isinstance(name_tok, Token)
-            return n.Let(self.span(t), str(name_tok), self.span(name_tok), self.expr(value))
-        if t.data == "assign_stmt":
-            target, value = t.children
-            assert isinstance(target, Tree)
-            parts = tuple(self.string(c) if c.type == "STRING" else str(c)
-                          for c in target.children if isinstance(c, Token))
-            return n.Assign(self.span(t), parts, self.span(target), self.expr(value))
-        if t.data == "drop_stmt":
-            cond = self.expr(t.children[0]) if t.children else None
-            return n.Drop(self.span(t), cond)
-        if t.data == "use_stmt":
-            toks = [c for c in t.children if isinstance(c, Token)]
-            return n.Use(self.span(t), [str(c) for c in toks], [self.span(c) for c in toks])
-        raise AssertionError(t.data)
+    def let_stmt(self, c: list[_Child]) -> None:
+        _, name_tok, _, value = c
+        self._local.build.add(n.Let(self._span(c), str(name_tok), self._tok_span(name_tok), _node(value)))
 
-    def expr(self, t: Tree[Token] | Token) -> n.Expr:
-        if isinstance(t, Token):  # a lone terminal inlined by `?rule`
-            return self.token_expr(t)
-        kind = t.data
-        sp = self.span(t)
-        ch = t.children
-        if kind in ("name", "string", "decimal", "integer", "true", "false", "null"):
-            tok = ch[0]
-            assert isinstance(tok, Token)
-            return self.token_expr(tok, kind)
-        if kind == "list":
-            return n.ListExpr(sp, [self.expr(c) for c in ch])
-        if kind == "object":
-            entries = []
-            for e in ch:
-                assert isinstance(e, Tree)
-                key_tok, value = e.children
-                assert isinstance(key_tok, Token)
-                key = self.string(key_tok) if key_tok.type == "STRING" else str(key_tok)
-                entries.append(n.ObjectEntry(key, self.span(key_tok), self.expr(value)))
-            return n.ObjectExpr(sp, entries)
-        if kind == "call":
-            fn = ch[0]
-            assert isinstance(fn, Token)
-            return n.Call(sp, str(fn), self.span(fn), [self.expr(a) for a in ch[1:]])
-        if kind == "lambda_":
-            param, body = ch
-            assert isinstance(param, Token)
-            return n.Lambda(sp, str(param), self.span(param), self.expr(body))
-        if kind == "field":
-            obj, name_tok = ch
-            assert isinstance(name_tok, Token)
-            name = self.string(name_tok) if name_tok.type == "STRING" else str(name_tok)
-            return _push(self.expr(obj), lambda base: n.Field(sp, base, name, self.span(name_tok)))
-        if kind == "index":
-            obj, idx = ch
-            assert isinstance(idx, Token)
-            i = self.integer(idx)
-            return _push(self.expr(obj), lambda base: n.Index(sp, base, i))
-        if kind == "project":
-            base = self.expr(ch[0])
-            return _push(base, lambda b: n.Project(sp, b, n.Element(sp)))
-        if kind == "neg":
-            return n.Unary(sp, "-", self.expr(ch[0]))
-        if kind == "not_":
-            return n.Unary(sp, "not", self.expr(ch[0]))
-        if kind in ("arith", "compare"):
-            left, op, right = ch
-            assert isinstance(op, Token)
-            return n.Binary(sp, str(op), self.expr(left), self.expr(right), self.span(op))
-        if kind in ("concat", "and_", "or_", "coalesce"):
-            left, right = ch
-            op_text = {"concat": "&", "and_": "and", "or_": "or", "coalesce": "??"}[kind]
-            lsp, rsp = self.expr(left), self.expr(right)
-            op_span = Span(self.file, lsp.span.end_line, lsp.span.end_column,
-                           rsp.span.line, rsp.span.column)
-            return n.Binary(sp, op_text, lsp, rsp, op_span)
-        if kind == "if_expr":  # an `else if` chain is built in a loop, however long
-            chain: list[tuple[Span, Tree[Token] | Token, Tree[Token] | Token]] = []
-            node: Tree[Token] | Token = t
-            while isinstance(node, Tree) and node.data == "if_expr":
-                c, a, rest = node.children
-                chain.append((self.span(node), c, a))
-                node = rest
-            out = self.expr(node)
-            for span, c, a in reversed(chain):
-                out = n.IfExpr(span, self.expr(c), self.expr(a), out)
-            return out
-        if kind == "match_expr":
-            subject: n.Expr | None = None
-            arms: list[n.Arm] = []
-            for c in ch:
-                if isinstance(c, Tree) and c.data == "arm":
-                    pat, value = c.children
-                    pattern = None if isinstance(pat, Token) and pat.type == "UNDERSCORE" else self.expr(pat)
-                    arms.append(n.Arm(pattern, self.expr(value), self.span(c)))
-                else:
-                    subject = self.expr(c)
-            return n.Match(sp, subject, arms)
-        raise AssertionError(kind)
+    def assign_stmt(self, c: list[_Child]) -> None:
+        target, _, value = c
+        self._local.build.add(n.Assign(self._span(c), target.parts, target.span, _node(value)))
 
-    def token_expr(self, tok: Token, kind: str | None = None) -> n.Expr:
-        sp = self.span(tok)
-        ty = tok.type
-        if ty == "NAME":
-            return n.Name(sp, str(tok))
-        if ty == "STRING":
-            return n.Literal(sp, self.string(tok))
-        if ty == "DECIMAL":
-            return n.Literal(sp, Decimal(str(tok)))
-        if ty in ("INT", "NEG_INT"):
-            return n.Literal(sp, self.integer(tok))
-        if ty == "TRUE":
-            return n.Literal(sp, True)
-        if ty == "FALSE":
-            return n.Literal(sp, False)
-        if ty == "NULL":
-            return n.Literal(sp, None)
-        raise AssertionError(ty)
+    def target(self, c: list[_Child]) -> _Target:
+        build: _Build = self._local.build
+        parts = tuple(build.string(t) if t.type == "STRING" else str(t) for t in c if t.type != "DOT")
+        return _Target(parts, self._span(c))
+
+    def drop_stmt(self, c: list[_Child]) -> None:
+        cond = _node(c[-1]) if not isinstance(c[-1], Token) else None
+        self._local.build.add(n.Drop(self._span(c), cond))
+
+    def use_stmt(self, c: list[_Child]) -> None:
+        toks = [t for t in c if t.type == "NAME"]
+        self._local.build.add(n.Use(self._span(c), [str(t) for t in toks], [self._tok_span(t) for t in toks]))
+
+    # --- atoms
+    def name(self, c: list[_Child]) -> n.Expr:
+        return n.Name(self._tok_span(c[0]), str(c[0]))
+
+    def string(self, c: list[_Child]) -> n.Expr:
+        return n.Literal(self._tok_span(c[0]), self._local.build.string(c[0]))
+
+    def decimal(self, c: list[_Child]) -> n.Expr:
+        return n.Literal(self._tok_span(c[0]), Decimal(str(c[0])))
+
+    def integer(self, c: list[_Child]) -> n.Expr:
+        return n.Literal(self._tok_span(c[0]), self._local.build.integer(c[0]))
+
+    def true(self, c: list[_Child]) -> n.Expr:
+        return n.Literal(self._tok_span(c[0]), True)
+
+    def false(self, c: list[_Child]) -> n.Expr:
+        return n.Literal(self._tok_span(c[0]), False)
+
+    def null(self, c: list[_Child]) -> n.Expr:
+        return n.Literal(self._tok_span(c[0]), None)
+
+    def atom(self, c: list[_Child]) -> _Extent:  # "(" expr ")": the only `atom` that is not inlined
+        open_, inner, close = c
+        return _Extent(_node(inner), _start(open_), _end(close))
+
+    def list_(self, c: list[_Child]) -> n.Expr:
+        return n.ListExpr(self._span(c), [_node(e) for e in c[1:-1] if not isinstance(e, Token)])
+
+    def object_(self, c: list[_Child]) -> n.Expr:
+        return n.ObjectExpr(self._span(c), [e for e in c if isinstance(e, n.ObjectEntry)])
+
+    def entry(self, c: list[_Child]) -> n.ObjectEntry:
+        key_tok, _, value = c
+        key = self._local.build.string(key_tok) if key_tok.type == "STRING" else str(key_tok)
+        return n.ObjectEntry(key, self._tok_span(key_tok), _node(value))
+
+    def call(self, c: list[_Child]) -> n.Expr:
+        fn = c[0]
+        return n.Call(self._span(c), str(fn), self._tok_span(fn), [_node(a) for a in c[2:-1] if not isinstance(a, Token)])
+
+    def lambda_(self, c: list[_Child]) -> n.Expr:
+        param, _, body = c
+        return n.Lambda(self._span(c), str(param), self._tok_span(param), _node(body))
+
+    # --- accessors: after `[*]` they apply to each element
+    def field(self, c: list[_Child]) -> n.Expr | _Extent:
+        obj, _, name_tok = c
+        name = self._local.build.string(name_tok) if name_tok.type == "STRING" else str(name_tok)
+        sp, name_span = self._span(c), self._tok_span(name_tok)
+        return _access(_node(obj), sp, lambda base: n.Field(sp, base, name, name_span))
+
+    def index(self, c: list[_Child]) -> n.Expr | _Extent:
+        obj, _, idx, _ = c
+        i = self._local.build.integer(idx)
+        sp = self._span(c)
+        return _access(_node(obj), sp, lambda base: n.Index(sp, base, i))
+
+    def project(self, c: list[_Child]) -> n.Expr | _Extent:
+        sp = self._span(c)
+        return _access(_node(c[0]), sp, lambda b: n.Project(sp, b, n.Element(sp)))
+
+    # --- operators
+    def neg(self, c: list[_Child]) -> n.Expr:
+        return n.Unary(self._span(c), "-", _node(c[1]))
+
+    def not_(self, c: list[_Child]) -> n.Expr:
+        return n.Unary(self._span(c), "not", _node(c[1]))
+
+    def arith(self, c: list[_Child]) -> n.Expr:
+        left, op, right = c
+        return n.Binary(self._span(c), str(op), _node(left), _node(right), self._tok_span(op))
+
+    compare = arith
+
+    def _keyword_op(self, c: list[_Child], op_text: str) -> n.Expr:
+        left, _, right = c
+        lsp, rsp = _node(left), _node(right)
+        op_span = Span(self._local.build.file, lsp.span.end_line, lsp.span.end_column, rsp.span.line, rsp.span.column)
+        return n.Binary(self._span(c), op_text, lsp, rsp, op_span)
+
+    def concat(self, c: list[_Child]) -> n.Expr:
+        return self._keyword_op(c, "&")
+
+    def and_(self, c: list[_Child]) -> n.Expr:
+        return self._keyword_op(c, "and")
+
+    def or_(self, c: list[_Child]) -> n.Expr:
+        return self._keyword_op(c, "or")
+
+    def coalesce(self, c: list[_Child]) -> n.Expr:
+        return self._keyword_op(c, "??")
+
+    def if_expr(self, c: list[_Child]) -> n.Expr:
+        _, cond, _, then, _, other = c
+        return n.IfExpr(self._span(c), _node(cond), _node(then), _node(other))
+
+    def match_expr(self, c: list[_Child]) -> n.Expr:
+        subject: n.Expr | None = None
+        arms: list[n.Arm] = []
+        for x in c:
+            if isinstance(x, n.Arm):
+                arms.append(x)
+            elif not isinstance(x, Token):
+                subject = _node(x)
+        return n.Match(self._span(c), subject, arms)
+
+    def arm(self, c: list[_Child]) -> n.Arm:
+        pat, value = c[0], c[2]
+        pattern = None if isinstance(pat, Token) else _node(pat)  # `_`
+        return n.Arm(pattern, _node(value), self._span(c))
 
 
-def _push(base: n.Expr, make: object) -> n.Expr:
-    """Apply an accessor; after ``[*]`` it applies to each element instead of the list."""
-    assert callable(make)
+# the rules `list` and `object`, named like Python's builtins (so not defined under these names above)
+setattr(_AstBuilder, "list", _AstBuilder.list_)  # noqa: B010
+setattr(_AstBuilder, "object", _AstBuilder.object_)  # noqa: B010
+
+
+def _access(base: n.Expr, sp: Span, make: Callable[[n.Expr], n.Expr]) -> n.Expr | _Extent:
+    """An accessor written over ``sp``: pushed into a projection, the node returned is the projection,
+    and the enclosing node's span still reaches the accessor's end."""
     if isinstance(base, n.Project):
-        base.each = _push(base.each, make)
-        return base
-    result = make(base)
-    assert isinstance(result, n.Expr)
-    return result
+        return _Extent(_push(base, make), (sp.line, sp.column), (sp.end_line, sp.end_column))
+    return make(base)
+
+
+def _push(base: n.Expr, make: Callable[[n.Expr], n.Expr]) -> n.Expr:
+    """Apply an accessor; after ``[*]`` it applies to each element instead of the list."""
+    if not isinstance(base, n.Project):
+        return make(base)
+    inner = base  # the innermost projection (a loop: `a[*][*]…` may be long)
+    while isinstance(inner.each, n.Project):
+        inner = inner.each
+    inner.each = make(inner.each)
+    return base
+
+
+_BUILDER = _AstBuilder()

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dsl import nodes as n
-from dsl.diagnostics import Diagnostics, suggest
+from dsl.diagnostics import SPLIT_HELP, Diagnostics, suggest
 from dsl.source import Span
 
 ENVELOPE_ROOTS = frozenset({"business_id", "type", "timestamp", "data"})
@@ -116,7 +116,11 @@ def _resolve_consts(decl: Declarations, diags_for: DiagsFor) -> None:
                           "functions of them; read the event in the rules")
             return n.Literal(e.span, None)
 
-        value = _substitute(copy.deepcopy(const.value), replace, frozenset(), [])
+        try:
+            value = _substitute(copy.deepcopy(const.value), replace, frozenset(), [])
+        except RecursionError:  # deeper than copying can go, though the parser could read it
+            diags.error("M105", const.span, f"the constant `{name}` is nested too deeply to use", help=SPLIT_HELP)
+            value = n.Literal(const.value.span, None)
         decl.values[name] = value
         state[name] = "done"
         return value
@@ -204,7 +208,12 @@ class _Expander:
                     self.use(name, span, defaults=defaults, depth=depth + 1, stack=stack)
                 continue
             if origin is not None:
-                stmt = copy.deepcopy(stmt)
+                try:
+                    stmt = copy.deepcopy(stmt)
+                except RecursionError:  # deeper than copying can go, though the parser could read it
+                    self.diags.error("M105", stmt.span, "this statement is nested too deeply to share",
+                                     help=SPLIT_HELP)
+                    continue
                 stmt.origin = origin
             self.entries.append(_Entry(stmt, (defaults, depth, -len(self.entries)), source))
 

@@ -171,6 +171,41 @@ def test_limits_are_reported_at_the_construct_in_plain_words() -> None:
             assert not re.search(r"Error\b|Exception|Traceback|\(\w+Error\)", d.message + (d.help or ""))
 
 
+def test_statements_deeper_than_the_parser_reads() -> None:
+    """The AST is built without recursion, so the parser's depth limit is its own: a statement
+    nested deeper is reported at its span and left out (the passes after the parser recurse); a
+    `const` that deep leaves the file unread. A `[*]` chain counts like any other nesting."""
+    from dsl.parser import MAX_EXPR_DEPTH, parse
+
+    deep = MAX_EXPR_DEPTH + 1
+    for text in ("- " * deep + "1", " + ".join(["1"] * (deep + 1)), "data.product_cart" + "[*]" * deep + ".a",
+                 "[" + "not " * deep + "true]"):
+        diags = Diagnostics()
+        module = parse(RULE + "let ok = 1\ndata.a = " + text + "\n", "m.map", diags)
+        assert [(d.code, d.span.line, d.message) for d in diags.items] == [
+            ("M105", 4, "this statement is nested too deeply to read")]
+        assert [type(s).__name__ for s in module.rules[0].body] == ["Assign", "Let"]
+    ok = Diagnostics()
+    module = parse(RULE + "data.a = " + "- " * (MAX_EXPR_DEPTH - 1) + "1\n", "m.map", ok)
+    assert not ok.items and len(module.rules[0].body) == 2  # read; the checker says what it cannot walk
+    diags = Diagnostics()
+    module = parse("const c = " + "- " * deep + "1\n" + RULE, "m.map", diags)
+    assert [(d.code, d.span.line, d.message) for d in diags.items] == [
+        ("M105", 1, "mapping is too deeply nested to read")] and not module.rules
+
+
+def test_shared_lines_too_deep_to_copy_are_reported(tmp_path: Path) -> None:
+    """A constant or group statement the parser reads but copying it into a rule cannot (Python's
+    recursion): M105 at it, never an exception."""
+    deep = "- " * 400 + "1"
+    cases = {f"const c = {deep}\n" + RULE + "data.a = c\n": (1, "the constant `c` is nested too deeply to use"),
+             f"group g\ndata.b = {deep}\n" + RULE + "use g\n": (2, "this statement is nested too deeply to share")}
+    for text, (line, message) in cases.items():
+        (tmp_path / "m.map").write_text(text)
+        found = [(d.span.line, d.message) for d in compile_paths([tmp_path]).diagnostics if d.code == "M105"]
+        assert found == [(line, message)]
+
+
 def test_many_rules_and_lines() -> None:
     text = "".join(f'on "payment.succeeded"\nname = "p{i}"\ndata.a = data.total_amount + {i}\n\n' for i in range(300))
     assert codes(text) == set()  # (equal precedence is a whole-set check: compile_paths)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dsl import nodes as n
-from dsl.compiler import compile_paths
+from dsl.compiler import compile_paths, compile_sources, parse_source
 from dsl.formatter import format_source
 from runtime import CompileError, load
 from runtime.cli import main
@@ -238,3 +238,24 @@ def test_the_explain_excerpt_in_the_language_reference_is_real(capsys: pytest.Ca
     monkeypatch.chdir(root)
     assert main(["run", "mappings/", "--sample", "payment.failed", "--explain"]) == 0
     assert capsys.readouterr().out.startswith(block)
+
+
+def test_compile_sources_shares_declarations_and_keeps_a_check_until_it_depends_on_a_change(tmp_path: Path) -> None:
+    """In-memory files compile as a directory does (the playground's way in): a file's constants
+    and groups serve the others, the same diagnostics as `compile_paths`, and a file kept between
+    calls is checked again only when the event types its rules receive change."""
+    lib_text = 'const prefix = "dodo/"\ngroup event\nname = prefix & type\n\non "payment.*"\nuse event\n'
+    edited = 'on "refund.succeeded"\nuse event\ndata.a = data.missing\n'
+    lib = parse_source(lib_text, str(tmp_path / "lib.map"))
+    first = compile_sources([lib, parse_source(edited, str(tmp_path / "p.map"))])
+    (tmp_path / "lib.map").write_text(lib_text)
+    (tmp_path / "p.map").write_text(edited)
+    on_disk = compile_paths([tmp_path])
+    assert [(d.code, d.span) for d in first.diagnostics] == [(d.code, d.span) for d in on_disk.diagnostics]
+    assert [d.code for d in first.diagnostics] == ["M201"] and first.constants.keys() == {"prefix"}
+    kept = lib.checked
+    assert kept is not None and kept.generated is not None
+    compile_sources([lib, parse_source(edited + 'data.b = 1\n', str(tmp_path / "p.map"))])
+    assert lib.checked is kept  # nothing the library's check depends on changed
+    compile_sources([lib, parse_source('on "payment.succeeded"\nuse event\n', str(tmp_path / "p.map"))])
+    assert lib.checked is not kept  # its `payment.*` no longer receives payment.succeeded

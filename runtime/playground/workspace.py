@@ -21,26 +21,23 @@ from typing import Any
 
 from dsl import nodes as n
 from dsl.builtins import BUILTINS
-from dsl.checker import effective_types
 from dsl.codes import CODES
 from dsl.compiler import (
     MAP_SUFFIX,
-    CompiledFile,
     CompileResult,
-    _check_file,
-    _parse_file,
-    _Parsed,
-    check_routing,
+    ParsedFile,
+    compile_sources,
     coverage,
+    parse_source,
     walk_files,
 )
-from dsl.diagnostics import Diagnostic, Diagnostics
+from dsl.diagnostics import Diagnostic
 from dsl.formatter import FormatterBug, format_source
 from dsl.jsgen import TARGETS as JS_TARGETS
 from dsl.jsgen import export_js
 from dsl.render import render_one
 from dsl.schema import dodo_schema
-from dsl.shared import Declarations, declarations, expand_module
+from dsl.shared import Declarations
 from dsl.source import SourceFile, Span, decode_source
 from prelude.errors import PaymapError
 from prelude.values import MISSING
@@ -98,15 +95,12 @@ EXPORT_TARGET = "dodo"  # the playground exports for Dodo's dashboard, as `payma
 
 @dataclass(slots=True)
 class _Cached:
-    """One other file, parsed once per text; re-checked only when the types its rules receive change."""
+    """One other file, parsed once per text (and, kept in ``parsed``, its last check: the compiler
+    checks it again only when the types its rules receive or the shared declarations change)."""
 
     text: str
     stamp: tuple[int, int]
-    parsed: _Parsed
-    parse_items: list[Diagnostic]
-    routes_key: tuple[tuple[frozenset[str] | None, ...], tuple[str, ...]] | None = None
-    compiled: CompiledFile | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    parsed: ParsedFile
 
 
 @dataclass(slots=True)
@@ -214,40 +208,15 @@ class Workspace:
         if name not in order:  # a new file: where `paymap check` will find it once saved
             order.append(name)
             order.sort(key=lambda k: walk_order(Path(self.rel(k))))
-        own_diags = Diagnostics()
-        current = _parse_file(text, name, own_diags, None)
+        current = parse_source(text, name)
         parsed = {c.parsed.source.path: c.parsed for c in others}
         parsed[name] = current
         slots = [parsed[k] for k in order if k in parsed]
-        diags = Diagnostics()
-        # constants and groups are shared by all the files: a file that declares any is part of every
-        # other file's cache key, and every file is expanded with what the others declare now
-        decl = declarations([p.module for p in slots], lambda file: current.diags if file == name else diags)
-        decl_key = tuple(p.source.text for p in slots if p.module.consts or p.module.groups)
-        expand_module(current.module, decl, current.diags)
-        routes = effective_types([(r, p.schema) for p in slots for r in p.module.rules])
-        files: list[CompiledFile] = []
-        by_name = {c.parsed.source.path: c for c in others}
-        for p in slots:
-            if p is current:
-                files.append(_check_file(current, diags, routes, generate=True))
-                continue
-            c = by_name[p.source.path]
-            key = (tuple(routes.get(id(r)) for r in p.module.rules), decl_key)
-            if c.compiled is None or c.routes_key != key:
-                fresh = Diagnostics()
-                fresh.items = list(c.parse_items)
-                c.parsed.diags = fresh
-                expand_module(c.parsed.module, decl, fresh)
-                sink = Diagnostics()
-                c.compiled = _check_file(c.parsed, sink, routes, generate=True)
-                c.routes_key, c.diagnostics = key, sink.items
-            files.append(c.compiled)
-            diags.items.extend(c.diagnostics)
-        check_routing(files, diags, None)
-        result = CompileResult(files, diags.sorted(), constants=decl.values)
-        usable = CompileResult([f for f in files if f.generated is not None or not f.module.rules], [], constants=decl.values)
-        self.last = Compiled(result, name, MappingSet(usable), decl, [(p.source, p.module) for p in slots])
+        result = compile_sources(slots)
+        usable = CompileResult([f for f in result.files if f.generated is not None or not f.module.rules], [],
+                               constants=result.constants)
+        self.last = Compiled(result, name, MappingSet(usable), result.declarations,
+                             [(p.source, p.module) for p in slots])
         return self.last
 
     def _other(self, path: Path, name: str) -> _Cached | None:
@@ -263,9 +232,7 @@ class Workspace:
         text, bad = decode_source(name, data)
         if bad is not None:
             return None  # reported when that file is opened; `paymap check` reports it too
-        own = Diagnostics()
-        parsed = _parse_file(text, name, own, None)
-        entry = _Cached(text, stamp, parsed, list(own.items))
+        entry = _Cached(text, stamp, parse_source(text, name))
         self._cache[name] = entry
         return entry
 
