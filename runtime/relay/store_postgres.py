@@ -130,6 +130,7 @@ _MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 _HEADERS_JSON = json.JSONEncoder(separators=(",", ":"))
 _MAX_BATCH = 1000  # received webhooks per group commit
+CHECK_IDLE_SECONDS = 2.0  # a pooled connection idle longer than this is checked (one round trip) before use
 # one statement text whatever the batch size: the server prepares it once per connection
 _INSERT_SQL = (
     "INSERT INTO webhooks (webhook_id, received_at, headers, body) "
@@ -173,11 +174,12 @@ class PostgresStore(AcceptPath):
         if "application_name" not in url:  # the URL's own name wins (e.g. one per deployment)
             self._connect_kwargs["application_name"] = "paymap-relay"
         self._closed = False
+        self._idle_since: dict[int, float] = {}  # pooled connections (by id) and when they were returned
         self._watches: dict[int, AcceptWatch] = {}  # by thread id
         self._queue: queue.SimpleQueue[list[Accept] | None] = queue.SimpleQueue()
         self._pool: psycopg_pool.ConnectionPool[Conn] = psycopg_pool.ConnectionPool(
             url, min_size=1, max_size=pool_size, kwargs=self._connect_kwargs, open=False,
-            check=psycopg_pool.ConnectionPool.check_connection, timeout=accept_timeout,
+            check=self._check, reset=self._returned, timeout=accept_timeout,
             configure=self._configure,
             name="paymap",
         )
@@ -200,6 +202,16 @@ class PostgresStore(AcceptPath):
             self._writer.start()
 
     # ------------------------------------------------------------------ plumbing
+    def _returned(self, conn: Conn) -> None:
+        self._idle_since[id(conn)] = time.monotonic()
+
+    def _check(self, conn: Conn) -> None:
+        """Before a pooled connection is used: a round trip proves it alive, but only after it sat idle
+        (a busy relay's connections are in constant use; a stale one after an outage fails once and is dropped)."""
+        since = self._idle_since.get(id(conn))
+        if since is None or time.monotonic() - since > CHECK_IDLE_SECONDS:
+            psycopg_pool.ConnectionPool.check_connection(conn)
+
     def _configure(self, conn: Conn) -> None:
         # a statement stuck behind a lock fails like an SQLite busy timeout instead of hanging a loop
         conn.execute(f"SET statement_timeout = {int(self.accept_timeout * 1000)}")
@@ -246,13 +258,20 @@ class PostgresStore(AcceptPath):
                 conn.execute(_MIGRATIONS[number - 1])
                 conn.execute("INSERT INTO paymap_schema (version, applied_at) VALUES (%s, %s)", (number, time.time()))
 
-    def _run(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
-        """Run ``fn`` in one transaction on a pooled connection; a database error is StoreUnavailable."""
+    def _run(self, fn: Callable[[Conn], T], *, write: bool = False, single: bool = False) -> T:
+        """Run ``fn`` in one transaction on a pooled connection; a database error is StoreUnavailable.
+
+        ``single``: ``fn`` runs one statement, its own transaction in autocommit (no BEGIN and COMMIT
+        round trips): the delivery loop's claims and marks, reads of one query.
+        """
         if self._closed:
             raise StoreUnavailable("the store is closed")
         if write and self.read_only:
             raise StoreUnavailable(f"the store {self.location} is open read-only")
         try:
+            if single:
+                with self._pool.connection() as conn:
+                    return fn(conn)
             with self._pool.connection() as conn, conn.transaction():
                 return fn(conn)
         except (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout) as exc:
@@ -260,8 +279,8 @@ class PostgresStore(AcceptPath):
         except psycopg.Error as exc:
             raise StoreUnavailable(f"store {'write' if write else 'read'} failed: {_reason(exc)}") from None
 
-    def _write(self, fn: Callable[[Conn], T]) -> T:
-        return self._run(fn, write=True)
+    def _write(self, fn: Callable[[Conn], T], *, single: bool = False) -> T:
+        return self._run(fn, write=True, single=single)
 
     def _writer_connection(self) -> Conn:
         if self._writer_conn is None or self._writer_conn.closed:
@@ -348,13 +367,13 @@ class PostgresStore(AcceptPath):
         self._pool.close(timeout=5)
 
     def ping(self) -> None:
-        self._run(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall())
+        self._run(lambda c: c.execute("SELECT 1 FROM meta LIMIT 1").fetchall(), single=True)
 
     def probe_write(self) -> None:
         """Commit a tiny write, as a webhook would: :class:`StoreUnavailable` if the database cannot."""
         self._write(lambda c: c.execute(
             "INSERT INTO meta (key, value) VALUES ('ready.probe', %s) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (f"{time.time():.3f}",)))
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (f"{time.time():.3f}",)), single=True)
 
     # ------------------------------------------------------------------ receive
     # accept() and the batched hand-over to the writer: runtime/relay/store_accept.py (AcceptPath)
@@ -363,7 +382,7 @@ class PostgresStore(AcceptPath):
     def unmapped(self, limit: int) -> list[StoredWebhook]:
         rows = self._run(lambda c: c.execute(
             f"SELECT {_WEBHOOK_COLS} FROM webhooks WHERE state = 'received' ORDER BY seq LIMIT %s", (limit,)
-        ).fetchall())
+        ).fetchall(), single=True)
         return [_webhook(r) for r in rows]
 
     @staticmethod
@@ -389,31 +408,38 @@ class PostgresStore(AcceptPath):
         )
 
     def record_mappings(self, outcomes: Sequence[tuple[int, int, MappingRecord]]) -> list[bool]:
-        """Store outcomes with their events in one commit; each only if still unmapped at that generation.
+        """Store outcomes with their events in one statement (one round trip for the batch); each only if
+        still unmapped at that generation.
 
         The conditional UPDATE takes the row lock, so two instances mapping the same webhook at once
-        record it once (the second sees it mapped and gets False).
+        record it once (the second sees it mapped and gets False), and only recorded webhooks' events
+        are inserted (they join the UPDATE's RETURNING).
         """
-
-        def op(conn: Conn) -> list[bool]:
-            if not outcomes:
-                return []
-            # one UPDATE for the whole batch (the row locks make a racing instance's UPDATE match nothing)
-            rows = conn.execute(
-                "UPDATE webhooks w SET state = u.state, event_type = u.event_type, error = u.error, mapped_at = %s "
-                "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[]) "
-                "AS u(seq, generation, state, event_type, error) "
-                "WHERE w.seq = u.seq AND w.state = 'received' AND w.generation = u.generation "
-                "RETURNING w.seq, w.received_at",
-                (time.time(), [o[0] for o in outcomes], [o[1] for o in outcomes], [o[2].state for o in outcomes],
-                 [o[2].event_type for o in outcomes], [o[2].error for o in outcomes]),
-            ).fetchall()
-            recorded: dict[int, float] = {int(r[0]): float(r[1]) for r in rows}
-            self._insert_events_many(conn, [(seq, generation, recorded[seq], record)
-                                            for seq, generation, record in outcomes if seq in recorded])
-            return [seq in recorded for seq, _g, _r in outcomes]
-
-        return self._write(op)
+        if not outcomes:
+            return []
+        events = [(seq, generation, idx, ev.event_id, ev.name, ev.payload, len(ev.payload.encode()),
+                   DEAD if ev.dead_reason else PENDING, ev.dead_reason)
+                  for seq, generation, record in outcomes for idx, ev in enumerate(record.events)]
+        columns = [list(c) for c in zip(*events, strict=True)] if events else [[] for _ in range(9)]
+        now = time.time()
+        rows = self._write(lambda c: c.execute(
+            "WITH u AS (UPDATE webhooks w SET state = x.state, event_type = x.event_type, error = x.error, "
+            "mapped_at = %s FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[]) "
+            "AS x(seq, generation, state, event_type, error) "
+            "WHERE w.seq = x.seq AND w.state = 'received' AND w.generation = x.generation "
+            "RETURNING w.seq, w.received_at), "
+            "i AS (INSERT INTO events (webhook_seq, generation, idx, event_id, name, payload, size, state, "
+            "last_error, received_at, next_attempt_at, created_at, updated_at) "
+            "SELECT e.seq, e.generation, e.idx, e.event_id, e.name, e.payload, e.size, e.state, e.last_error, "
+            "u.received_at, %s, %s, %s FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::text[], %s::text[], "
+            "%s::text[], %s::int[], %s::text[], %s::text[]) "
+            "AS e(seq, generation, idx, event_id, name, payload, size, state, last_error) JOIN u ON u.seq = e.seq) "
+            "SELECT seq FROM u",
+            (now, [o[0] for o in outcomes], [o[1] for o in outcomes], [o[2].state for o in outcomes],
+             [o[2].event_type for o in outcomes], [o[2].error for o in outcomes], now, now, now, *columns),
+        ).fetchall(), single=True)
+        recorded = {int(r[0]) for r in rows}
+        return [seq in recorded for seq, _g, _r in outcomes]
 
     def remap(self, seq: int, record: MappingRecord) -> int:
         """Replace a webhook's outcome (replay): undelivered events are superseded; returns generation."""
@@ -439,31 +465,20 @@ class PostgresStore(AcceptPath):
 
     # ------------------------------------------------------------------ deliver
     def claim(self, owner: str, limit: int, max_bytes: int, lease_seconds: float) -> list[OutgoingEvent]:
-        """Lease the oldest due events no other instance holds (SKIP LOCKED), bounded by count and bytes."""
-
-        def op(conn: Conn) -> list[OutgoingEvent]:
-            now = time.time()
-            rows = conn.execute(
-                "SELECT seq, event_id, payload, size, attempts, received_at FROM events "
-                "WHERE state = 'pending' AND next_attempt_at <= %s "
-                "AND (lease_until IS NULL OR lease_until < %s) ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
-                (now, now, limit),
-            ).fetchall()
-            chosen: list[OutgoingEvent] = []
-            total = 2
-            for seq, event_id, payload, size, attempts, received_at in rows:
-                if chosen and total + size + 1 > max_bytes:
-                    break
-                total += size + 1
-                chosen.append(OutgoingEvent(seq, event_id, payload, attempts, received_at))
-            if chosen:
-                conn.execute(
-                    "UPDATE events SET lease_owner = %s, lease_until = %s WHERE seq = ANY(%s)",
-                    (owner, now + lease_seconds, [e.seq for e in chosen]),
-                )
-            return chosen
-
-        return self._write(op)
+        """Lease the oldest due events no other instance holds (SKIP LOCKED), bounded by count and bytes
+        (always at least one): one statement, one round trip."""
+        now = time.time()
+        rows = self._write(lambda c: c.execute(
+            "WITH c AS (SELECT seq, size FROM events WHERE state = 'pending' AND next_attempt_at <= %s "
+            "AND (lease_until IS NULL OR lease_until < %s) ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED), "
+            "b AS (SELECT seq, row_number() OVER w AS n, 2 + sum(size + 1) OVER w AS total FROM c "
+            "WINDOW w AS (ORDER BY seq)) "
+            "UPDATE events e SET lease_owner = %s, lease_until = %s FROM b "
+            "WHERE e.seq = b.seq AND (b.n = 1 OR b.total <= %s) "
+            "RETURNING e.seq, e.event_id, e.payload, e.attempts, e.received_at",
+            (now, now, limit, owner, now + lease_seconds, max_bytes),
+        ).fetchall(), single=True)
+        return [OutgoingEvent(*r) for r in sorted(rows)]
 
     def _owned_update(
         self, sql: str, params: Sequence[Any], seqs: Sequence[int], owner: str, attempt: _Attempt | None = None
@@ -474,12 +489,12 @@ class PostgresStore(AcceptPath):
             return 0
         where = " WHERE state = 'pending' AND lease_owner = %s AND seq = ANY(%s)"
         if attempt is None:
-            return self._write(lambda c: c.execute(sql + where, (*params, owner, list(seqs))).rowcount)
+            return self._write(lambda c: c.execute(sql + where, (*params, owner, list(seqs))).rowcount, single=True)
         row = self._write(lambda c: c.execute(
             f"WITH u AS ({sql}{where} RETURNING seq), a AS (INSERT INTO attempts (event_seq, at, status, outcome, "
             "error) SELECT seq, %s, %s, %s, %s FROM u) SELECT count(*) FROM u",
             (*params, owner, list(seqs), time.time(), *attempt),
-        ).fetchone())
+        ).fetchone(), single=True)
         return int(row[0]) if row else 0
 
     def renew(self, seqs: Sequence[int], owner: str, lease_seconds: float) -> list[int]:
@@ -491,7 +506,7 @@ class PostgresStore(AcceptPath):
             "UPDATE events SET lease_until = %s WHERE state = 'pending' AND lease_owner = %s "
             "AND lease_until > %s AND seq = ANY(%s) RETURNING seq",
             (now + lease_seconds, owner, now, list(seqs)),
-        ).fetchall())
+        ).fetchall(), single=True)
         return sorted(r[0] for r in rows)
 
     def mark_delivered(self, seqs: Sequence[int], owner: str, *, status: int | None = None) -> int:
@@ -529,22 +544,24 @@ class PostgresStore(AcceptPath):
         return self._write(lambda c: c.execute(
             "UPDATE events SET lease_owner = NULL, lease_until = NULL "
             "WHERE state = 'pending' AND lease_until IS NOT NULL AND lease_until < %s", (time.time(),)
-        ).rowcount)
+        ).rowcount, single=True)
 
     # ------------------------------------------------------------------ operate
     def set_meta(self, values: dict[str, str | None]) -> None:
-        def op(conn: Conn) -> None:
-            for key, value in values.items():
-                if value is None:
-                    conn.execute("DELETE FROM meta WHERE key = %s", (key,))
-                else:
-                    conn.execute("INSERT INTO meta (key, value) VALUES (%s, %s) "
-                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-
-        self._write(op)
+        """Set and delete (None) settings in one statement (a heartbeat is one round trip)."""
+        if not values:
+            return
+        gone = [k for k, v in values.items() if v is None]
+        kept = [(k, v) for k, v in values.items() if v is not None]
+        self._write(lambda c: c.execute(
+            "WITH d AS (DELETE FROM meta WHERE key = ANY(%s)), "
+            "u AS (INSERT INTO meta (key, value) SELECT * FROM unnest(%s::text[], %s::text[]) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value) SELECT 1",
+            (gone, [k for k, _v in kept], [v for _k, v in kept]),
+        ), single=True)
 
     def get_meta(self, key: str) -> str | None:
-        row = self._run(lambda c: c.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone())
+        row = self._run(lambda c: c.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone(), single=True)
         return None if row is None else str(row[0])
 
     def stats(self) -> Stats:
