@@ -462,3 +462,11 @@ def test_ping_probe_and_meta(store: Store) -> None:
     assert store.get_meta("ready.probe") is not None
     assert store.get_meta("nothing") is None
     assert store.location
+
+
+def test_a_mapped_batch_without_any_event(store: Store) -> None:
+    accept_all((store, hook("skip")), (store, hook("drop")))
+    skip, drop = store.unmapped(10)
+    assert store.record_mappings([(skip.seq, 0, MappingRecord(SKIPPED, "t")),
+                                  (drop.seq, 0, MappingRecord("dropped", "t"))]) == [True, True]
+    assert store.unmapped(10) == [] and sum(store.stats().events.values()) == 0
