@@ -208,6 +208,8 @@ class PostgresStore(AcceptPath):
 
     # ------------------------------------------------------------------ plumbing
     def _returned(self, conn: Conn) -> None:
+        if len(self._idle_since) > 64:  # entries of connections the pool dropped (after outages): forget them all,
+            self._idle_since.clear()  # the live ones are merely checked once more
         self._idle_since[id(conn)] = time.monotonic()
 
     def _check(self, conn: Conn) -> None:
