@@ -1,4 +1,4 @@
-"""``python -m bench [mapping|check|size|relay|steady|stages|scrape|export|playground|console|compile_ab] [options]``: run one benchmark (``mapping`` by default).
+"""``python -m bench [mapping|check|size|relay|steady|stages|scrape|export|playground|console|compile_ab|cluster] [options]``: run one benchmark (``mapping`` by default).
 
 Each is a module ``bench/<name>_bench.py`` with ``main()``; ``python -m bench NAME --help`` lists
 its options. ``--write`` puts the figures in ``bench/RESULTS.md``.
@@ -11,7 +11,7 @@ import inspect
 import sys
 
 BENCHMARKS = ("mapping", "check", "size", "relay", "steady", "stages", "scrape", "export", "playground", "console",
-              "compile_ab")
+              "compile_ab", "cluster")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,8 @@ from typing import Any
 
 from bench.results import write_section
 from runtime.relay.overview import collect
-from runtime.relay.store import SQLiteStore, WebhookFilter
+from runtime.relay.store import WebhookFilter
+from runtime.relay.store_sqlite import SQLiteStore
 
 START, END = "<!-- console:start -->", "<!-- console:end -->"
 TYPES = 20

@@ -27,7 +27,7 @@ from pathlib import Path
 from prometheus_client import generate_latest
 
 from runtime.relay.metrics import STATS_TTL_SECONDS, RelayMetrics
-from runtime.relay.store import SQLiteStore
+from runtime.relay.store_sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"

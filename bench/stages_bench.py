@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     from runtime.relay import app as relay_app
     from runtime.relay.inngest import InngestSender
     from runtime.relay.mapping import map_webhook
-    from runtime.relay.store import IncomingWebhook, SQLiteStore
+    from runtime.relay.store import IncomingWebhook
+    from runtime.relay.store_sqlite import SQLiteStore
     from runtime.relay.verify import Verifier
 
     n = args.n

@@ -55,11 +55,16 @@ TARGETS: dict[str, Target] = {
                       _m("runtime.relay.inngest", "x_*", "xǁSendResultǁ*", "xǁInngestSenderǁ*"),
                       RELAY_FAST),
     "store": Target(
-        "runtime/relay/store.py",
-        _m("runtime.relay.store", *(f"xǁSQLiteStoreǁ{m}" for m in
-                                    ("claim", "renew", "_owned_update", "mark_delivered", "mark_retry", "release",
-                                     "mark_dead", "reap_leases", "accept", "_insert_webhooks",
-                                     "_insert_one_by_one")), "x__finish", "x__insert_sql"),
+        "runtime/relay/store_sqlite.py",
+        _m("runtime.relay.store_sqlite", *(f"xǁSQLiteStoreǁ{m}" for m in
+                                           ("claim", "renew", "_owned_update", "mark_delivered", "mark_retry",
+                                            "release", "mark_dead", "reap_leases", "_insert_webhooks",
+                                            "_insert_one_by_one")), "x__finish", "x__insert_sql"),
+        ("tests/relay/test_sender.py", "tests/relay/test_store.py"),
+    ),
+    "accept": Target(
+        "runtime/relay/store_accept.py",
+        _m("runtime.relay.store_accept", "xǁAcceptPathǁaccept", "xǁAcceptPathǁ_hand_over", "x_settle_accepts"),
         ("tests/relay/test_sender.py", "tests/relay/test_store.py"),
     ),
     "routing": Target("dsl/routing.py", _m("dsl.routing", "x_*"),

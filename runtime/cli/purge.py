@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     who.add_argument("--customer", metavar="ID", help="a Dodo customer id (cus_...)")
     who.add_argument("--email", metavar="ADDRESS", help="an email address (any case)")
     who.add_argument("--before", metavar="DATE", help="received before: ISO time (2025-08-04T00:00:00Z) or an age (90d)")
-    p.add_argument("--db", help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3)")
+    p.add_argument("--db", help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3); "
+                                "without it, PAYMAP_DATABASE_URL names a PostgreSQL store")
     p.add_argument("--dry-run", action="store_true", help="show what would be deleted; change nothing")
     p.set_defaults(func=run)
 
@@ -67,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from runtime.cli.replay import parse_when
-    from runtime.relay.config import db_path_from
     from runtime.relay.redact import printable
-    from runtime.relay.store import SQLiteStore, StoreError
+    from runtime.relay.store import StoreError
+    from runtime.relay.stores import open_for_command
 
     for flag, value in (("--customer", args.customer), ("--email", args.email)):
         if value is not None and not value.strip():
@@ -83,12 +84,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"paymap purge: --before: {exc}", file=sys.stderr)
         return 2
-    db = db_path_from(Path(args.db) if args.db else None)
-    if not db.exists():
-        print(f"paymap purge: no store at {db} (use --db or PAYMAP_DB)", file=sys.stderr)
-        return 1
     try:
-        store = SQLiteStore(db, read_only=args.dry_run)
+        store = open_for_command(Path(args.db) if args.db else None, read_only=args.dry_run)
     except StoreError as exc:
         print(f"paymap purge: {exc}", file=sys.stderr)
         return 1

@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--since", help="received at or after: ISO time (2025-08-04T08:00:00Z) or an age (30m, 2h, 3d)")
     p.add_argument("--until", help="received before: ISO time or an age")
     p.add_argument("--mappings", type=Path, help="a .map file or directory (PAYMAP_MAPPINGS, default mappings/)")
-    p.add_argument("--db", type=Path, help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3)")
+    p.add_argument("--db", type=Path, help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3); "
+                                           "without it, PAYMAP_DATABASE_URL names a PostgreSQL store")
     p.add_argument(
         "--new-ids",
         action="store_true",
@@ -73,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
 
     # the relay's modules load here only: building the CLI parser (e.g. for `paymap check`) stays fast
     from runtime.errors import CompileError
-    from runtime.relay.config import db_path_from
     from runtime.relay.mapping import default_loader
     from runtime.relay.replay import replay
-    from runtime.relay.store import FAILED, SKIPPED, SQLiteStore, StoreError
+    from runtime.relay.store import FAILED, SKIPPED, StoreError
+    from runtime.relay.stores import open_for_command
 
     if not (args.failed or args.dead or args.skipped or args.ids or args.since or args.until):
         print("paymap replay: choose what to replay: --failed, --dead, --skipped, --id WEBHOOK_ID, "
@@ -88,10 +89,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"paymap replay: {exc}", file=sys.stderr)
         return 2
-    db = db_path_from(args.db)
-    if not db.exists():
-        print(f"paymap replay: no store at {db} (use --db or PAYMAP_DB)", file=sys.stderr)
-        return 1
     mappings_path = args.mappings or Path(os.environ.get("PAYMAP_MAPPINGS") or "mappings")
     if not mappings_path.exists():
         print(f"paymap replay: mappings not found: {mappings_path}", file=sys.stderr)
@@ -104,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     max_bytes = int(os.environ.get("PAYMAP_EVENT_MAX_BYTES") or 3 * 1024 * 1024)
     try:
-        store = SQLiteStore(db)
+        store = open_for_command(args.db)
     except StoreError as exc:
         print(f"paymap replay: {exc}", file=sys.stderr)
         return 1

@@ -28,6 +28,8 @@ environment (flags override; docs/relay.md has the details):
   console:    PAYMAP_CONSOLE_TOKEN (serves /console on the webhook listener; --console-token-file),
               PAYMAP_CONSOLE_PLAYGROUND_URL (where "open in playground" points)
   store:      PAYMAP_DB_SYNCHRONOUS, PAYMAP_DB_BUSY_TIMEOUT_MS, PAYMAP_RETENTION_DAYS, PAYMAP_RETARGET
+  cluster:    PAYMAP_DATABASE_URL (postgresql://…: several instances on one database),
+              PAYMAP_DB_POOL_SIZE, PAYMAP_HEARTBEAT_SECONDS
   delivering: PAYMAP_BATCH_MAX_EVENTS, PAYMAP_BATCH_MAX_BYTES, PAYMAP_EVENT_MAX_BYTES, PAYMAP_HTTP_TIMEOUT,
               PAYMAP_LEASE_SECONDS, PAYMAP_RETRY_BASE_SECONDS, PAYMAP_RETRY_MAX_SECONDS,
               PAYMAP_AUTH_PAUSE_SECONDS, PAYMAP_POLL_SECONDS, PAYMAP_ALERT_PENDING_AGE

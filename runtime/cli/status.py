@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="show the relay's queue: counts by state, oldest pending, dead letters",
         description="Read the relay's store (works while `paymap serve` runs) and report its state.",
     )
-    p.add_argument("--db", type=Path, help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3)")
+    p.add_argument("--db", type=Path, help="SQLite store file (PAYMAP_DB, default paymap-data/relay.sqlite3); "
+                                           "without it, PAYMAP_DATABASE_URL names a PostgreSQL store")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--limit", type=int, default=10, help="how many dead letters / failed webhooks to list (default 10)")
     p.set_defaults(func=run)
@@ -34,7 +35,7 @@ def _age(seconds: float) -> str:
     return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
 
 
-def render(info: dict[str, Any], db: Path) -> str:
+def render(info: dict[str, Any], db: str) -> str:
     from runtime.relay.redact import mask_personal, printable
 
     w, e = info["webhooks"], info["events"]
@@ -51,6 +52,14 @@ def render(info: dict[str, Any], db: Path) -> str:
         lines.append(f"target    {sender['target']}")
     if sender["paused"]:
         lines.append(f"SENDER PAUSED for {_age(sender['paused_for_seconds'] or 0)}: {sender['paused']}")
+    if info.get("mapping_versions_differ"):
+        lines.append("MAPPINGS DIFFER between live instances (a deploy in progress, or one that did not reload): "
+                     "they map the same webhook differently until they agree")
+    shown = info.get("instances", [])
+    for inst in shown if len(shown) > 1 or info.get("mapping_versions_differ") else []:  # one instance: nothing to compare
+        state = "alive" if inst["alive"] else "no heartbeat"
+        lines.append(f"instance  {inst['id']} on {inst['host']}: mappings {inst['mapping_hash']}, "
+                     f"heartbeat {_age(inst['heartbeat_age_seconds'])} ago ({state})")
     rejected = info["mappings_reload_rejected"]
     if rejected:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(rejected.get("at") or 0)))
@@ -86,16 +95,12 @@ def render(info: dict[str, Any], db: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from runtime.relay.config import db_path_from
     from runtime.relay.overview import collect
-    from runtime.relay.store import SQLiteStore, StoreError
+    from runtime.relay.store import StoreError
+    from runtime.relay.stores import open_for_command
 
-    db = db_path_from(args.db)
-    if not db.exists():
-        print(f"paymap status: no store at {db}; has `paymap serve` run here? (use --db or PAYMAP_DB)", file=sys.stderr)
-        return 1
     try:
-        store = SQLiteStore(db, read_only=True)  # never convert or extend a file given by mistake
+        store = open_for_command(args.db, read_only=True)  # never convert or extend a file given by mistake
     except StoreError as exc:
         print(f"paymap status: {exc}", file=sys.stderr)
         return 1
@@ -106,5 +111,5 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         store.close()
-    print(json.dumps(info, indent=2) if args.json else render(info, db))
+    print(json.dumps(info, indent=2) if args.json else render(info, store.location))
     return 0

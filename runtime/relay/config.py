@@ -91,6 +91,10 @@ class RelaySettings(BaseSettings):
     db_busy_timeout_ms: int = Field(5000, ge=0, validation_alias="PAYMAP_DB_BUSY_TIMEOUT_MS")
     db_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field("FULL", validation_alias="PAYMAP_DB_SYNCHRONOUS")
     retention_days: float = Field(30.0, ge=0, validation_alias="PAYMAP_RETENTION_DAYS")
+    # several instances on one database: postgresql://user:password@host:5432/dbname (SQLite when unset)
+    database_url: str | None = Field(None, validation_alias="PAYMAP_DATABASE_URL", repr=False)
+    db_pool_size: int = Field(4, ge=2, le=100, validation_alias="PAYMAP_DB_POOL_SIZE")
+    heartbeat_seconds: float = Field(5.0, gt=0, le=300, validation_alias="PAYMAP_HEARTBEAT_SECONDS")
 
     # --- map -----------------------------------------------------------------------------------
     mappings: Path = Field(Path("mappings"), validation_alias="PAYMAP_MAPPINGS")
@@ -152,6 +156,26 @@ class RelaySettings(BaseSettings):
         if text in ("", "0", "false"):
             return False
         raise ValueError("must be 1 or 0 (or true/false)")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a PostgreSQL URL such as postgresql://paymap@db.internal:5432/paymap "
+                             "(unset it to use the SQLite file PAYMAP_DB)")
+        return value
+
+    @property
+    def store_location(self) -> str:
+        """Where the store is, for messages: the SQLite path or the database URL without its password."""
+        if self.database_url:
+            from runtime.relay.store_postgres_url import redact_url
+
+            return redact_url(self.database_url)
+        return str(self.db_path)
 
     @field_validator("inngest_base_url", "inngest_event_api_base_url")
     @classmethod
@@ -283,7 +307,8 @@ class RelaySettings(BaseSettings):
             )
 
 
-_SECRET_SETTINGS = {"INNGEST_EVENT_KEY", "inngest_event_key", "DODO_PAYMENTS_WEBHOOK_KEY", "webhook_key"}
+_SECRET_SETTINGS = {"INNGEST_EVENT_KEY", "inngest_event_key", "DODO_PAYMENTS_WEBHOOK_KEY", "webhook_key",
+                    "PAYMAP_DATABASE_URL", "database_url"}  # a database URL may hold a password
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (an address or ``localhost``) is reachable from this machine only."""
     if host.lower() in ("localhost", "localhost."):

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from runtime.relay.reload import REJECTED_KEY
-from runtime.relay.store import Store
+from runtime.relay.store import Store, instances_in
 from runtime.relay.worker import (
     INSECURE_KEY,
     LAST_ERROR_KEY,
@@ -23,6 +23,8 @@ def collect(store: Store, limit: int) -> dict[str, Any]:
     reload, insecure mode, the newest dead letters and failures."""
     now = time.time()
     st = store.stats()
+    instances = instances_in(st.meta)
+    hashes = {i.mapping_hash for i in instances if i.alive(now)}
     oldest = now - st.oldest_pending_received_at if st.oldest_pending_received_at else None
     paused_since = st.meta.get(PAUSE_SINCE_KEY)
     try:
@@ -40,6 +42,14 @@ def collect(store: Store, limit: int) -> dict[str, Any]:
         "oldest_pending_attempts": st.oldest_pending_attempts,
         "next_attempt_in_seconds": round(max(0.0, st.next_attempt_at - now), 3) if st.next_attempt_at else None,
         "mappings_reload_rejected": rejected,
+        # every relay sharing this store: its compiled mapping set's hash and its last heartbeat
+        "instances": [
+            {"id": i.instance_id, "host": i.host, "mapping_hash": i.mapping_hash,
+             "heartbeat_age_seconds": round(max(0.0, now - i.heartbeat_at), 3),
+             "alive": i.alive(now)}
+            for i in instances
+        ],
+        "mapping_versions_differ": len(hashes) > 1,
         "sender": {
             "target": st.meta.get(TARGET_KEY),
             "paused": st.meta.get(PAUSE_KEY),

@@ -6,6 +6,8 @@ one; its diagnostics are logged as they are rendered by the compiler.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import threading
@@ -48,6 +50,25 @@ class ReloadRecord:
     diagnostics: str | None = None
 
 
+def sources_hash(path: Path) -> str:
+    """A short hash of the mapping sources (names and bytes of every file under ``path``) and paymap's
+    version: two instances with the same hash compile the same set. Read just before compiling."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    with contextlib.suppress(PackageNotFoundError):
+        digest.update(version("paymap").encode())
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError:
+            continue
+        digest.update(str(f.relative_to(path) if path.is_dir() else f.name).encode() + b"\0")
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()[:12]
+
+
 class MappingHolder:
     """The current compiled mappings; swapped atomically (one attribute assignment)."""
 
@@ -60,6 +81,7 @@ class MappingHolder:
         self.generation = 0
         self.last_reload: ReloadRecord | None = None  # the latest reload, good or not (the console)
         self.loaded_at: float | None = None
+        self.fingerprint = ""  # sources_hash() of the set in use (paymap status compares instances)
         self.rejected: dict[str, object] | None = None  # the last rejected reload, until a good one
         self.on_change: Callable[[dict[str, object] | None], None] | None = None  # e.g. record it in the store
 
@@ -69,8 +91,9 @@ class MappingHolder:
 
     def load_initial(self) -> None:
         """Compile at start; :class:`CompileError` propagates (the relay refuses to start)."""
+        fingerprint = sources_hash(self.path)
         self._current = self._loader(self.path)
-        self.generation = 1
+        self.generation, self.fingerprint = 1, fingerprint
         self.loaded_at = time.time()
 
     def compile(self) -> MappingSetLike:
@@ -81,6 +104,7 @@ class MappingHolder:
         """Compile again; swap only on success. Returns whether the set was replaced."""
         with self._lock:
             try:
+                fingerprint = sources_hash(self.path)
                 fresh = self._loader(self.path)
             except CompileError as exc:
                 log.error(
@@ -96,7 +120,7 @@ class MappingHolder:
                 )
                 self._rejected(rejected_reload(why, self.path, exc), f"{type(exc).__name__}: {exc}")
                 return False
-            self._current = fresh
+            self._current, self.fingerprint = fresh, fingerprint
             self.last_reload = ReloadRecord(time.time(), why, True)
             self.loaded_at = self.last_reload.at
             self.generation += 1

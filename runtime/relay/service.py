@@ -20,7 +20,8 @@ from runtime.relay.logs import LogSampler
 from runtime.relay.mapping import Loader, default_loader
 from runtime.relay.metrics import RelayMetrics
 from runtime.relay.reload import REJECTED_KEY, FileWatcher, MappingHolder
-from runtime.relay.store import SQLiteStore, Store, StoreError
+from runtime.relay.store import Store, StoreError
+from runtime.relay.stores import open_store
 from runtime.relay.verify import Verifier
 from runtime.relay.worker import INSECURE_KEY, Intake, Mapper, Sender
 
@@ -53,9 +54,9 @@ def bind_target(store: Store, settings: RelaySettings) -> None:
     if recorded is not None and recorded != target:
         if not settings.retarget:
             raise TargetMismatch(
-                f"the store {settings.db_path} holds events for {recorded}, but this relay sends to {target}; "
+                f"the store {settings.store_location} holds events for {recorded}, but this relay sends to {target}; "
                 "start with --retarget (PAYMAP_RETARGET=1) to send its queue there (e.g. after rotating the "
-                "event key), or use another store (PAYMAP_DB)"
+                "event key), or use another store (PAYMAP_DB or PAYMAP_DATABASE_URL)"
             )
         log.warning("store re-targeted: its queue now goes to another Inngest target",
                     extra={"was": recorded, "now": target})
@@ -75,11 +76,13 @@ class Relay:
         self.holder = MappingHolder(Path(settings.mappings), loader, self.metrics)
         self.holder.load_initial()  # CompileError propagates: never start on broken mappings
         self.verifier = Verifier(settings.secrets) if settings.secrets else None
-        self.store: Store = store if store is not None else SQLiteStore(
+        self.store: Store = store if store is not None else open_store(
             settings.db_path,
+            settings.database_url,
             busy_timeout_ms=settings.db_busy_timeout_ms,
             synchronous=settings.db_synchronous,
             accept_timeout=settings.accept_timeout_seconds,
+            pool_size=settings.db_pool_size,
         )
         self.stats = self.metrics.watch_store(self.store.stats)  # cached: a scrape never scans the store twice
         self.metrics.insecure_dev.set(1 if self.verifier is None else 0)
@@ -93,7 +96,8 @@ class Relay:
             placeholder_key=not settings.inngest_event_key,
         )
         self.intake = Intake()  # the HTTP side counts webhooks in flight; mapper and sender yield to them
-        self.sender = Sender(self.store, self.client, settings, self.metrics, self.intake)
+        self.sender = Sender(self.store, self.client, settings, self.metrics, self.intake,
+                             fingerprint=lambda: self.holder.fingerprint)
         self.mapper = Mapper(self.store, self.holder, settings, self.metrics, self.sender, self.intake)
         self.watcher = FileWatcher(self.holder) if settings.watch else None
         self.holder.on_change = lambda info: self.store.set_meta({REJECTED_KEY: MappingHolder.encode(info)})
@@ -101,7 +105,7 @@ class Relay:
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         s = self.settings
-        if s.db_path is not None and (readable := exposed(data_paths(Path(s.db_path)))):
+        if not s.database_url and (readable := exposed(data_paths(Path(s.db_path)))):
             log.warning(
                 "the store and files beside it are readable by other local users: they hold customer data "
                 "and may hold the signing secret; run chmod 700 on the directory and chmod 600 on the files",
@@ -116,7 +120,7 @@ class Relay:
             )
         log.info(
             "relay starting",
-            extra={"db": str(s.db_path), "mappings": str(s.mappings), "event_api": self.client.display_url,
+            extra={"db": s.store_location, "mappings": str(s.mappings), "event_api": self.client.display_url,
                    "secrets": len(s.secrets)},
         )
         try:  # the set just loaded works: a rejection recorded by an earlier run is over

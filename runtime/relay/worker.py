@@ -14,8 +14,11 @@ dead-letters only what Inngest still rejects, with its error text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import random
+import socket
 import threading
 import time
 import uuid
@@ -31,10 +34,14 @@ from runtime.relay.store import (
     FAILED,
     MAPPED,
     SKIPPED,
+    Instance,
     MappingRecord,
     OutgoingEvent,
     Store,
     StoreError,
+    forget_instance,
+    heartbeat,
+    instances_in,
 )
 
 log = logging.getLogger("paymap.relay")
@@ -46,6 +53,8 @@ LAST_OK_KEY = "sender.last_delivery_at"
 TARGET_KEY = "sender.target"
 INSECURE_KEY = "relay.insecure_dev"
 PRUNE_BATCH = 200  # webhooks deleted per transaction: ~20 ms with its fsync, so an answer never waits long behind one
+FORGET_AFTER_SECONDS = 3600.0  # an instance without a heartbeat this long leaves `paymap status`
+FORGET_CHECK_SECONDS = 600.0
 LINGER_SECONDS = 0.002  # after a wake-up: webhooks answered together are mapped together
 SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
 # Map and deliver at once, unless the receive path is saturated. Saturated = measured, not guessed
@@ -309,10 +318,15 @@ class Sender(_Loop):
         settings: RelaySettings,
         metrics: RelayMetrics,
         intake: Intake | None = None,
+        fingerprint: Callable[[], str] = lambda: "",
     ) -> None:
         super().__init__(intake)
         self._store = store
         self._client = client
+        self._fingerprint = fingerprint  # the mapping set's hash, sent with each heartbeat
+        self._started_at = time.time()
+        self._last_heartbeat = 0.0
+        self._last_forget = time.time()
         self._s = settings
         self._metrics = metrics
         self.owner = f"{uuid.uuid4().hex[:12]}"
@@ -320,6 +334,7 @@ class Sender(_Loop):
         self._hold = 0.0
         self._hold_reason = ""
         self._paused: str | None = None
+        self._shared_hold = False  # paused by another instance: wait one pause period before trying
         self._last_reap = 0.0
         self._last_prune = 0.0
         self._last_alert = 0.0
@@ -342,6 +357,10 @@ class Sender(_Loop):
             # lock), and smaller requests would cap delivery below the accept rate
             self._yield_to_intake()
             self._housekeeping()
+            if self._shared_hold:  # paused elsewhere: wait one pause period, then this instance tries once too
+                self._shared_hold = False
+                self._sleep(self._s.auth_pause_seconds, wakeable=False)
+                continue
             batch = self._store.claim(self.owner, self._s.batch_max_events, self._s.batch_max_bytes,
                                       self._s.lease_seconds)
             if not batch:
@@ -353,11 +372,46 @@ class Sender(_Loop):
             if self._hold > 0:
                 self._sleep(self._hold, wakeable=False)
 
+    def _heartbeat(self) -> None:
+        """Tell the other instances (and `paymap status`) we are alive and which mappings we run; once in a
+        while forget instances silent for an hour (killed ones; a stopped instance forgets itself)."""
+        now = time.time()
+        if now - self._last_forget >= FORGET_CHECK_SECONDS:
+            self._last_forget = now
+            for inst in instances_in(self._store.stats().meta):
+                if now - inst.heartbeat_at > FORGET_AFTER_SECONDS:
+                    forget_instance(self._store, inst.instance_id)
+        heartbeat(self._store, Instance(self.owner, f"{socket.gethostname()} pid {os.getpid()}", self._fingerprint(),
+                                        self._started_at, time.time(), self._s.heartbeat_seconds))
+
+    def _follow_shared_pause(self) -> None:
+        """The pause is the store's, so every instance sharing it follows it: one instance finding the key
+        refused pauses the others, and the first delivery that works (on any instance) resumes them all."""
+        shared = self._store.get_meta(PAUSE_KEY)
+        if shared is not None and self._paused is None:
+            log.error("DELIVERY PAUSED by another instance: Inngest refused the event key", extra={"reason": shared})
+            self._paused, self._hold_reason = shared, shared
+            self._metrics.sender_paused.set(1)
+            self._shared_hold = True
+        elif shared is None and self._paused is not None:
+            log.warning("delivery resumed by another instance", extra={"was": self._paused})
+            self._paused, self._shared_hold = None, False
+            self._metrics.sender_paused.set(0)
+
+    def stop(self, timeout: float = 10) -> None:
+        super().stop(timeout)
+        with contextlib.suppress(StoreError):
+            forget_instance(self._store, self.owner)
+
     def _housekeeping(self) -> None:
         now = time.monotonic()
+        if now - self._last_heartbeat >= self._s.heartbeat_seconds:
+            self._last_heartbeat = now
+            self._heartbeat()
         if now - self._last_reap < max(1.0, self._s.poll_seconds):
             return
         self._last_reap = now
+        self._follow_shared_pause()
         reaped = self._store.reap_leases()
         if reaped:
             self._metrics.leases_reaped.inc(reaped)

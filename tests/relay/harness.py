@@ -161,8 +161,18 @@ class RelayServer:
         body = sample_body(event_type)
         return self.post(body, signed_headers(body, webhook_id))
 
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Any:
+        """A connection to the relay's store, SQLite or PostgreSQL (``?`` placeholders either way)."""
+        if self.settings.database_url:
+            return PgCompat(self.settings.database_url)
         return sqlite3.connect(self.settings.db_path)
+
+    def cli(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        """``paymap ARGS`` on this relay's store: ``--db FILE``, or PAYMAP_DATABASE_URL for PostgreSQL."""
+        if self.settings.database_url:
+            env = {**kw.pop("env", {}), "PAYMAP_DATABASE_URL": self.settings.database_url}
+            return run_cli(*args, env=env, **kw)
+        return run_cli(*args, "--db", str(self.settings.db_path), **kw)
 
     def count(self, sql: str, *params: Any) -> int:
         with self.db() as conn:
@@ -175,6 +185,24 @@ class RelayServer:
         self.thread.join(timeout=30)
         self.sock.close()
         self.ops_sock.close()
+
+
+class PgCompat:
+    """Enough of sqlite3's connection for the tests' queries, on PostgreSQL (commits on leaving ``with``)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+    def __enter__(self) -> PgCompat:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
 
 
 def run_cli(

@@ -1,7 +1,7 @@
 """The operator console's HTTP side: token gate, sessions, CSRF, the JSON API, replay (issue 11).
 
-Real relays on loopback (uvicorn), real SQLite files, the Inngest test double; the browser side is
-tests/relay/test_console_browser.py.
+Real relays on loopback (uvicorn), real SQLite files (and, for the tests marked ``both_backends``,
+the real PostgreSQL), the Inngest test double; the browser side is tests/relay/test_console_browser.py.
 """
 
 from __future__ import annotations
@@ -167,6 +167,7 @@ def test_a_short_token_is_refused_at_start() -> None:
 
 
 # ------------------------------------------------------------------------------------- the data
+@pytest.mark.both_backends  # the console on PostgreSQL: any instance shows the whole cluster
 def test_find_understand_fix_and_replay_a_failed_webhook(
     relay: RelayServer, double: Double, mappings: Path, session: tuple[httpx.Client, str]
 ) -> None:
@@ -249,6 +250,7 @@ def test_replay_refuses_mappings_with_errors(relay: RelayServer, mappings: Path,
     assert client.get("/console/api/webhooks/msg_x").json()["state"] == "failed"  # untouched
 
 
+@pytest.mark.both_backends  # the console on PostgreSQL: any instance shows the whole cluster
 def test_bulk_replay_counts_first_and_replays_exactly_the_counted_set(
     relay: RelayServer, double: Double, mappings: Path, session: tuple[httpx.Client, str]
 ) -> None:
@@ -314,6 +316,7 @@ def test_replay_leaves_delivered_events_out_unless_asked_and_gives_new_ids_like_
     assert any("less than 24 h ago: Inngest will drop them as duplicates" in w for w in same_ids["warnings"])
 
 
+@pytest.mark.both_backends  # the console on PostgreSQL: any instance shows the whole cluster
 def test_list_pages_by_keyset_and_filters(relay: RelayServer, session: tuple[httpx.Client, str]) -> None:
     client, _csrf = session
     sent = []
@@ -360,6 +363,7 @@ def test_list_pages_by_keyset_and_filters(relay: RelayServer, session: tuple[htt
     assert types["types"] == ["payment.processing", "payment.succeeded"] and "dead" in types["states"]
 
 
+@pytest.mark.both_backends  # the console on PostgreSQL: any instance shows the whole cluster
 def test_overview_counts_queue_pause_and_throughput(
     relay: RelayServer, double: Double, session: tuple[httpx.Client, str]
 ) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from runtime.relay.store import SQLiteStore, WebhookFilter
+from runtime.relay.store import WebhookFilter
+from runtime.relay.store_sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `bench` is a top-level directory of the repository, not installed

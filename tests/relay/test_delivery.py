@@ -17,16 +17,18 @@ import pytest
 from runtime.relay import worker
 from runtime.relay.inngest import InngestSender
 from runtime.relay.metrics import RelayMetrics
-from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent, SQLiteStore
+from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent
+from runtime.relay.store_sqlite import SQLiteStore
 from runtime.relay.worker import Sender
 
-from .harness import Double, RelayServer, fast_settings, free_port, run_cli, wait_until
+from .harness import Double, RelayServer, fast_settings, free_port, wait_until
 
 MakeRelay = Callable[..., RelayServer]
+pytestmark = pytest.mark.both_backends  # every relay here runs on SQLite and on PostgreSQL
 
 
 def _status(relay: RelayServer) -> dict[str, Any]:
-    result = run_cli("status", "--json", "--db", str(relay.settings.db_path))
+    result = relay.cli("status", "--json")
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -179,7 +181,7 @@ def test_a_pause_from_before_a_restart_clears_on_the_first_delivery(
     fixed = make_relay(double.url, inngest_event_key="the-right-key")
     wait_until(lambda: double.ids() == ["dodo:msg_before_restart"], "delivery with the fixed key")
     wait_until(lambda: not _status(fixed)["sender"]["paused"], "the stored pause to clear")
-    assert "SENDER PAUSED" not in run_cli("status", "--db", str(fixed.settings.db_path)).stdout
+    assert "SENDER PAUSED" not in fixed.cli("status").stdout
     assert any("delivery resumed" in r.getMessage() for r in caplog.records)
     assert "paymap_sender_paused 0.0" in fixed.ops.get("/metrics").text
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.relay.store import SQLiteStore
+from runtime.relay.store_sqlite import SQLiteStore
 
 from .harness import Double, RelayServer, fast_settings, sample_body, signed_headers
 

@@ -15,9 +15,10 @@ import pytest
 
 from runtime.relay.app import READY_PROBE_SECONDS
 
-from .harness import MAPPINGS, Double, RelayServer, run_cli, wait_until
+from .harness import MAPPINGS, Double, RelayServer, wait_until
 
 MakeRelay = Callable[..., RelayServer]
+pytestmark = pytest.mark.both_backends  # every relay here runs on SQLite and on PostgreSQL
 
 
 def _copy_mappings(tmp_path: Path) -> Path:
@@ -27,7 +28,7 @@ def _copy_mappings(tmp_path: Path) -> Path:
 
 
 def _status(relay: RelayServer) -> dict[str, Any]:
-    result = run_cli("status", "--json", "--db", str(relay.settings.db_path))
+    result = relay.cli("status", "--json")
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -46,7 +47,7 @@ def test_skipped_dropped_and_failed_are_recorded(double: Double, make_relay: Mak
     assert failed["type"] == "refund.failed"
     assert "relay.map:19:" in failed["error"]
     assert "refund.failed needs a network reference" in failed["error"]
-    text = run_cli("status", "--db", str(relay.settings.db_path)).stdout
+    text = relay.cli("status").stdout
     assert "failed webhooks" in text and "msg_fail" in text and "paymap replay --failed" in text
     assert double.ids() == []
     metrics = relay.ops.get("/metrics").text
@@ -59,21 +60,20 @@ def test_replay_failed_after_fixing_the_mapping(tmp_path: Path, double: Double, 
     relay = make_relay(double.url, mappings=mappings)
     relay.send("refund.failed", "msg_refund")
     wait_until(lambda: _status(relay)["webhooks"]["failed"] == 1, "the failure to be parked")
-    db = str(relay.settings.db_path)
 
     # a replay with the mapping still broken changes nothing and says why
-    still = run_cli("replay", "--failed", "--db", db, "--mappings", str(mappings))
+    still = relay.cli("replay", "--failed", "--mappings", str(mappings))
     assert still.returncode == 0
     assert "1 failed" in still.stdout and "refund.failed needs a network reference" in still.stdout
 
     map_file = mappings / "relay.map"
     map_file.write_text(map_file.read_text().replace(
         'required(data.network_reference, "refund.failed needs a network reference")', "data.refund_id"))
-    dry = run_cli("replay", "--failed", "--db", db, "--mappings", str(mappings), "--dry-run")
+    dry = relay.cli("replay", "--failed", "--mappings", str(mappings), "--dry-run")
     assert "would replay 1 webhook(s): 1 mapped (1 event(s) would be queued)" in dry.stdout
     assert _status(relay)["webhooks"]["failed"] == 1  # dry run: untouched
 
-    done = run_cli("replay", "--failed", "--db", db, "--mappings", str(mappings))
+    done = relay.cli("replay", "--failed", "--mappings", str(mappings))
     assert done.returncode == 0, done.stderr
     assert "replayed 1 webhook(s): 1 mapped (1 event(s) queued)" in done.stdout
     [event] = wait_until(double.events, "the replayed event delivered by the running relay")
@@ -86,28 +86,27 @@ def test_replay_by_id_and_time_range_and_new_ids(tmp_path: Path, double: Double,
     relay = make_relay(double.url)
     relay.send("payment.succeeded", "msg_again")
     wait_until(lambda: double.ids() == ["dodo:msg_again"], "first delivery")
-    db = str(relay.settings.db_path)
     # delivered already: left out unless asked for, so a replay never runs a function twice
-    held = run_cli("replay", "--id", "msg_again", "--db", db, "--mappings", str(MAPPINGS))
+    held = relay.cli("replay", "--id", "msg_again", "--mappings", str(MAPPINGS))
     assert held.returncode == 0, held.stderr
     assert "replayed 0 webhook(s)" in held.stdout
     assert "left out 1 event(s) Inngest already accepted (1 webhook(s) with nothing else to send)" in held.stdout
     assert "--include-delivered" in held.stdout
-    same = run_cli("replay", "--id", "msg_again", "--include-delivered", "--db", db, "--mappings", str(MAPPINGS))
+    same = relay.cli("replay", "--id", "msg_again", "--include-delivered", "--mappings", str(MAPPINGS))
     assert "replayed 1 webhook(s)" in same.stdout
     assert "Inngest drops an event whose id it saw in the last 24 h" in same.stderr
     assert "1 event(s) were delivered less than 24 h ago: Inngest will drop them as duplicates" in same.stderr
     wait_until(lambda: len(double.ids()) == 2, "redelivery")
     assert double.ids() == ["dodo:msg_again", "dodo:msg_again"]  # same id: Inngest runs functions once
-    fresh = run_cli("replay", "--since", "1h", "--new-ids", "--include-delivered", "--db", db,
+    fresh = relay.cli("replay", "--since", "1h", "--new-ids", "--include-delivered",
                     "--mappings", str(MAPPINGS))
     assert "replayed 1 webhook(s)" in fresh.stdout
     assert "new event ids:\n  msg_again -> dodo:msg_again:r2" in fresh.stdout
     assert "sent again under new ids" in fresh.stderr
     wait_until(lambda: "dodo:msg_again:r2" in double.ids(), "redelivery under a new id")
-    nothing = run_cli("replay", "--until", "2000-01-01T00:00:00Z", "--db", db, "--mappings", str(MAPPINGS))
+    nothing = relay.cli("replay", "--until", "2000-01-01T00:00:00Z", "--mappings", str(MAPPINGS))
     assert "replayed 0 webhook(s)" in nothing.stdout
-    unknown = run_cli("replay", "--id", "msg_nope", "--db", db, "--mappings", str(MAPPINGS))
+    unknown = relay.cli("replay", "--id", "msg_nope", "--mappings", str(MAPPINGS))
     assert unknown.returncode == 1 and "no stored webhook with id 'msg_nope'" in unknown.stderr
 
 
@@ -119,16 +118,15 @@ def test_replay_since_leaves_delivered_events_out(tmp_path: Path, double: Double
     relay.send("payment.succeeded", "msg_done")
     wait_until(lambda: double.ids() == ["dodo:msg_done"], "the delivery")
     double.config(reject_names=[])
-    db = str(relay.settings.db_path)
     # a week later, say: the delivered one is past Inngest's dedup window and would run again
     with relay.db() as conn:
         conn.execute("UPDATE events SET delivered_at = delivered_at - 7 * 86400 WHERE state = 'delivered'")
-    done = run_cli("replay", "--since", "1h", "--db", db, "--mappings", str(MAPPINGS))
+    done = relay.cli("replay", "--since", "1h", "--mappings", str(MAPPINGS))
     assert done.returncode == 0, done.stderr
     assert "replayed 1 webhook(s): 1 mapped (1 event(s) queued)" in done.stdout
     assert "left out 1 event(s) Inngest already accepted" in done.stdout
     wait_until(lambda: "dodo:msg_dead" in double.ids(), "the dead-lettered one, sent again")
-    again = run_cli("replay", "--id", "msg_done", "--include-delivered", "--db", db, "--mappings", str(MAPPINGS))
+    again = relay.cli("replay", "--id", "msg_done", "--include-delivered", "--mappings", str(MAPPINGS))
     assert "1 event(s) were delivered more than 24 h ago" in again.stderr and "functions run again" in again.stderr
     wait_until(lambda: double.ids().count("dodo:msg_done") == 2, "the delivered one, sent again when asked")
 
@@ -141,14 +139,13 @@ def test_replay_new_ids_replace_the_mappings_own_ids(tmp_path: Path, double: Dou
     relay.send("refund.succeeded", "msg_refund")
     [first] = wait_until(double.events, "the first delivery")
     assert first["id"].startswith("refund:")
-    db = str(relay.settings.db_path)
-    args = ("replay", "--id", "msg_refund", "--new-ids", "--include-delivered", "--db", db, "--mappings", str(mappings))
-    dry = run_cli(*args, "--dry-run")
+    args = ("replay", "--id", "msg_refund", "--new-ids", "--include-delivered", "--mappings", str(mappings))
+    dry = relay.cli(*args, "--dry-run")
     assert "1 event(s) would be queued" in dry.stdout and f"new event ids (would be):\n  msg_refund -> {first['id']}:r1" in dry.stdout
-    done = run_cli(*args)
+    done = relay.cli(*args)
     assert f"msg_refund -> {first['id']}:r1" in done.stdout
     wait_until(lambda: double.ids() == [first["id"], first["id"] + ":r1"], "the replay under an id Inngest has not seen")
-    second = run_cli(*args)  # each replay gets ids of its own
+    second = relay.cli(*args)  # each replay gets ids of its own
     assert f"msg_refund -> {first['id']}:r2" in second.stdout
 
 
@@ -170,7 +167,7 @@ def test_reload_keeps_working_set_when_new_one_has_errors(
     # status and readiness say so until a good reload (the relay still accepts webhooks: still ready)
     shown = _status(relay)["mappings_reload_rejected"]
     assert shown["files"] == [str(map_file)] and "relay.map" in shown["diagnostics"]
-    text = run_cli("status", "--db", str(relay.settings.db_path)).stdout
+    text = relay.cli("status").stdout
     assert "MAPPINGS RELOAD REJECTED at " in text and f"{map_file} — still running the previous set" in text
     assert str(map_file) + ":" in text  # the diagnostics, with their file:line
     ready = relay.ops.get("/readyz")
@@ -183,10 +180,11 @@ def test_reload_keeps_working_set_when_new_one_has_errors(
     relay.send("payment.succeeded", "msg_new_set")
     wait_until(lambda: "payment.paid" in [e["name"] for e in double.events()], "mapped by the new set")
     assert _status(relay)["mappings_reload_rejected"] is None
-    assert "RELOAD REJECTED" not in run_cli("status", "--db", str(relay.settings.db_path)).stdout
+    assert "RELOAD REJECTED" not in relay.cli("status").stdout
     assert "mappings_reload_rejected" not in relay.ops.get("/readyz").json()
 
 
+@pytest.mark.sqlite_only  # PostgreSQL's outage: tests/relay/test_cluster.py
 def test_readyz_fails_while_the_store_cannot_commit(double: Double, make_relay: MakeRelay) -> None:
     relay = make_relay(double.url, db_busy_timeout_ms=100, accept_timeout_seconds=2)
     assert relay.ops.get("/readyz").status_code == 200

@@ -46,10 +46,17 @@ def _stored_ids(db: Path) -> set[str]:
         return {r[0] for r in conn.execute("SELECT webhook_id FROM webhooks")}
 
 
+def _ids(relay: RelayServer) -> set[str]:
+    """The stored webhook ids, on either backend."""
+    with relay.db() as conn:
+        return {r[0] for r in conn.execute("SELECT webhook_id FROM webhooks").fetchall()}
+
+
 def _file_bytes(db: Path) -> bytes:
     return b"".join(p.read_bytes() for p in (db, Path(f"{db}-wal")) if p.exists())
 
 
+@pytest.mark.both_backends  # on PostgreSQL any instance prunes, in small batches (SKIP LOCKED)
 def test_retention_deletes_finished_webhooks_and_keeps_failed_and_dead(double: Double, make_relay: MakeRelay) -> None:
     double.config(reject_names=["payment.failed"])
     relay = make_relay(double.url, retention_days=3 / 86400)  # three seconds
@@ -58,8 +65,8 @@ def test_retention_deletes_finished_webhooks_and_keeps_failed_and_dead(double: D
     relay.send("refund.failed", "msg_failed")  # its mapping fails: kept for replay
     relay.send("payment.failed", "msg_dead")  # Inngest rejects its event: kept for replay
     wait_until(lambda: relay.count("SELECT count(*) FROM events WHERE state = 'dead'") == 1, "the dead letter")
-    assert _stored_ids(relay.settings.db_path) == {"msg_delivered", "msg_dropped", "msg_failed", "msg_dead"}
-    wait_until(lambda: _stored_ids(relay.settings.db_path) == {"msg_failed", "msg_dead"},
+    assert _ids(relay) == {"msg_delivered", "msg_dropped", "msg_failed", "msg_dead"}
+    wait_until(lambda: _ids(relay) == {"msg_failed", "msg_dead"},
                "the finished webhooks to pass the retention period")
     assert relay.count("SELECT count(*) FROM events") == 1  # the dead one; the delivered event went with its webhook
     assert "paymap_webhooks_pruned_total 2.0" in relay.ops.get("/metrics").text
@@ -103,6 +110,22 @@ def test_purge_by_email_removes_the_person_from_the_file_and_keeps_the_others(
     raw = _file_bytes(db)
     assert OTTO_EMAIL.encode() in raw  # the check below can see stored text
     assert b"sofiarossi" not in raw
+
+
+@pytest.mark.both_backends
+def test_purge_by_email_works_on_either_store(double: Double, make_relay: MakeRelay) -> None:
+    """``paymap purge`` on the store the relay uses: ``--db FILE``, or PAYMAP_DATABASE_URL (the cluster's)."""
+    relay = make_relay(double.url)
+    _post(relay, sample_body("payment.succeeded"), "msg_sofia")
+    _post(relay, _otto_body(), "msg_otto")
+    wait_until(lambda: len(double.events()) == 2, "both payments delivered")
+    dry = relay.cli("purge", "--email", SOFIA_EMAIL.upper(), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would delete 1 webhook(s)" in dry.stdout and _ids(relay) == {"msg_sofia", "msg_otto"}
+    done = relay.cli("purge", "--email", SOFIA_EMAIL)  # while the relay runs
+    assert done.returncode == 0, done.stderr
+    assert "deleted 1 webhook(s)" in done.stdout and "space: " in done.stdout
+    assert _ids(relay) == {"msg_otto"}
 
 
 def test_purge_leaves_no_trace_in_the_file(double: Double, make_relay: MakeRelay) -> None:

@@ -27,7 +27,8 @@ from runtime.relay import worker
 from runtime.relay.config import RelaySettings
 from runtime.relay.inngest import InngestSender, SendResult
 from runtime.relay.metrics import RelayMetrics
-from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent, SQLiteStore
+from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent
+from runtime.relay.store_sqlite import SQLiteStore
 from runtime.relay.worker import Sender
 
 from .harness import Double, fast_settings, free_port, wait_until

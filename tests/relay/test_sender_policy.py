@@ -18,7 +18,8 @@ import pytest
 from runtime.relay import worker
 from runtime.relay.inngest import InngestSender
 from runtime.relay.metrics import RelayMetrics
-from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent, SQLiteStore
+from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent
+from runtime.relay.store_sqlite import SQLiteStore
 from runtime.relay.worker import Sender
 
 from .harness import fast_settings

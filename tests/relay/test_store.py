@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.relay.store import IncomingWebhook, SQLiteStore, StoreUnavailable
+from runtime.relay.store import IncomingWebhook, StoreUnavailable
+from runtime.relay.store_sqlite import SQLiteStore
 
 BODY = b'{"type": "payment.succeeded"}'
 

@@ -19,7 +19,8 @@ from runtime.relay.config import CLOUD_EVENT_API_URL, DEV_SERVER_URL, SettingsEr
 from runtime.relay.contract import check_event
 from runtime.relay.inngest import parse_retry_after, validate_event
 from runtime.relay.mapping import default_event_id
-from runtime.relay.store import SCHEMA_VERSION, SchemaTooNew, SQLiteStore
+from runtime.relay.store import SchemaTooNew
+from runtime.relay.store_sqlite import SCHEMA_VERSION, SQLiteStore
 
 from .harness import DOUBLE_SCRIPT, OTHER_SECRET, SECRET
 
@@ -271,7 +272,7 @@ def test_a_store_of_schema_1_upgrades_and_its_retention_takes_the_attempts_along
     """A store written before the console (schema 1, the relay without migration 2) opens read-only for
     `paymap status`, upgrades when the relay opens it, and pruning then deletes an event's attempts too."""
     from runtime.relay.overview import collect
-    from runtime.relay.store import _MIGRATIONS
+    from runtime.relay.store_sqlite import _MIGRATIONS
 
     db = tmp_path / "relay.sqlite3"
     with sqlite3.connect(db) as conn:
@@ -306,3 +307,27 @@ def test_a_store_of_schema_1_upgrades_and_its_retention_takes_the_attempts_along
     with sqlite3.connect(db) as conn:
         assert [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("webhooks", "events", "attempts")] \
             == [0, 0, 0]
+
+
+def test_database_url_is_checked_and_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DODO_PAYMENTS_WEBHOOK_KEY", SECRET)
+    monkeypatch.setenv("PAYMAP_DATABASE_URL", "mysql://app:hunter2@db/paymap")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "PAYMAP_DATABASE_URL" in str(err.value) and "postgresql://" in str(err.value)
+    assert "hunter2" not in str(err.value)
+    monkeypatch.setenv("PAYMAP_DATABASE_URL", "postgresql://app:hunter2@db:5432/paymap")
+    settings = load_settings()
+    assert settings.store_location == "postgresql://app:***@db:5432/paymap"
+    assert "hunter2" not in repr(settings)
+
+
+def test_an_unreachable_database_is_one_sentence() -> None:
+    from runtime.relay.store import StoreUnavailable
+    from runtime.relay.stores import open_store
+
+    with pytest.raises(StoreUnavailable) as err:
+        open_store(Path("unused"), "postgresql://app:hunter2@127.0.0.1:1/paymap")
+    text = str(err.value)
+    assert text.startswith("cannot open the store at postgresql://app:***@127.0.0.1:1/paymap: ")
+    assert "refused" in text and "hunter2" not in text
