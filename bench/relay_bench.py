@@ -79,7 +79,8 @@ def serve_commit(port: int, db: str) -> None:
     """The bare endpoint plus one durable commit per request through the relay's group-commit writer."""
     import uvicorn
 
-    from runtime.relay.store import IncomingWebhook, SQLiteStore
+    from runtime.relay.store import IncomingWebhook
+    from runtime.relay.store_sqlite import SQLiteStore
 
     store = SQLiteStore(db)
     kept = {"content-type", "webhook-id", "webhook-timestamp", "webhook-signature"}

@@ -3,7 +3,7 @@
 Backends live beside it: :mod:`runtime.relay.store_sqlite` (the embedded default, one file) and
 :mod:`runtime.relay.store_postgres` (several instances on one database); :func:`open_store` in
 :mod:`runtime.relay.stores` picks one from the settings. Both pass one behavioural suite
-(tests/relay/test_store_contract.py). ``SQLiteStore`` stays importable from here.
+(tests/relay/test_store_contract.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from prelude.errors import PaymapError
 
@@ -342,13 +342,3 @@ def instances_in(meta: dict[str, str]) -> list[Instance]:
         except (ValueError, KeyError, TypeError):
             continue
     return sorted(found, key=lambda i: -i.heartbeat_at)
-
-
-def __getattr__(name: str) -> Any:
-    """``from runtime.relay.store import SQLiteStore`` (and its schema names) keep working: the SQLite
-    backend moved to :mod:`runtime.relay.store_sqlite`."""
-    if name in ("SQLiteStore", "SCHEMA_VERSION", "_MIGRATIONS"):
-        from runtime.relay import store_sqlite
-
-        return getattr(store_sqlite, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

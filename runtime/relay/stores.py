@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from runtime.relay.store import Store, StoreUnavailable
+from runtime.relay.config import db_path_from
+from runtime.relay.store import Store, StoreError, StoreUnavailable
+from runtime.relay.store_sqlite import SQLiteStore
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -20,7 +22,7 @@ def database_url_from_env() -> str | None:
 
 
 def open_postgres(url: str, *, accept_timeout: float = 10.0, read_only: bool = False, pool_size: int = 4) -> Store:
-    try:
+    try:  # imported here, not above: psycopg is an optional extra
         from runtime.relay.store_postgres import PostgresStore
     except ImportError as exc:  # the optional extra is missing
         raise StoreUnavailable(
@@ -43,8 +45,6 @@ def open_store(
     """The PostgreSQL store when ``database_url`` is set, else the SQLite file at ``db_path``."""
     if database_url:
         return open_postgres(database_url, accept_timeout=accept_timeout, read_only=read_only, pool_size=pool_size)
-    from runtime.relay.store_sqlite import SQLiteStore
-
     return SQLiteStore(db_path, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous,
                        accept_timeout=accept_timeout, read_only=read_only)
 
@@ -56,9 +56,6 @@ def open_for_command(db_flag: Path | None, *, read_only: bool = False) -> Store:
     cluster's store, from any machine) and then ``PAYMAP_DB``. A missing SQLite file is an error,
     not a new empty store.
     """
-    from runtime.relay.config import db_path_from
-    from runtime.relay.store import StoreError
-
     url = None if db_flag is not None else database_url_from_env()
     if url is not None:
         if not is_postgres_url(url):
@@ -67,6 +64,4 @@ def open_for_command(db_flag: Path | None, *, read_only: bool = False) -> Store:
     db = db_path_from(db_flag)
     if not db.exists():
         raise StoreError(f"no store at {db}; has `paymap serve` run here? (use --db, PAYMAP_DB or PAYMAP_DATABASE_URL)")
-    from runtime.relay.store_sqlite import SQLiteStore
-
     return SQLiteStore(db, read_only=read_only)
