@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 DEV_SECRET := paymap-data/dev-webhook-secret
 
-.PHONY: setup run sample test lint bench mutation clean browser web screenshots playground
+.PHONY: setup run sample test lint bench mutation clean browser postgres web screenshots playground
 
 # Installs the exact versions in constraints.txt (what CI tested); see docs/relay.md "Dependencies".
 $(STAMP): pyproject.toml constraints.txt
@@ -45,12 +45,21 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: $(STAMP) lint browser
+test: $(STAMP) lint browser postgres
 	$(BIN)/python -m pytest -q
 
 # The browser tests (playground, relay console) drive Debian's chromium (Playwright's own download cannot work here).
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# The relay's PostgreSQL tests need a server on 127.0.0.1:5432 (database `test`; this machine kind
+# runs one). Start the local cluster if it is installed and not running; without one the PostgreSQL
+# tests fail under CI and are skipped, with the reason, elsewhere.
+postgres:
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then \
+	  pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -1)" main start || true; \
+	  for _ in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
 
 # Rebuild the playground's front-end bundle from web/ (needs Node; users get the committed bundle).
 web:

@@ -27,7 +27,7 @@ def require_postgres() -> None:
     except psycopg.Error as exc:
         why = f"PostgreSQL at {BASE_URL} is unreachable: {str(exc).strip().splitlines()[0]}"
         if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):  # CI=true, CI=1, ...
-            pytest.fail(why + " (CI must run these tests: .ci/run starts PostgreSQL)")
+            pytest.fail(why + " (CI must run these tests: `make test` starts the local PostgreSQL if it is installed)")
         pytest.skip(why)
 
 
