@@ -156,8 +156,9 @@ def compile_text(text: str, path: str, diags: Diagnostics, schema: InputSchema |
 
 
 # what a file's check depends on besides its own text: the event types its rules receive, the
-# texts of the files declaring constants or groups, whether code is generated, the allowed codes
-CheckKey = tuple[tuple[frozenset[str] | None, ...], tuple[str, ...], bool, frozenset[str]]
+# texts of the files declaring constants or groups, which of its groups some file uses (M605),
+# whether code is generated, the allowed codes
+CheckKey = tuple[tuple[frozenset[str] | None, ...], tuple[str, ...], frozenset[str], bool, frozenset[str]]
 
 
 @dataclass(slots=True)
@@ -222,7 +223,8 @@ def _compile_set(slots: Sequence[ParsedFile | CompiledFile], diags: Diagnostics,
     routes = effective_types([(r, p.schema) for p in parsed for r in p.module.rules])
     stale: list[tuple[ParsedFile, CheckKey]] = []
     for p in parsed:
-        key = (tuple(routes.get(id(r)) for r in p.module.rules), decl_key, generate, allow)
+        used = frozenset(g.name for g in p.module.groups if g.name is not None and g.name in decl.used)
+        key = (tuple(routes.get(id(r)) for r in p.module.rules), decl_key, used, generate, allow)
         if p.checked is None or p.checked_key != key:
             p.diags = Diagnostics()
             p.diags.items = [*p.parse_items, *found[p.source.path].items]

@@ -284,3 +284,16 @@ def test_a_check_kept_without_code_is_done_again_when_code_is_wanted(tmp_path: P
     kept = parse_source('on "payment.succeeded"\nname = "p"\n', str(tmp_path / "p.map"))
     assert compile_sources([kept], generate=False).files[0].generated is None
     assert compile_sources([kept]).files[0].generated is not None
+
+
+def test_a_kept_check_follows_the_use_lines_of_the_other_files(tmp_path: Path) -> None:
+    """Whether a group is used (M605) depends on the `use` lines of every file: a kept file that
+    declares the group is checked again when another file starts or stops using it, as
+    `paymap check` of the saved files would show."""
+    lib = parse_source('group extra\ndata.x = 1\n\non "payment.*"\nname = "p"\n', str(tmp_path / "lib.map"))
+    (tmp_path / "lib.map").write_text(lib.source.text)
+    for edit in ('on "refund.*"\nname = "r"\n', 'on "refund.*"\nuse extra\nname = "r"\n', 'on "refund.*"\n'):
+        (tmp_path / "p.map").write_text(edit)
+        in_memory = compile_sources([lib, parse_source(edit, str(tmp_path / "p.map"))])
+        assert in_memory.diagnostics == compile_paths([tmp_path]).diagnostics, edit
+    assert [d.code for d in in_memory.diagnostics] == ["M605", "M503"]  # unused again; the rule is empty
