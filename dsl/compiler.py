@@ -217,8 +217,8 @@ def _compile_set(slots: Sequence[ParsedFile | CompiledFile], diags: Diagnostics,
     found = {p.source.path: Diagnostics() for p in parsed}
     decl = declarations([*(p.module for p in parsed), *(m for m, _ in extra.values())],
                         lambda file: found.get(file, diags))
-    decl_key = tuple([*(p.source.text for p in parsed if p.module.consts or p.module.groups),
-                      *(src.text for m, src in extra.values() if m.consts or m.groups)])
+    decl_key = tuple([*(p.source.text for p in parsed if _declares(p.module)),
+                      *(src.text for m, src in extra.values() if _declares(m))])
     # which rule receives which event type depends on every file: work it out before checking
     routes = effective_types([(r, p.schema) for p in parsed for r in p.module.rules])
     stale: list[tuple[ParsedFile, CheckKey]] = []
@@ -248,6 +248,12 @@ def _compile_set(slots: Sequence[ParsedFile | CompiledFile], diags: Diagnostics,
     diags.extend(routing)
     return CompileResult(compiled, _once(diags.sorted()), {path: src for path, (_, src) in extra.items()},
                          decl.values, decl)
+
+
+def _declares(module: n.Module) -> bool:
+    """Whether a file declares what other files read: constants or named groups (its `defaults` are
+    its own)."""
+    return bool(module.consts) or any(g.name is not None for g in module.groups)
 
 
 def _check_file(parsed: ParsedFile, diags: Diagnostics, routes: dict[int, frozenset[str]] | None,
