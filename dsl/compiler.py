@@ -190,9 +190,10 @@ def compile_sources(files: Sequence[ParsedFile], *, generate: bool = True) -> Co
     their constants and groups are shared, each event type goes to the most specific rule of all.
 
     ``files`` in the order the directory's files load (sorted paths). A file checked by an earlier
-    call is not checked again unless the event types its rules receive, or the text of a file
-    declaring constants or groups, changed: the playground re-parses and re-checks only the file
-    being edited on each keystroke."""
+    call is not checked again unless what its check depends on changed (:data:`CheckKey`: the event
+    types its rules receive, the text of a file declaring constants or named groups, which of its
+    groups are used): the playground re-parses and re-checks only the file being edited on each
+    keystroke. The same orchestration as :func:`compile_paths` (:func:`_compile_set`)."""
     with _no_cycle_collection():
         return _compile_set(files, Diagnostics(), generate=generate)
 
