@@ -155,7 +155,10 @@ def compile_text(text: str, path: str, diags: Diagnostics, schema: InputSchema |
         return _check_file(parsed, diags, None, generate=generate)
 
 
-RoutesKey = tuple[tuple[frozenset[str] | None, ...], tuple[str, ...]]
+# what a file's check depends on besides its own text: the event types its rules receive, the
+# texts of the files declaring constants or groups, which of its groups some file uses (M605),
+# whether code is generated, the allowed codes
+CheckKey = tuple[tuple[frozenset[str] | None, ...], tuple[str, ...], frozenset[str], bool, frozenset[str]]
 
 
 @dataclass(slots=True)
@@ -170,7 +173,7 @@ class ParsedFile:
     diags: Diagnostics  # its own diagnostics so far
     parse_items: tuple[Diagnostic, ...] = ()  # those of the parse and the schema, where a check starts again
     checked: CompiledFile | None = None
-    checked_key: RoutesKey | None = None  # the event types its rules received, the declaring files' texts
+    checked_key: CheckKey | None = None
     checked_items: list[Diagnostic] = field(default_factory=list)
 
 
@@ -187,29 +190,71 @@ def compile_sources(files: Sequence[ParsedFile], *, generate: bool = True) -> Co
     their constants and groups are shared, each event type goes to the most specific rule of all.
 
     ``files`` in the order the directory's files load (sorted paths). A file checked by an earlier
-    call is not checked again unless the event types its rules receive, or the text of a file
-    declaring constants or groups, changed: the playground re-parses and re-checks only the file
-    being edited on each keystroke."""
+    call is not checked again unless what its check depends on changed (:data:`CheckKey`: the event
+    types its rules receive, the text of a file declaring constants or named groups, which of its
+    groups are used): the playground re-parses and re-checks only the file being edited on each
+    keystroke. The same orchestration as :func:`compile_paths` (:func:`_compile_set`)."""
     with _no_cycle_collection():
-        diags = Diagnostics()
-        found = {p.source.path: Diagnostics() for p in files}
-        decl = declarations([p.module for p in files], lambda file: found.get(file, diags))
-        decl_key = tuple(p.source.text for p in files if p.module.consts or p.module.groups)
-        routes = effective_types([(r, p.schema) for p in files for r in p.module.rules])
-        compiled: list[CompiledFile] = []
-        for p in files:
-            key = (tuple(routes.get(id(r)) for r in p.module.rules), decl_key)
-            if p.checked is None or p.checked_key != key:
-                p.diags = Diagnostics()
-                p.diags.items = [*p.parse_items, *found[p.source.path].items]
-                expand_module(p.module, decl, p.diags)
-                sink = Diagnostics()
-                p.checked = _check_file(p, sink, routes, generate=generate)
-                p.checked_key, p.checked_items = key, sink.items
-            compiled.append(p.checked)
-            diags.items.extend(p.checked_items)
-        check_routing(compiled, diags, None)
-        return CompileResult(compiled, _once(diags.sorted()), constants=decl.values, declarations=decl)
+        return _compile_set(files, Diagnostics(), generate=generate)
+
+
+Neighbours = dict[str, tuple[n.Module, SourceFile]]
+
+
+def _compile_set(slots: Sequence[ParsedFile | CompiledFile], diags: Diagnostics, *, generate: bool,
+                 schema: InputSchema | None = None, allow: frozenset[str] = frozenset(),
+                 neighbours: Neighbours | None = None) -> CompileResult:
+    """The one compile of a set of files, behind both :func:`compile_paths` (`paymap check`, the
+    relay's reload) and :func:`compile_sources` (the playground), so the two cannot differ.
+
+    ``slots`` in load order: a :class:`CompiledFile` stands for a file that could not be read as
+    text (already reported in ``diags``, which holds what the caller found so far). ``neighbours``:
+    files read only for their constants and groups. Declarations are shared by all the files, then
+    which rule receives which event type is worked out across all of them (it depends only on the
+    `on` lines, not on the expanded bodies), then each file is expanded and checked -- unless it was
+    checked by an earlier call and nothing its check depends on (:data:`CheckKey`) changed."""
+    parsed = [p for p in slots if isinstance(p, ParsedFile)]
+    extra = neighbours or {}
+    found = {p.source.path: Diagnostics() for p in parsed}
+    decl = declarations([*(p.module for p in parsed), *(m for m, _ in extra.values())],
+                        lambda file: found.get(file, diags))
+    decl_key = tuple([*(p.source.text for p in parsed if _declares(p.module)),
+                      *(src.text for m, src in extra.values() if _declares(m))])
+    # which rule receives which event type depends on every file: work it out before checking
+    routes = effective_types([(r, p.schema) for p in parsed for r in p.module.rules])
+    stale: list[tuple[ParsedFile, CheckKey]] = []
+    for p in parsed:
+        used = frozenset(g.name for g in p.module.groups if g.name is not None and g.name in decl.used)
+        key = (tuple(routes.get(id(r)) for r in p.module.rules), decl_key, used, generate, allow)
+        if p.checked is None or p.checked_key != key:
+            p.diags = Diagnostics()
+            p.diags.items = [*p.parse_items, *found[p.source.path].items]
+            expand_module(p.module, decl, p.diags)
+            stale.append((p, key))
+    for p, key in stale:
+        sink = Diagnostics()
+        p.checked = _check_file(p, sink, routes, generate=generate, allow=allow)
+        p.checked_key, p.checked_items = key, sink.items
+    compiled: list[CompiledFile] = []
+    for slot in slots:
+        if isinstance(slot, CompiledFile):
+            compiled.append(slot)
+            continue
+        assert slot.checked is not None
+        compiled.append(slot.checked)
+        diags.items.extend(slot.checked_items)
+    routing = Diagnostics()
+    check_routing(compiled, routing, schema)
+    _downgrade(routing, allow)
+    diags.extend(routing)
+    return CompileResult(compiled, _once(diags.sorted()), {path: src for path, (_, src) in extra.items()},
+                         decl.values, decl)
+
+
+def _declares(module: n.Module) -> bool:
+    """Whether a file declares what other files read: constants or named groups (its `defaults` are
+    its own)."""
+    return bool(module.consts) or any(g.name is not None for g in module.groups)
 
 
 def _check_file(parsed: ParsedFile, diags: Diagnostics, routes: dict[int, frozenset[str]] | None,
@@ -319,23 +364,8 @@ def _compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema 
             slots.append(CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts()))
             continue
         slots.append(parse_source(text, name, schema))
-    parsed = [p for p in slots if isinstance(p, ParsedFile)]
-    extra = _neighbours(paths, files)
-    own = {p.source.path: p.diags for p in parsed}
-    decl = declarations([*(p.module for p in parsed), *(m for m, _ in extra.values())],
-                        lambda file: own.get(file, diags))
-    for p in parsed:
-        expand_module(p.module, decl, p.diags)
-    # which rule receives which event type depends on every file: work it out before checking
-    routes = effective_types([(r, p.schema) for p in slots if isinstance(p, ParsedFile) for r in p.module.rules])
-    compiled = [p if isinstance(p, CompiledFile) else _check_file(p, diags, routes, generate=generate, allow=allowed)
-                for p in slots]
-    routing = Diagnostics()
-    check_routing(compiled, routing, schema)
-    _downgrade(routing, allowed)
-    diags.extend(routing)
-    return CompileResult(compiled, _once(diags.sorted()), {path: src for path, (_, src) in extra.items()}, decl.values,
-                         decl)
+    return _compile_set(slots, diags, generate=generate, schema=schema, allow=allowed,
+                        neighbours=_neighbours(paths, files))
 
 
 def _once(items: list[Diagnostic]) -> list[Diagnostic]:
@@ -353,13 +383,13 @@ def _once(items: list[Diagnostic]) -> list[Diagnostic]:
 _DECLARES = re.compile(r"^[ \t]*(?:const|group|use)\b", re.M)  # worth parsing: declares or uses a group
 
 
-def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) -> dict[str, tuple[n.Module, SourceFile]]:
+def _neighbours(paths: Sequence[str | os.PathLike[str]], files: Sequence[Path]) -> Neighbours:
     """The other ``.map`` files beside each file named on its own, parsed for their constants and
     groups (and their `use` lines, so a group is not reported unused): a directory's files share
     them, also when one of them is checked or run alone."""
     named = {Path(p) for p in paths if Path(p).is_file()}
     taken = {str(f) for f in files}
-    out: dict[str, tuple[n.Module, SourceFile]] = {}
+    out: Neighbours = {}
     for parent in sorted({f.parent for f in named}):
         for other in sorted(parent.glob("*" + MAP_SUFFIX)):
             name = str(other)

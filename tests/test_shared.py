@@ -259,3 +259,41 @@ def test_compile_sources_shares_declarations_and_keeps_a_check_until_it_depends_
     assert lib.checked is kept  # nothing the library's check depends on changed
     compile_sources([lib, parse_source('on "payment.succeeded"\nuse event\n', str(tmp_path / "p.map"))])
     assert lib.checked is not kept  # its `payment.*` no longer receives payment.succeeded
+
+
+@pytest.mark.parametrize("folder", ["mappings", "tests/golden"])
+def test_compile_sources_and_compile_paths_agree_on_a_whole_folder(folder: str) -> None:
+    """`paymap check` and the playground compile through one function: for a folder of files (the
+    shipped mappings, the goldens' mistakes) the same diagnostics, code and constants, also on a
+    second call in which every file keeps its earlier check."""
+    root = Path(__file__).resolve().parent.parent / folder
+    on_disk = compile_paths([root])
+    parsed = [parse_source(p.read_text(encoding="utf-8"), str(p)) for p in sorted(root.glob("*.map"))]
+    first = compile_sources(parsed)
+    kept = [p.checked for p in parsed]
+    for in_memory in (first, compile_sources(parsed)):
+        assert in_memory.diagnostics == on_disk.diagnostics
+        assert [(f.source.path, f.generated.source if f.generated else None) for f in in_memory.files] == \
+            [(f.source.path, f.generated.source if f.generated else None) for f in on_disk.files]
+        assert in_memory.constants.keys() == on_disk.constants.keys()
+    assert all(p.checked is k for p, k in zip(parsed, kept, strict=True))
+
+
+def test_a_check_kept_without_code_is_done_again_when_code_is_wanted(tmp_path: Path) -> None:
+    """What a kept check depends on includes whether code was generated (and the allowed codes)."""
+    kept = parse_source('on "payment.succeeded"\nname = "p"\n', str(tmp_path / "p.map"))
+    assert compile_sources([kept], generate=False).files[0].generated is None
+    assert compile_sources([kept]).files[0].generated is not None
+
+
+def test_a_kept_check_follows_the_use_lines_of_the_other_files(tmp_path: Path) -> None:
+    """Whether a group is used (M605) depends on the `use` lines of every file: a kept file that
+    declares the group is checked again when another file starts or stops using it, as
+    `paymap check` of the saved files would show."""
+    lib = parse_source('group extra\ndata.x = 1\n\non "payment.*"\nname = "p"\n', str(tmp_path / "lib.map"))
+    (tmp_path / "lib.map").write_text(lib.source.text)
+    for edit in ('on "refund.*"\nname = "r"\n', 'on "refund.*"\nuse extra\nname = "r"\n', 'on "refund.*"\n'):
+        (tmp_path / "p.map").write_text(edit)
+        in_memory = compile_sources([lib, parse_source(edit, str(tmp_path / "p.map"))])
+        assert in_memory.diagnostics == compile_paths([tmp_path]).diagnostics, edit
+    assert [d.code for d in in_memory.diagnostics] == ["M605", "M503"]  # unused again; the rule is empty

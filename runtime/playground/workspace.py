@@ -1,10 +1,11 @@
 """What the playground does, without HTTP: the ``.map`` files under one directory, compiled with the
 editor's unsaved text in place of one of them, applied to a body, saved back, and turned into tests.
 
-Compiling is the compiler's own (``dsl.compiler``): the edited file is parsed and checked on every
-call, the others only when their text or the event types they receive change (so a keystroke costs
-one file's parse, not the directory's). The diagnostics are exactly those of ``paymap check PATH``
-with the edited text saved.
+Compiling is the compiler's own (``dsl.compiler.compile_sources``, the orchestration ``paymap check``
+runs): the edited file is parsed and checked on every call, the others only when their text, the
+event types they receive or the constants and groups they read change (so a keystroke costs one
+file's parse, not the directory's). The diagnostics are exactly those of ``paymap check PATH`` with
+the edited text saved.
 """
 
 from __future__ import annotations

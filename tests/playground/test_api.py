@@ -291,6 +291,27 @@ def test_a_new_file_is_routed_where_paymap_check_will_find_it(tmp_path: Path) ->
             [(d.code, d.span.file, d.span.line) for d in saved.diagnostics]
 
 
+@pytest.mark.parametrize("rel", ["refund.map", "subscription.map"])  # subscription.map has `defaults`
+def test_a_keystroke_checks_only_the_edited_file_and_gives_what_check_gives(tmp_path: Path, rel: str) -> None:
+    """The playground compiles through `paymap check`'s own orchestration with its per-file cache:
+    an edit that changes no constant, named group or `on` line re-checks the edited file alone,
+    and the result is `paymap check`'s once the text is saved."""
+    root = copy_mappings(tmp_path / "m")
+    ws = Workspace(root)
+    name = ws.name(rel)
+    text = (root / rel).read_text()
+    first = ws.compile(rel, text + "# 1\n")
+    second = ws.compile(rel, text + "# 2\n")
+    before = {f.source.path: f for f in first.result.files}
+    assert len(before) > 2
+    for f in second.result.files:
+        assert (f is before[f.source.path]) == (f.source.path != name), f.source.path
+    (root / rel).write_text(text + "# 2\n")
+    saved = compile_paths([str(ws.display_root)])
+    assert second.result.diagnostics == saved.diagnostics
+    assert [f.source.path for f in second.result.files] == [f.source.path for f in saved.files]
+
+
 def test_other_files_with_errors_are_counted_and_left_out(tmp_path: Path) -> None:
     root = copy_mappings(tmp_path / "m")
     (root / "broken.map").write_text('on "payment.failed"\nname = data.nope\n')
