@@ -274,9 +274,10 @@ def start_commit(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 def start_relay(
-    workdir: Path, double_url: str, extra: dict[str, str], *, accept_only: bool = False
+    workdir: Path, double_url: str, extra: dict[str, str], *, accept_only: bool = False, ops_port: int | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
-    port, ops_port = free_port(), free_port()
+    """The relay on a free port (returned); readiness and /metrics on ``ops_port`` (free if not given)."""
+    port, ops_port = free_port(), ops_port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
     env.update({"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, "PAYMAP_DB": str(workdir / "relay.sqlite3"),
                 "PAYMAP_PORT": str(port), "PAYMAP_OPS_PORT": str(ops_port), "INNGEST_DEV": double_url,

@@ -194,7 +194,8 @@ def rss_mb(pid: int) -> float:
 
 @dataclass
 class Sampler:
-    """Every second: the relay's backlog (unmapped webhooks + undelivered events) and its RSS."""
+    """Every second: the relay's backlog (unmapped webhooks + undelivered events, from /metrics on the
+    operations port) and its RSS."""
 
     pid: int
     port: int
@@ -241,9 +242,9 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-def measure(relay: subprocess.Popen[bytes], port: int, receiver: str, fraction: float, rate: float,
+def measure(relay: subprocess.Popen[bytes], port: int, ops_port: int, receiver: str, fraction: float, rate: float,
             seconds: float, prefix: str) -> Result:
-    sampler = Sampler(relay.pid, port)
+    sampler = Sampler(relay.pid, ops_port)
     begin = time.time()
     answered, non_200, late_p99 = run_loop(steady(port, rate, seconds, prefix))
     sent_for = time.time() - begin
@@ -303,7 +304,8 @@ def main() -> None:
     results: list[Result] = []
     rss_samples: list[tuple[float, float]] = []
     try:
-        relay, port = start_relay(Path(tmp.name), receiver_url, {})
+        ops_port = free_port()  # /metrics is served there, not on the webhook port
+        relay, port = start_relay(Path(tmp.name), receiver_url, {}, ops_port=ops_port)
         try:
             asyncio.run(load(port, "relay", 500, CONNECTIONS, "warm"))
             burst = asyncio.run(load(port, "relay", args.burst, CONNECTIONS, "burst"))
@@ -312,7 +314,7 @@ def main() -> None:
                   file=sys.stderr)
             time.sleep(3)  # the burst's backlog is mapped and delivered before the first rate
             for fraction in FRACTIONS:
-                result = measure(relay, port, receiver_url, fraction, accept_rate * fraction, args.seconds,
+                result = measure(relay, port, ops_port, receiver_url, fraction, accept_rate * fraction, args.seconds,
                                  f"s{int(fraction * 100)}")
                 results.append(result)
                 print(f"{fraction:.0%} ({result.rate:,.0f}/s): p50 {result.pct(0.5):.0f} ms, p99 "
