@@ -173,13 +173,20 @@ def test_a_duplicate_within_an_otherwise_new_batch_is_answered(store: SQLiteStor
     assert accept_all(store, hook("msg_a"), hook("msg_b"), hook("msg_a")) == [True, True, False]
 
 
-def test_a_bad_row_in_the_first_chunk_of_a_large_batch_fails_alone(store: SQLiteStore) -> None:
-    webhooks = [hook(f"msg_{i}", float("nan") if i == 7 else None) for i in range(250)]
+def test_a_bad_row_in_any_chunk_of_a_large_batch_fails_alone(store: SQLiteStore) -> None:
+    bad = (7, 207)  # one in each INSERT statement of the batch
+    webhooks = [hook(f"msg_{i}", float("nan") if i in bad else None) for i in range(250)]
     results = accept_all(store, *webhooks)
-    assert isinstance(results[7], StoreUnavailable)
-    assert results[:7] + results[8:] == [True] * 249
-    assert store.webhook("msg_7") is None
-    assert all(store.webhook(f"msg_{i}") is not None for i in (0, 199, 200, 249))
+    assert [i for i, r in enumerate(results) if isinstance(r, StoreUnavailable)] == list(bad)
+    assert [r for i, r in enumerate(results) if i not in bad] == [True] * 248
+    assert [store.webhook(f"msg_{i}") is None for i in (0, 7, 199, 200, 207, 249)] == [
+        False, True, False, False, True, False]
+
+
+def test_every_webhook_of_a_very_large_batch_is_stored(store: SQLiteStore) -> None:
+    results = accept_all(store, *(hook(f"msg_{i}") for i in range(450)))  # three INSERT statements
+    assert results == [True] * 450
+    assert all(store.webhook(f"msg_{i}") is not None for i in (0, 199, 200, 399, 400, 449))
 
 
 def _accepts_on(loop: asyncio.AbstractEventLoop, store: SQLiteStore, *ids: str) -> list[asyncio.Future[bool]]:
