@@ -44,6 +44,7 @@ RELAY_FAST = ("tests/relay/test_units.py", "tests/relay/test_store.py", "tests/r
 # tests written for the survivors of a run (docs/mutation.md), so the next run counts them too
 INNGEST_MUTANTS = "tests/relay/test_inngest_mutants.py"
 STORE_MUTANTS = "tests/relay/test_store_mutants.py"
+SENDER_MUTANTS = "tests/relay/test_sender_mutants.py"
 
 TARGETS: dict[str, Target] = {
     "contract": Target("runtime/relay/contract.py", _m("runtime.relay.contract", "x_*"),
@@ -52,7 +53,7 @@ TARGETS: dict[str, Target] = {
         "runtime/relay/worker.py",
         _m("runtime.relay.worker", *(f"xǁSenderǁ{m}" for m in
                                      ("_deliver", "_delivered", "_pause", "_retry", "_dead", "_backoff"))),
-        ("tests/relay/test_sender.py",),
+        ("tests/relay/test_sender.py", SENDER_MUTANTS),
     ),
     "inngest": Target("runtime/relay/inngest.py",
                       _m("runtime.relay.inngest", "x_*", "xǁSendResultǁ*", "xǁInngestSenderǁ*"),
