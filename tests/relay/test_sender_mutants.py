@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from runtime.relay.inngest import InngestSender
 from runtime.relay.store import ATTEMPT_DEAD, ATTEMPT_DELIVERED, ATTEMPT_PAUSED, ATTEMPT_RETRY
 
 from .test_sender import Rig, rig  # noqa: F401  (the fixture: a real store, the client and the double)
@@ -44,3 +45,15 @@ def test_the_backoff_logged_is_the_one_waited_to_the_millisecond(
     [failing] = [r for r in caplog.records if r.getMessage().startswith("delivery failing;")]
     assert rig.sender._hold == 0.5 * 0.7654321
     assert failing.delay_s == 0.383  # type: ignore[attr-defined]
+
+
+def test_an_unexpected_error_is_shown_as_a_paused_attempt_without_an_answer(rig: Rig) -> None:  # noqa: F811
+    [event_id] = rig.queue("payment.succeeded")
+    rig.sender._client.close()
+    rig.sender._client = InngestSender(rig.double.url, "key-with-a-newline\n", timeout=2)  # httpx raises InvalidURL
+    rig.round()
+    found = rig.store.webhook(f"msg_{event_id}")
+    assert found is not None
+    [attempt] = found[1][0].history
+    assert (attempt.status, attempt.outcome) == (0, ATTEMPT_PAUSED)
+    assert attempt.error is not None and attempt.error.startswith("unexpected error: InvalidURL: ")
