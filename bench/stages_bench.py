@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     from runtime.relay.store_sqlite import SQLiteStore
     from runtime.relay.verify import Verifier
 
-    n = args.n
+    n = int(args.n)
     now = datetime.now(tz=UTC)
     hook = Webhook(SECRET)
     headers = [{"host": "127.0.0.1", "content-type": "application/json", "content-length": str(len(BODY)),
