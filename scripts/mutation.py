@@ -45,6 +45,7 @@ RELAY_FAST = ("tests/relay/test_units.py", "tests/relay/test_store.py", "tests/r
 INNGEST_MUTANTS = "tests/relay/test_inngest_mutants.py"
 STORE_MUTANTS = "tests/relay/test_store_mutants.py"
 SENDER_MUTANTS = "tests/relay/test_sender_mutants.py"
+ACCEPT_MUTANTS = "tests/relay/test_accept_mutants.py"
 
 TARGETS: dict[str, Target] = {
     "contract": Target("runtime/relay/contract.py", _m("runtime.relay.contract", "x_*"),
@@ -69,7 +70,7 @@ TARGETS: dict[str, Target] = {
     "accept": Target(
         "runtime/relay/store_accept.py",
         _m("runtime.relay.store_accept", "xǁAcceptPathǁaccept", "xǁAcceptPathǁ_hand_over", "x_settle_accepts"),
-        ("tests/relay/test_sender.py", "tests/relay/test_store.py", STORE_MUTANTS),
+        ("tests/relay/test_sender.py", "tests/relay/test_store.py", STORE_MUTANTS, ACCEPT_MUTANTS),
     ),
     "routing": Target("dsl/routing.py", _m("dsl.routing", "x_*"),
                       ("tests/test_routing.py", "tests/test_check_schema.py", "tests/test_language.py")),
