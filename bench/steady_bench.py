@@ -192,6 +192,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process so far (every thread)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Sampler:
     """Every second: the relay's backlog (unmapped webhooks + undelivered events, from /metrics on the
@@ -236,6 +243,7 @@ class Result:
     rss: list[float]
     delivered_per_s: float
     drain_s: float
+    cpu_us: float  # the relay's CPU (all threads) per webhook, from the first request until drained
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -245,6 +253,7 @@ class Result:
 def measure(relay: subprocess.Popen[bytes], port: int, ops_port: int, receiver: str, fraction: float, rate: float,
             seconds: float, prefix: str) -> Result:
     sampler = Sampler(relay.pid, ops_port)
+    cpu_begin = cpu_seconds(relay.pid)
     begin = time.time()
     answered, non_200, late_p99 = run_loop(steady(port, rate, seconds, prefix))
     sent_for = time.time() - begin
@@ -255,10 +264,11 @@ def measure(relay: subprocess.Popen[bytes], port: int, ops_port: int, receiver: 
         time.sleep(0.5)
         arrived = arrivals(receiver)
     drain = time.time() - begin - sent_for
+    cpu = cpu_seconds(relay.pid) - cpu_begin
     sampler.stop()
     latencies = [arrived[wid] - at for wid, at in answered.items() if wid in arrived]
     return Result(fraction, rate, seconds, latencies, len(answered) - len(latencies), non_200, late_p99,
-                  sampler.queue, sampler.rss, in_window / sent_for, drain)
+                  sampler.queue, sampler.rss, in_window / sent_for, drain, cpu / max(1, len(answered)) * 1e6)
 
 
 def rss_run(relay: subprocess.Popen[bytes], port: int, rate: float, seconds: float) -> list[tuple[float, float]]:
@@ -292,8 +302,13 @@ def main() -> None:
     parser.add_argument("--rss-seconds", type=float, default=0,
                         help="an extra run at 50%% of the accept rate watching RSS (default 0 = off; issue 15: 600)")
     parser.add_argument("--burst", type=int, default=4000, help="webhooks in the burst measuring the accept rate")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="use this as the accept rate instead of the burst's (A/B runs at the same rates)")
+    parser.add_argument("--fractions", default=",".join(f"{f:g}" for f in FRACTIONS),
+                        help="fractions of the accept rate to run, comma-separated (default: 0.1,0.5,0.8,1)")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args()
+    fractions = tuple(float(f) for f in args.fractions.split(","))
     if args.serve_receiver:
         serve_receiver(args.serve_receiver)
         return
@@ -309,18 +324,19 @@ def main() -> None:
         try:
             asyncio.run(load(port, "relay", 500, CONNECTIONS, "warm"))
             burst = asyncio.run(load(port, "relay", args.burst, CONNECTIONS, "burst"))
-            accept_rate = burst.rate
-            print(f"accept rate (burst of {args.burst}, {CONNECTIONS} connections): {accept_rate:,.0f}/s",
+            accept_rate = args.rate or burst.rate
+            print(f"accept rate (burst of {args.burst}, {CONNECTIONS} connections): {burst.rate:,.0f}/s"
+                  + (f"; the rates below are fractions of {accept_rate:,.0f}/s" if args.rate else ""),
                   file=sys.stderr)
             time.sleep(3)  # the burst's backlog is mapped and delivered before the first rate
-            for fraction in FRACTIONS:
+            for fraction in fractions:
                 result = measure(relay, port, ops_port, receiver_url, fraction, accept_rate * fraction, args.seconds,
                                  f"s{int(fraction * 100)}")
                 results.append(result)
                 print(f"{fraction:.0%} ({result.rate:,.0f}/s): p50 {result.pct(0.5):.0f} ms, p99 "
                       f"{result.pct(0.99):.0f} ms, max {result.pct(1.0):.0f} ms, queue max "
                       f"{max(result.queue, default=0)}, delivered {result.delivered_per_s:,.0f}/s, RSS "
-                      f"{max(result.rss, default=0):.0f} MB, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+                      f"{max(result.rss, default=0):.0f} MB, CPU {result.cpu_us:.0f} µs/webhook, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
             if args.rss_seconds:
                 rss_samples = rss_run(relay, port, accept_rate * 0.5, args.rss_seconds)
         finally:
@@ -356,14 +372,14 @@ def report(args: argparse.Namespace, accept_rate: float, results: list[Result], 
         "was shared with other work, so absolute rates vary between runs.",
         "",
         "| rate | webhooks/s | p50 ms | p99 ms | max ms | queue max / last | delivered/s | drain after s "
-        "| relay RSS MB | client lateness p99 ms | lost / non-200 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| relay RSS MB | relay CPU µs per webhook | client lateness p99 ms | lost / non-200 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.fraction:.0%} | {r.rate:,.0f} | {r.pct(0.5):.0f} | {r.pct(0.99):.0f} | {r.pct(1.0):.0f} "
             f"| {max(r.queue, default=0)} / {r.queue[-1] if r.queue else 0} | {r.delivered_per_s:,.0f} "
-            f"| {r.drain_s:.1f} | {max(r.rss, default=0):.0f} | {r.late_p99 * 1000:.0f} | {r.missing} / {r.non_200} |"
+            f"| {r.drain_s:.1f} | {max(r.rss, default=0):.0f} | {r.cpu_us:.0f} | {r.late_p99 * 1000:.0f} | {r.missing} / {r.non_200} |"
         )
     lines += ["", *BEFORE, "", *LONG_RUN]
     if rss:
