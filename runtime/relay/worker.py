@@ -71,8 +71,11 @@ LOOP_LAG_BUSY_SECONDS = 0.01
 BACKLOG_BUSY = 8
 BACKLOG_SMOOTHING = 0.2  # weight of each probe's sample in the average backlog
 DEFER_STEP_SECONDS = 0.005
-MAX_DEFER_SECONDS = 0.1
-LAG_SECONDS = 0.25
+# A burst is not deferred for long: what the relay accepts in a short burst should be close to what it
+# can map and deliver in a steady stream (deferring 100 ms and lagging 0.25 s measured bursts of up to
+# ~2x what the process sustains; bench/RESULTS.md, steady load).
+MAX_DEFER_SECONDS = 0.02
+LAG_SECONDS = 0.1
 LAGGING_DEFER_SECONDS = 0.01
 BUSY_SLICE_SECONDS = 0.005  # under saturation the mapper stops a round after this long (the rest waits its turn)
 LAGGING_SLICE_SECONDS = 0.02  # ... or this long once it lags (still well within the answers' p99 budget)
