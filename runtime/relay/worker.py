@@ -605,8 +605,13 @@ class Sender(_Loop):
             log.error("DELIVERY PAUSED: Inngest refused the event key", extra={"status": result.status, "reason": reason})
 
     def _retry(self, seqs: list[int], result: SendResult) -> None:
-        self._failures += 1
-        delay = self._backoff()
+        if self._hold > 0:
+            # another request in flight at the same time (a lane) failed first and set the wait: one
+            # failure for the backoff, not one per request in flight
+            delay = self._hold
+        else:
+            self._failures += 1
+            delay = self._backoff()
         if result.retry_after is not None:
             delay = max(delay, min(result.retry_after, self._s.retry_max_seconds))
         reason = f"{result.error} (attempt failed; retrying in {delay:.1f} s)"

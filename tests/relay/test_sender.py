@@ -656,3 +656,60 @@ def test_a_backlog_goes_out_with_several_requests_in_flight(tmp_path: Path, doub
         server.shutdown()
         client.close()
         store.close()
+
+
+def test_requests_failing_together_count_as_one_failure_for_the_backoff(tmp_path: Path, double: Double) -> None:
+    """Two lanes' requests in flight at once both answered 500: one failure (the backoff does not double per
+    request in flight), both batches are kept for a later attempt, nothing is dropped."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    lock = threading.Lock()
+    arrived = {"n": 0}
+    together = threading.Event()
+
+    class Failing(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            with lock:
+                arrived["n"] += 1
+                if arrived["n"] >= 2:
+                    together.set()
+            together.wait(10)
+            answer = b'{"error":"down"}'
+            self.send_response(500)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings = fast_settings(tmp_path, url, lease_seconds=LEASE, batch_max_events=2, http_timeout_seconds=30.0,
+                             retry_base_seconds=0.5, retry_max_seconds=4.0)
+    store = SQLiteStore(settings.db_path, accept_timeout=60)
+    client = InngestSender(url, "test-key", timeout=30)
+    rig = Rig(store, Sender(store, client, settings, RelayMetrics()), settings, double)
+    try:
+        ids = rig.queue(*["payment.succeeded"] * 4)
+        first = store.claim(rig.sender.owner, 2, 1 << 20, LEASE)
+        second = store.claim(rig.sender.owner, 2, 1 << 20, LEASE)
+        lanes = [threading.Thread(target=rig.sender._deliver, args=(batch,), kwargs={"fresh": True}, daemon=True)
+                 for batch in (first, second)]
+        for lane in lanes:
+            lane.start()
+        for lane in lanes:
+            lane.join(30)
+        assert together.is_set()
+        assert rig.sender._failures == 1
+        rows = rig.rows()
+        assert rig.state() == dict.fromkeys(ids, "pending")
+        assert all(r["attempts"] == 1 and r["lease_owner"] is None for r in rows)
+        assert rig.sender._hold > 0
+    finally:
+        server.shutdown()
+        client.close()
+        store.close()
