@@ -406,6 +406,16 @@ AT_80 = [
     "(main 1,494, this branch 1,877–1,901 delivered/s). Not enough alone: the store changes without the sender's lanes (2,400/s: "
     "1,518 vs 1,544 delivered/s, the sender was the cap); with them, one pair at 2,800/s gave 2,058/s with "
     "main's store and 2,742/s with the new one.",
+    "",
+    "A second 60 s run right after (20:03–20:09 UTC, load 0.8–2.3, not written above) did NOT meet the "
+    "80% target: the burst measured 4,000/s, and at 3,200/s delivery fell behind (1,456 delivered/s, p99 "
+    "41.5 s, queue 102,000) and did not recover: the relay's CPU per webhook rose with the backlog (572 "
+    "µs at 80%, 628 µs at 100%, against ~340 µs while it keeps up), so once behind it falls further "
+    "behind; 10% p99 25 ms, 50% (2,000/s) p99 162 ms. What the process sustains here is ~2,800/s; the "
+    "4000-webhook burst measures 2,300–4,000/s from run to run, so the 80% target holds when the burst "
+    "reads below ~3,500/s and not above. Not done: why the cost per webhook grows with the backlog "
+    "(suspects: the count-by-state scans behind /metrics, scraped every second by this benchmark, and the "
+    "claim's walk over the pending index as it grows).",
 ]
 
 # the full-length RSS run (``--rss-seconds 600``), kept with the table until it is measured again
