@@ -501,7 +501,7 @@ ANALYSIS = [
     "Since issue 15 the default install runs on uvloop + httptools (`uvicorn[standard]`), and mapping and "
     "delivery no longer wait for a burst to end: they step aside only while the receive path is measurably "
     "saturated (event loop 10 ms late, or on average 8 webhooks waiting for their commit), for at most "
-    "100 ms, and take about two thirds of the time once their backlog is 0.25 s old. In a closed-loop burst "
+    "20 ms, and take about two thirds of the time once their backlog is 0.1 s old. In a closed-loop burst "
     "like this one they therefore run beside the receive path (the other threads' CPU per webhook above "
     "includes them: mapping ~40 µs, recording the outcome ~60 µs, delivery ~55 µs per event, "
     "`python -m bench stages`), so the accepted rate is lower than when they waited for the burst to end, "

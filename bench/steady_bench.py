@@ -192,6 +192,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process so far (every thread)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Sampler:
     """Every second: the relay's backlog (unmapped webhooks + undelivered events, from /metrics on the
@@ -236,6 +243,7 @@ class Result:
     rss: list[float]
     delivered_per_s: float
     drain_s: float
+    cpu_us: float  # the relay's CPU (all threads) per webhook, from the first request until drained
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -245,6 +253,7 @@ class Result:
 def measure(relay: subprocess.Popen[bytes], port: int, ops_port: int, receiver: str, fraction: float, rate: float,
             seconds: float, prefix: str) -> Result:
     sampler = Sampler(relay.pid, ops_port)
+    cpu_begin = cpu_seconds(relay.pid)
     begin = time.time()
     answered, non_200, late_p99 = run_loop(steady(port, rate, seconds, prefix))
     sent_for = time.time() - begin
@@ -255,10 +264,11 @@ def measure(relay: subprocess.Popen[bytes], port: int, ops_port: int, receiver: 
         time.sleep(0.5)
         arrived = arrivals(receiver)
     drain = time.time() - begin - sent_for
+    cpu = cpu_seconds(relay.pid) - cpu_begin
     sampler.stop()
     latencies = [arrived[wid] - at for wid, at in answered.items() if wid in arrived]
     return Result(fraction, rate, seconds, latencies, len(answered) - len(latencies), non_200, late_p99,
-                  sampler.queue, sampler.rss, in_window / sent_for, drain)
+                  sampler.queue, sampler.rss, in_window / sent_for, drain, cpu / max(1, len(answered)) * 1e6)
 
 
 def rss_run(relay: subprocess.Popen[bytes], port: int, rate: float, seconds: float) -> list[tuple[float, float]]:
@@ -292,8 +302,13 @@ def main() -> None:
     parser.add_argument("--rss-seconds", type=float, default=0,
                         help="an extra run at 50%% of the accept rate watching RSS (default 0 = off; issue 15: 600)")
     parser.add_argument("--burst", type=int, default=4000, help="webhooks in the burst measuring the accept rate")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="use this as the accept rate instead of the burst's (A/B runs at the same rates)")
+    parser.add_argument("--fractions", default=",".join(f"{f:g}" for f in FRACTIONS),
+                        help="fractions of the accept rate to run, comma-separated (default: 0.1,0.5,0.8,1)")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args()
+    fractions = tuple(float(f) for f in args.fractions.split(","))
     if args.serve_receiver:
         serve_receiver(args.serve_receiver)
         return
@@ -309,18 +324,19 @@ def main() -> None:
         try:
             asyncio.run(load(port, "relay", 500, CONNECTIONS, "warm"))
             burst = asyncio.run(load(port, "relay", args.burst, CONNECTIONS, "burst"))
-            accept_rate = burst.rate
-            print(f"accept rate (burst of {args.burst}, {CONNECTIONS} connections): {accept_rate:,.0f}/s",
+            accept_rate = args.rate or burst.rate
+            print(f"accept rate (burst of {args.burst}, {CONNECTIONS} connections): {burst.rate:,.0f}/s"
+                  + (f"; the rates below are fractions of {accept_rate:,.0f}/s" if args.rate else ""),
                   file=sys.stderr)
             time.sleep(3)  # the burst's backlog is mapped and delivered before the first rate
-            for fraction in FRACTIONS:
+            for fraction in fractions:
                 result = measure(relay, port, ops_port, receiver_url, fraction, accept_rate * fraction, args.seconds,
                                  f"s{int(fraction * 100)}")
                 results.append(result)
                 print(f"{fraction:.0%} ({result.rate:,.0f}/s): p50 {result.pct(0.5):.0f} ms, p99 "
                       f"{result.pct(0.99):.0f} ms, max {result.pct(1.0):.0f} ms, queue max "
                       f"{max(result.queue, default=0)}, delivered {result.delivered_per_s:,.0f}/s, RSS "
-                      f"{max(result.rss, default=0):.0f} MB, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+                      f"{max(result.rss, default=0):.0f} MB, CPU {result.cpu_us:.0f} µs/webhook, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
             if args.rss_seconds:
                 rss_samples = rss_run(relay, port, accept_rate * 0.5, args.rss_seconds)
         finally:
@@ -356,22 +372,53 @@ def report(args: argparse.Namespace, accept_rate: float, results: list[Result], 
         "was shared with other work, so absolute rates vary between runs.",
         "",
         "| rate | webhooks/s | p50 ms | p99 ms | max ms | queue max / last | delivered/s | drain after s "
-        "| relay RSS MB | client lateness p99 ms | lost / non-200 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| relay RSS MB | relay CPU µs per webhook | client lateness p99 ms | lost / non-200 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.fraction:.0%} | {r.rate:,.0f} | {r.pct(0.5):.0f} | {r.pct(0.99):.0f} | {r.pct(1.0):.0f} "
             f"| {max(r.queue, default=0)} / {r.queue[-1] if r.queue else 0} | {r.delivered_per_s:,.0f} "
-            f"| {r.drain_s:.1f} | {max(r.rss, default=0):.0f} | {r.late_p99 * 1000:.0f} | {r.missing} / {r.non_200} |"
+            f"| {r.drain_s:.1f} | {max(r.rss, default=0):.0f} | {r.cpu_us:.0f} | {r.late_p99 * 1000:.0f} | {r.missing} / {r.non_200} |"
         )
-    lines += ["", *BEFORE, "", *LONG_RUN]
+    lines += ["", *AT_80, "", *BEFORE, "", *LONG_RUN]
     if rss:
         lines += ["", f"RSS over {args.rss_seconds:g} s at 50% of the accept rate (every 10 s): "
                   + ", ".join(f"{mb:.0f}" for _t, mb in rss) + " MB."]
     lines.append(END)
     return "\n".join(lines)
 
+
+# how the 80% target was reached (issue 15), measured at the same absolute rates; keep it with the table
+AT_80 = [
+    "How the 80% target was reached (2026-11-30 19:16–19:52 UTC, load 2–4). Before: the sender sent one "
+    "request at a time (claim, request, mark delivered: ~50 ms per batch of 100 events with this receiver, "
+    "instrumented), so delivery stayed at ~1,600–2,000 events/s whatever the accept rate, and the queue that "
+    "grew was undelivered events; and the accept rate of a 4000-webhook burst (mapping and delivery deferred "
+    "up to 100 ms, lagging after 0.25 s) measured 3,200–6,700/s in consecutive runs of the same code, up to "
+    "twice what the process sustains. Changed: up to 4 requests to Inngest in flight while a backlog waits; "
+    "the mapper's and sender's commits without an fsync of their own (synchronous=NORMAL unless a received "
+    "webhook shares the commit: docs/relay.md, Durability); the outcomes recorded in three statements "
+    "instead of three per webhook; deferral bounded at 20 ms and the larger share after 0.1 s (bursts now "
+    "measure 2,300–3,900/s). Same absolute rates and harness (`--rate 3500 --fractions 0.8,1`, 20 s): at "
+    "2,800/s main delivered 1,617/s (p99 8.6 s, queue 19,600 and growing; at 2,400/s 1,544/s, p99 7.2 s), this "
+    "branch 2,715–2,779/s in three runs (p99 269–712 ms, queue max 542–2,071); at 3,500/s both fall behind "
+    "(main 1,494, this branch 1,877–1,901 delivered/s). Not enough alone: the store changes without the sender's lanes (2,400/s: "
+    "1,518 vs 1,544 delivered/s, the sender was the cap); with them, one pair at 2,800/s gave 2,058/s with "
+    "main's store and 2,742/s with the new one.",
+    "",
+    "A second 60 s run right after (20:03–20:09 UTC, load 0.8–2.3, not written above) did NOT meet the "
+    "80% target: the burst measured 4,000/s, and at 3,200/s delivery fell behind (1,456 delivered/s, p99 "
+    "41.5 s, queue 102,000) and did not recover: the relay's CPU per webhook rose with the backlog (572 "
+    "µs at 80%, 628 µs at 100%, against ~340 µs while it keeps up), so once behind it falls further "
+    "behind; 10% p99 25 ms, 50% (2,000/s) p99 162 ms. What the process sustains here is ~2,800/s; the "
+    "4000-webhook burst measures 2,300–4,000/s from run to run, so the 80% target holds when the burst "
+    "reads below ~3,500/s and not above. Not done: why the cost per webhook grows with the backlog "
+    "(suspects: the count-by-state scans behind /metrics, scraped every second by this benchmark, and the "
+    "claim's walk over the pending index as it grows).",
+    "",
+    "At 3,200/s alone (`--rate 4000 --fractions 0.8`, 30 s, 20:10 UTC) it kept up: 2,984 delivered/s, p99 2.0 s, queue max 3,965, 329 µs per webhook; per thread over 5 s: event loop 1.6–1.7 s of CPU, store writer 1.6 s (0.7 s of it system time), mapper 1.2–1.5 s, the 4 sender lanes 0.3 s together: one interpreter at one core, so the headroom left is in the event loop, the writer and the mapper (its INFO line per webhook is ~25% of its time), not in delivery.",
+]
 
 # the full-length RSS run (``--rss-seconds 600``), kept with the table until it is measured again
 LONG_RUN = [

@@ -125,12 +125,16 @@ _MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 class _Job:
-    """One queued write from a thread, which waits on ``cfut``."""
+    """One queued write from a thread, which waits on ``cfut``.
 
-    __slots__ = ("cfut", "fn", "started")
+    ``durable`` False: the write may be lost on power loss without losing anything acknowledged (the
+    mapper's and sender's bookkeeping, redone after a restart: see :data:`RELAXED_SYNCHRONOUS`).
+    """
 
-    def __init__(self, fn: Callable[[sqlite3.Connection], Any], cfut: Future[Any]) -> None:
-        self.fn, self.cfut = fn, cfut
+    __slots__ = ("cfut", "durable", "fn", "started")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], cfut: Future[Any], durable: bool = True) -> None:
+        self.fn, self.cfut, self.durable = fn, cfut, durable
         self.started = False
 
     def start(self) -> bool:
@@ -147,6 +151,14 @@ _Stored = Stored
 # itself (only the few frames since the last one are left) so that the WAL starts over.
 CHECKPOINT_SECONDS = 0.2
 WAL_RESTART_FRAMES = 1000
+# A commit holding only the mapper's and sender's bookkeeping (outcomes and events recorded, events
+# claimed, delivered, retried) runs with synchronous=NORMAL: in WAL mode it is durable against a crash
+# of the process (the WAL is in the OS's cache) but not against a power loss until the next FULL commit
+# or checkpoint fsyncs the WAL, and every commit holding received webhooks (or any other write) is FULL,
+# so a 200 still follows an fsync, which also covers every earlier frame. What a power loss can take back
+# is redone: a webhook is mapped again (the same event ids), an event is sent again (Inngest drops it by
+# its id). docs/relay.md, "Durability".
+RELAXED_SYNCHRONOUS = "NORMAL"
 _ACCEPT_CHUNK = 200  # rows per INSERT statement (4 parameters each; SQLite allows 999 at the least)
 _HEADERS_JSON = json.JSONEncoder(separators=(",", ":"))
 
@@ -201,6 +213,9 @@ class SQLiteStore(AcceptPath):
         self._watches: dict[int, AcceptWatch] = {}  # by thread id
         self.busy_timeout_ms = busy_timeout_ms
         self.synchronous = synchronous
+        # only a FULL store relaxes the bookkeeping commits (NORMAL or OFF, set by the operator, stays as set)
+        self._relax = synchronous.upper() == "FULL"
+        self._writer_synchronous = synchronous
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -338,7 +353,7 @@ class SQLiteStore(AcceptPath):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"store read failed: {exc}") from None
 
-    def _submit(self, fn: Callable[[sqlite3.Connection], T]) -> Future[T]:
+    def _submit(self, fn: Callable[[sqlite3.Connection], T], durable: bool = True) -> Future[T]:
         fut: Future[T] = Future()
         if self.read_only:
             fut.set_exception(StoreUnavailable(f"the store {self.path} is open read-only"))
@@ -346,11 +361,16 @@ class SQLiteStore(AcceptPath):
         if self._closed:
             fut.set_exception(StoreUnavailable("the store is closed"))
             return fut
-        self._queue.put(_Job(fn, fut))
+        self._queue.put(_Job(fn, fut, durable))
         return fut
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return self._submit(fn).result()
+    def _write(self, fn: Callable[[sqlite3.Connection], T], durable: bool = True) -> T:
+        return self._submit(fn, durable).result()
+
+    def _set_synchronous(self, conn: sqlite3.Connection, level: str) -> None:
+        if level != self._writer_synchronous:
+            conn.execute(f"PRAGMA synchronous = {level}")
+            self._writer_synchronous = level
 
     def _write_loop(self) -> None:
         conn: sqlite3.Connection | None = None
@@ -385,6 +405,10 @@ class SQLiteStore(AcceptPath):
                 if conn is None:
                     conn = self._connect()
                     conn.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_SECONDS
+                    self._writer_synchronous = self.synchronous
+                if self._relax:  # see RELAXED_SYNCHRONOUS
+                    durable = bool(accepts) or any(job.durable for job in jobs)
+                    self._set_synchronous(conn, self.synchronous if durable else RELAXED_SYNCHRONOUS)
                 if self._checkpoint_due:
                     self._checkpoint_due = False
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
@@ -567,61 +591,70 @@ class SQLiteStore(AcceptPath):
         )
         return [self._webhook(r) for r in rows]
 
+    _INSERT_EVENT_SQL = (
+        "INSERT INTO events (webhook_seq, generation, idx, event_id, name, payload, size, state, "
+        "next_attempt_at, last_error, received_at, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+
+    @staticmethod
+    def _event_rows(
+        seq: int, generation: int, received_at: float, record: MappingRecord, now: float
+    ) -> list[tuple[Any, ...]]:
+        return [
+            (seq, generation, idx, ev.event_id, ev.name, ev.payload, len(ev.payload.encode()),
+             DEAD if ev.dead_reason else PENDING, now, ev.dead_reason, received_at, now, now)
+            for idx, ev in enumerate(record.events)
+        ]
+
     @staticmethod
     def _insert_events(
         conn: sqlite3.Connection, seq: int, generation: int, received_at: float, record: MappingRecord
     ) -> None:
-        now = time.time()
-        for idx, ev in enumerate(record.events):
-            state = DEAD if ev.dead_reason else PENDING
-            conn.execute(
-                "INSERT INTO events (webhook_seq, generation, idx, event_id, name, payload, size, state, "
-                "next_attempt_at, last_error, received_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    seq,
-                    generation,
-                    idx,
-                    ev.event_id,
-                    ev.name,
-                    ev.payload,
-                    len(ev.payload.encode()),
-                    state,
-                    now,
-                    ev.dead_reason,
-                    received_at,
-                    now,
-                    now,
-                ),
-            )
+        conn.executemany(
+            SQLiteStore._INSERT_EVENT_SQL, SQLiteStore._event_rows(seq, generation, received_at, record, time.time())
+        )
 
     def record_mappings(self, outcomes: Sequence[tuple[int, int, MappingRecord]]) -> list[bool]:
         """Store mapping outcomes with their events in one commit; each only if still unmapped.
 
         ``outcomes`` are ``(seq, generation, record)``; the result says which were recorded (a
-        replay may have re-mapped a webhook meanwhile).
+        replay may have re-mapped a webhook meanwhile). One query finds them, one statement (executemany)
+        updates them, one inserts every event: per-row statements cost the writer more than SQLite's work.
         """
 
         def op(conn: sqlite3.Connection) -> list[bool]:
-            done: list[bool] = []
             now = time.time()
+            seqs = list({seq for seq, _g, _r in outcomes})
+            unmapped: dict[int, tuple[int, float]] = {}  # seq -> (generation, received_at), still 'received'
+            for start in range(0, len(seqs), _ACCEPT_CHUNK):
+                chunk = seqs[start:start + _ACCEPT_CHUNK]
+                for seq, generation, received_at in conn.execute(
+                    "SELECT seq, generation, received_at FROM webhooks WHERE state = 'received' "
+                    f"AND seq IN ({_placeholders(len(chunk))})", chunk,
+                ):
+                    unmapped[seq] = (generation, received_at)
+            done: list[bool] = []
+            updates: list[tuple[Any, ...]] = []
+            events: list[tuple[Any, ...]] = []
             for seq, generation, record in outcomes:
-                row = conn.execute(
-                    "SELECT received_at FROM webhooks WHERE seq = ? AND state = 'received' AND generation = ?",
-                    (seq, generation),
-                ).fetchone()
-                if row is None:
+                row = unmapped.get(seq)
+                if row is None or row[0] != generation:
                     done.append(False)
                     continue
-                conn.execute(
-                    "UPDATE webhooks SET state = ?, event_type = ?, error = ?, mapped_at = ? WHERE seq = ?",
-                    (record.state, record.event_type, record.error, now, seq),
-                )
-                self._insert_events(conn, seq, generation, row[0], record)
+                del unmapped[seq]  # recorded: the same seq again in this call is no longer unmapped
+                updates.append((record.state, record.event_type, record.error, now, seq))
+                events += self._event_rows(seq, generation, row[1], record, now)
                 done.append(True)
+            if updates:
+                conn.executemany(
+                    "UPDATE webhooks SET state = ?, event_type = ?, error = ?, mapped_at = ? WHERE seq = ?", updates
+                )
+            if events:
+                conn.executemany(self._INSERT_EVENT_SQL, events)
             return done
 
-        return self._write(op)
+        return self._write(op, durable=False)
 
     def remap(self, seq: int, record: MappingRecord) -> int:
         """Replace a webhook's outcome (replay): undelivered events are superseded; returns generation."""
@@ -674,7 +707,7 @@ class SQLiteStore(AcceptPath):
                 )
             return chosen
 
-        return self._write(op)
+        return self._write(op, durable=False)
 
     def _owned_update(
         self, sql: str, params: Sequence[Any], seqs: Sequence[int], owner: str, attempt: _Attempt | None = None
@@ -695,7 +728,7 @@ class SQLiteStore(AcceptPath):
             )
             return len(updated)
 
-        return self._write(op)
+        return self._write(op, durable=False)
 
     def renew(self, seqs: Sequence[int], owner: str, lease_seconds: float) -> list[int]:
         """Extend our lease before a request; returns the seqs still ours."""
@@ -717,7 +750,7 @@ class SQLiteStore(AcceptPath):
             ).fetchall()
             return [r[0] for r in rows]
 
-        return self._write(op)
+        return self._write(op, durable=False)
 
     def mark_delivered(self, seqs: Sequence[int], owner: str, *, status: int | None = None) -> int:
         """``status``: the HTTP status of the request, logged as an attempt of each event (the console)."""
@@ -777,7 +810,7 @@ class SQLiteStore(AcceptPath):
             )
             return cur.rowcount
 
-        return self._write(op)
+        return self._write(op, durable=False)
 
     # ------------------------------------------------------------------ operate
     def set_meta(self, values: dict[str, str | None]) -> None:

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from runtime.relay.config import RelaySettings
 from runtime.relay.inngest import InngestSender, SendResult
@@ -70,11 +71,20 @@ LOOP_LAG_BUSY_SECONDS = 0.01
 BACKLOG_BUSY = 8
 BACKLOG_SMOOTHING = 0.2  # weight of each probe's sample in the average backlog
 DEFER_STEP_SECONDS = 0.005
-MAX_DEFER_SECONDS = 0.1
-LAG_SECONDS = 0.25
+# A burst is not deferred for long: what the relay accepts in a short burst should be close to what it
+# can map and deliver in a steady stream (deferring 100 ms and lagging 0.25 s measured bursts of up to
+# ~2x what the process sustains; bench/RESULTS.md, steady load).
+MAX_DEFER_SECONDS = 0.02
+LAG_SECONDS = 0.1
 LAGGING_DEFER_SECONDS = 0.01
 BUSY_SLICE_SECONDS = 0.005  # under saturation the mapper stops a round after this long (the rest waits its turn)
 LAGGING_SLICE_SECONDS = 0.02  # ... or this long once it lags (still well within the answers' p99 budget)
+# Requests to Inngest in flight at once while there is a backlog (a claim came back full). One request at
+# a time caps delivery at one batch per round trip (claim + request + mark delivered: ~50 ms for 100 events
+# with a receiver answering in 5-20 ms, ~2,000 events/s), below what the relay accepts; below a backlog
+# the sender still sends one request at a time. Inngest does not order events across requests, and each
+# event's `id` makes a resend harmless; the HTTP client's pool holds this many connections.
+SEND_LANES = 4
 
 
 class Intake:
@@ -344,6 +354,10 @@ class Sender(_Loop):
         self._failed_attempts = 0  # ... attempts that failed, since the last summary line
         self._failed_total = 0
         self._last_summary = 0.0
+        # the policy's state (hold, pause, failures) is changed by every lane: one at a time
+        self._state = threading.RLock()
+        self._lanes = ThreadPoolExecutor(max_workers=SEND_LANES, thread_name_prefix="paymap-send")
+        self._in_flight: list[Future[None]] = []
 
     # --------------------------------------------------------------- loop
     def _run(self) -> None:
@@ -352,6 +366,12 @@ class Sender(_Loop):
             self._paused = self._store.stats().meta.get(PAUSE_KEY)
             if self._paused is not None:
                 self._metrics.sender_paused.set(1)
+        try:
+            self._rounds()
+        finally:
+            self._drain_lanes(raise_errors=False)
+
+    def _rounds(self) -> None:
         while not self._stop.is_set():
             # whole batches even under load: the sender mostly waits on Inngest (without the interpreter
             # lock), and smaller requests would cap delivery below the accept rate
@@ -361,16 +381,49 @@ class Sender(_Loop):
                 self._shared_hold = False
                 self._sleep(self._s.auth_pause_seconds, wakeable=False)
                 continue
+            self._wait_for_lane()
+            if self._hold > 0:  # a request asked us to wait (retry, pause): nothing else goes out meanwhile
+                self._drain_lanes()
+                self._sleep(self._hold, wakeable=False)
+                self._hold = 0.0
+                continue
             batch = self._store.claim(self.owner, self._s.batch_max_events, self._s.batch_max_bytes,
                                       self._s.lease_seconds)
             if not batch:
                 self._sleep(self._s.poll_seconds)
                 continue
-            self._hold = 0.0
-            self._deliver(batch, fresh=True)
+            if self._backlog(batch):  # more is waiting: send this in a lane, claim the next at once
+                self._in_flight.append(self._lanes.submit(self._deliver, batch, fresh=True))
+            else:
+                self._drain_lanes()
+                if self._hold == 0:
+                    self._deliver(batch, fresh=True)
+                else:  # a lane asked to wait meanwhile: this batch waits too
+                    self._store.release([e.seq for e in batch], self.owner, self._hold_reason)
             self._round_done(batch[0].received_at)  # claim() gives the oldest first
-            if self._hold > 0:
-                self._sleep(self._hold, wakeable=False)
+
+    def _backlog(self, batch: list[OutgoingEvent]) -> bool:
+        """The claim was cut by a limit, so more events are due."""
+        return len(batch) >= self._s.batch_max_events or sum(len(e.payload) + 1 for e in batch) * 2 > self._s.batch_max_bytes
+
+    def _wait_for_lane(self) -> None:
+        self._in_flight = [f for f in self._in_flight if not self._settled(f)]
+        while len(self._in_flight) >= SEND_LANES:
+            self._settled(self._in_flight.pop(0), wait=True)
+
+    def _drain_lanes(self, *, raise_errors: bool = True) -> None:
+        in_flight, self._in_flight = self._in_flight, []
+        errors = [exc for f in in_flight if (exc := f.exception()) is not None]
+        if errors and raise_errors:
+            raise errors[0]
+
+    @staticmethod
+    def _settled(fut: Future[None], *, wait: bool = False) -> bool:
+        """Done (its error, if any, raised here so the loop's guard reports it); ``wait``: wait for it."""
+        if not wait and not fut.done():
+            return False
+        fut.result()
+        return True
 
     def _heartbeat(self) -> None:
         """Tell the other instances (and `paymap status`) we are alive and which mappings we run; once in a
@@ -387,6 +440,10 @@ class Sender(_Loop):
     def _follow_shared_pause(self) -> None:
         """The pause is the store's, so every instance sharing it follows it: one instance finding the key
         refused pauses the others, and the first delivery that works (on any instance) resumes them all."""
+        with self._state:
+            self._follow_shared_pause_locked()
+
+    def _follow_shared_pause_locked(self) -> None:
         shared = self._store.get_meta(PAUSE_KEY)
         if shared is not None and self._paused is None:
             log.error("DELIVERY PAUSED by another instance: Inngest refused the event key", extra={"reason": shared})
@@ -400,6 +457,7 @@ class Sender(_Loop):
 
     def stop(self, timeout: float = 10) -> None:
         super().stop(timeout)
+        self._lanes.shutdown(wait=True)
         with contextlib.suppress(StoreError):
             forget_instance(self._store, self.owner)
 
@@ -421,11 +479,12 @@ class Sender(_Loop):
             self._last_prune = now
             self._prune(time.time() - retention)
         if now - self._last_alert >= 60:
+            # once a minute, alert or not: stats() counts every row by state (a full scan of both tables)
+            self._last_alert = now
             st = self._store.stats()
             if st.oldest_pending_received_at is not None:
                 age = time.time() - st.oldest_pending_received_at
                 if age > self._s.alert_pending_age_seconds:
-                    self._last_alert = now
                     log.error(
                         "events are waiting too long for delivery",
                         extra={"oldest_pending_age_s": round(age), "queue_depth": st.queue_depth,
@@ -452,21 +511,32 @@ class Sender(_Loop):
 
     # --------------------------------------------------------------- one batch
     def _deliver(self, events: list[OutgoingEvent], *, fresh: bool = False) -> None:
-        """Send ``events`` (leased by us); ``fresh`` = just claimed, so the lease needs no renewal."""
-        if self._hold > 0:  # an earlier part of this batch asked us to wait: keep the rest queued
-            self._store.release([e.seq for e in events], self.owner, self._hold_reason)
-            return
-        if not fresh:  # a split batch: each further request gets a full lease again
-            mine = set(self._store.renew([e.seq for e in events], self.owner, self._s.lease_seconds))
-            events = [e for e in events if e.seq in mine]
+        """Send ``events`` (leased by us); ``fresh`` = just claimed, so the lease needs no renewal.
+
+        Runs in the sender's thread or in a lane: the request goes out unlocked, what follows from its
+        answer (and the check before it) under the policy's lock.
+        """
+        with self._state:
+            if self._hold > 0:  # an earlier part of this batch (or another lane) asked us to wait: keep it queued
+                self._store.release([e.seq for e in events], self.owner, self._hold_reason)
+                return
+            if not fresh:  # a split batch: each further request gets a full lease again
+                mine = set(self._store.renew([e.seq for e in events], self.owner, self._s.lease_seconds))
+                events = [e for e in events if e.seq in mine]
         if not events:
             return
         seqs = [e.seq for e in events]
         try:
             result = self._client.send([e.payload for e in events])
         except Exception as exc:  # a bug or a setting the start checks missed: pause loudly, do not loop
-            self._pause(seqs, SendResult(0, f"unexpected error: {type(exc).__name__}: {exc}"), unexpected=exc)
+            with self._state:
+                self._pause(seqs, SendResult(0, f"unexpected error: {type(exc).__name__}: {exc}"), unexpected=exc)
             return
+        with self._state:
+            self._answered(events, result)
+
+    def _answered(self, events: list[OutgoingEvent], result: SendResult) -> None:
+        seqs = [e.seq for e in events]
         self._metrics.requests.labels(str(result.status) if result.status else "network_error").inc()
         if result.ok:
             self._delivered(events, result.status)
@@ -535,8 +605,13 @@ class Sender(_Loop):
             log.error("DELIVERY PAUSED: Inngest refused the event key", extra={"status": result.status, "reason": reason})
 
     def _retry(self, seqs: list[int], result: SendResult) -> None:
-        self._failures += 1
-        delay = self._backoff()
+        if self._hold > 0:
+            # another request in flight at the same time (a lane) failed first and set the wait: one
+            # failure for the backoff, not one per request in flight
+            delay = self._hold
+        else:
+            self._failures += 1
+            delay = self._backoff()
         if result.retry_after is not None:
             delay = max(delay, min(result.retry_after, self._s.retry_max_seconds))
         reason = f"{result.error} (attempt failed; retrying in {delay:.1f} s)"

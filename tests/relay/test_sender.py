@@ -599,3 +599,117 @@ def test_a_claim_fills_the_byte_budget_exactly(rig: Rig) -> None:
     size = _largest(rig)  # all four the same size; a claim counts "[]" and, per event, its size and a comma
     assert len(rig.store.claim("a", 10, 2 + 3 * (size + 1) - 1, LEASE)) == 2  # one byte short of three
     assert len(rig.store.claim("b", 10, 2 + 2 * (size + 1), LEASE)) == 2  # exactly two
+
+
+# ------------------------------------------------------------------ a backlog: several requests in flight
+def test_a_backlog_goes_out_with_several_requests_in_flight(tmp_path: Path, double: Double) -> None:
+    """Full claims mean more is waiting: the sender does not wait for one answer before the next request
+    (one request per round trip caps delivery below what the relay accepts), and never has more than
+    SEND_LANES requests in flight. The receiver holds the first request until a second one arrives."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    lock = threading.Lock()
+    seen: dict[str, int] = {"in_flight": 0, "peak": 0}
+    together = threading.Event()
+    received: list[str] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            with lock:
+                seen["in_flight"] += 1
+                seen["peak"] = max(seen["peak"], seen["in_flight"])
+                if seen["in_flight"] >= 2:
+                    together.set()
+            together.wait(10)  # without a second request in flight this only ends by its timeout
+            with lock:
+                seen["in_flight"] -= 1
+                received.extend(event["id"] for event in json.loads(body))
+            answer = b'{"status":200}'
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings = fast_settings(tmp_path, url, lease_seconds=LEASE, batch_max_events=2, http_timeout_seconds=30.0)
+    store = SQLiteStore(settings.db_path, accept_timeout=60)
+    client = InngestSender(url, "test-key", timeout=30)
+    rig = Rig(store, Sender(store, client, settings, RelayMetrics()), settings, double)
+    try:
+        ids = rig.queue(*["payment.succeeded"] * 12)
+        rig.sender.start()
+        try:
+            wait_until(lambda: rig.state() == dict.fromkeys(ids, "delivered"), "every event delivered", timeout=30)
+        finally:
+            rig.sender.stop()
+        assert sorted(received) == sorted(ids)  # each once
+        assert together.is_set()
+        assert 2 <= seen["peak"] <= worker.SEND_LANES
+    finally:
+        server.shutdown()
+        client.close()
+        store.close()
+
+
+def test_requests_failing_together_count_as_one_failure_for_the_backoff(tmp_path: Path, double: Double) -> None:
+    """Two lanes' requests in flight at once both answered 500: one failure (the backoff does not double per
+    request in flight), both batches are kept for a later attempt, nothing is dropped."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    lock = threading.Lock()
+    arrived = {"n": 0}
+    together = threading.Event()
+
+    class Failing(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            with lock:
+                arrived["n"] += 1
+                if arrived["n"] >= 2:
+                    together.set()
+            together.wait(10)
+            answer = b'{"error":"down"}'
+            self.send_response(500)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings = fast_settings(tmp_path, url, lease_seconds=LEASE, batch_max_events=2, http_timeout_seconds=30.0,
+                             retry_base_seconds=0.5, retry_max_seconds=4.0)
+    store = SQLiteStore(settings.db_path, accept_timeout=60)
+    client = InngestSender(url, "test-key", timeout=30)
+    rig = Rig(store, Sender(store, client, settings, RelayMetrics()), settings, double)
+    try:
+        ids = rig.queue(*["payment.succeeded"] * 4)
+        first = store.claim(rig.sender.owner, 2, 1 << 20, LEASE)
+        second = store.claim(rig.sender.owner, 2, 1 << 20, LEASE)
+        lanes = [threading.Thread(target=rig.sender._deliver, args=(batch,), kwargs={"fresh": True}, daemon=True)
+                 for batch in (first, second)]
+        for lane in lanes:
+            lane.start()
+        for lane in lanes:
+            lane.join(30)
+        assert together.is_set()
+        assert rig.sender._failures == 1
+        rows = rig.rows()
+        assert rig.state() == dict.fromkeys(ids, "pending")
+        assert all(r["attempts"] == 1 and r["lease_owner"] is None for r in rows)
+        assert rig.sender._hold > 0
+    finally:
+        server.shutdown()
+        client.close()
+        store.close()

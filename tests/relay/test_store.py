@@ -137,3 +137,36 @@ def test_closed_store_refuses(store: SQLiteStore) -> None:
             await store.accept(hook("msg_late"))
 
     asyncio.run(scenario())
+
+
+def _synchronous(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA synchronous").fetchone()[0])  # 1 = NORMAL, 2 = FULL
+
+
+def test_bookkeeping_commits_skip_the_fsync_and_received_webhooks_never_do(store: SQLiteStore) -> None:
+    """The mapper's and sender's writes commit with synchronous=NORMAL, unless a received webhook (or any
+    other write) shares their transaction: then the whole commit is FULL, so every 200 follows an fsync."""
+    assert store._write(_synchronous, durable=False) == 1
+    assert store._write(_synchronous) == 2  # any write not marked as bookkeeping
+    assert store._write(_synchronous, durable=False) == 1
+
+    async def mixed() -> int:
+        release = hold_writer(store)
+        job = store._submit(_synchronous, durable=False)
+        stored = store.accept(hook("msg_mixed"))
+        await asyncio.sleep(0)  # the loop hands the webhook to the writer's queue, behind the job
+        release.set()
+        assert await stored is True
+        return job.result(10)
+
+    assert asyncio.run(mixed()) == 2
+    assert stored_ids(store) == ["msg_mixed"]
+
+
+def test_a_store_set_to_normal_stays_normal(tmp_path: Path) -> None:
+    s = SQLiteStore(tmp_path / "relay.sqlite3", synchronous="NORMAL", accept_timeout=60)
+    try:
+        assert s._write(_synchronous) == 1
+        assert s._write(_synchronous, durable=False) == 1
+    finally:
+        s.close()
