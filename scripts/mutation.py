@@ -53,7 +53,7 @@ TARGETS: dict[str, Target] = {
     "sender": Target(
         "runtime/relay/worker.py",
         _m("runtime.relay.worker", *(f"xǁSenderǁ{m}" for m in
-                                     ("_deliver", "_delivered", "_pause", "_retry", "_dead", "_backoff"))),
+                                     ("_deliver", "_answered", "_delivered", "_pause", "_retry", "_dead", "_backoff"))),
         ("tests/relay/test_sender.py", SENDER_MUTANTS),
     ),
     "inngest": Target("runtime/relay/inngest.py",
