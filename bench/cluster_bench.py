@@ -258,7 +258,36 @@ def main() -> None:
         print(f"written to {RESULTS}")
 
 
-ANALYSIS: list[str] = []
+ANALYSIS: list[str] = [
+    "Per round (accepted/s, rounds interleaved), the run above (2026-11-30 20:31 UTC, load 0.7–1.5, after the",
+    "sender's lanes and the SQLite bookkeeping commits without their own fsync): SQLite 5,334 / 5,537 / 4,700;",
+    "PostgreSQL with one instance 3,881 / 5,376 / 4,683 (73%, 97%, 100% round by round). An earlier run at load",
+    "5–6 (before those changes) gave 73% best against best, rounds 52–102%, and p99 up to 95 ms with one",
+    "PostgreSQL instance (110 ms with three) in rounds that met autovacuum or a checkpoint on the shared cores:",
+    "**every figure here is noisy; compare configurations within one run.**",
+    "",
+    "- **Accepting.** Each instance's writer commits every webhook waiting in one `INSERT … SELECT FROM",
+    "  unnest(…) ON CONFLICT DO NOTHING RETURNING webhook_id` in autocommit: one round trip and one WAL",
+    "  flush per group (9–22 webhooks per group here). Its arrays go in binary: in text, psycopg hex-escaped",
+    "  every body inside an array literal and the server parsed it back, which tripled the statement's time",
+    "  (accept alone, in process, 64 at once: 2,770/s → 9,500/s, 85 → 36 µs of CPU per webhook).",
+    "- **Bottleneck: CPU, shared.** Client, instances, PostgreSQL and the Inngest double share two cores.",
+    "  Per webhook, all in (accept, map, deliver), one PostgreSQL instance spends ~200 µs of its own CPU",
+    "  (SQLite's instance ~230–300 µs, which includes SQLite's own work) and the server ~150–175 µs. More",
+    "  instances cannot add CPU on two cores; each adds its own polling, heartbeats and claims (instance CPU",
+    "  summed over instances grows with their number), so two and three instances accept less here.",
+    "- **What predicts scaling on bigger machines.** The instance part (~200 µs per webhook) scales out with",
+    "  instances. The database is the shared part: ~150–300 µs of PostgreSQL CPU, 0.06–0.2 transactions",
+    "  (autocommit statements: the accept group, the mapped batch, the claim and the mark are one statement",
+    "  each) and ~11.5 KB of WAL per webhook (the 2.3 KB body; the webhook row written again when it is",
+    "  mapped, with its index entries; the event row and its updates; full-page images after checkpoints).",
+    "  One PostgreSQL core carries roughly 3,000–5,000 webhooks/s end to end; past that, grow the database",
+    "  (WAL on a fast disk, more cores).",
+    "- **Round trips.** Accept: one per group commit. Mapping: one per batch (`UPDATE … FROM unnest` with the",
+    "  events inserted in the same statement). Delivery: one claim (`FOR UPDATE SKIP LOCKED`, the byte budget",
+    "  in a window sum) and one mark per batch, the attempts logged in the same statement; pooled",
+    "  connections are checked only after sitting idle.",
+]
 
 
 if __name__ == "__main__":
