@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg_pool
 
+from runtime.relay import store_browse
 from runtime.relay.store import (
     ATTEMPT_DEAD,
     ATTEMPT_DELIVERED,
@@ -52,6 +53,9 @@ from runtime.relay.store import (
 )
 from runtime.relay.store_accept import Accept, AcceptPath, AcceptWatch, Stored, settle_accepts
 from runtime.relay.store_postgres_url import redact_url
+
+# the console's reads (store_browse): psycopg's placeholder, a set of row numbers as one array
+_DIALECT = store_browse.Dialect("%s", lambda seqs: ("w.seq = ANY(?)", seqs))
 
 T = TypeVar("T")
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -666,95 +670,6 @@ class PostgresStore(AcceptPath):
         return found
 
     # ------------------------------------------------------------------ console (runtime/relay/console.py)
-    _ID_PREFIX_SMALL = 1000  # an id prefix matching at most this many rows is looked up by index
-
-    @staticmethod
-    def _prefix_range(text: str) -> tuple[str, str]:
-        return text, text + "\U0010ffff"
-
-    def _filter_sql(self, conn: Conn, flt: WebhookFilter) -> tuple[list[str], list[Any], str | None]:
-        """WHERE terms on ``w`` (webhooks) and their parameters, plus the delivery state to drive from.
-
-        The SQLite store's plan in PostgreSQL: every term has an index ((state, received_at),
-        (event_type, received_at), events (state, received_at), and the ids compared as bytes).
-        """
-        where: list[str] = []
-        params: list[Any] = []
-        event_state = None
-        if flt.state in EVENT_STATES:
-            event_state = flt.state
-        elif flt.state is not None:
-            where.append("w.state = %s")
-            params.append(flt.state)
-        if flt.event_type is not None:
-            where.append("w.event_type = %s")
-            params.append(flt.event_type)
-        if flt.since is not None:
-            where.append("w.received_at >= %s")
-            params.append(flt.since)
-        if flt.until is not None:
-            where.append("w.received_at < %s")
-            params.append(flt.until)
-        if flt.id_prefix:
-            text = flt.id_prefix.strip()
-            lo, hi = self._prefix_range(text)
-            wlo, whi = self._prefix_range(text.removeprefix("dodo:"))
-            cap = self._ID_PREFIX_SMALL + 1
-            seqs = {r[0] for r in conn.execute(
-                "SELECT seq FROM webhooks WHERE webhook_id >= %s AND webhook_id < %s LIMIT %s", (wlo, whi, cap))}
-            seqs |= {r[0] for r in conn.execute(
-                "SELECT webhook_seq FROM events WHERE event_id >= %s AND event_id < %s LIMIT %s", (lo, hi, cap))}
-            if len(seqs) <= self._ID_PREFIX_SMALL:  # the usual case (a pasted id): an index lookup
-                where.append("w.seq = ANY(%s)")
-                params.append(sorted(seqs))
-            else:  # a short prefix that matches much: matches are dense, the time-ordered scan meets them soon
-                where.append(
-                    "(w.webhook_id >= %s AND w.webhook_id < %s OR EXISTS "
-                    "(SELECT 1 FROM events x WHERE x.webhook_seq = w.seq AND x.event_id >= %s AND x.event_id < %s))"
-                )
-                params += [wlo, whi, lo, hi]
-        return where, params, event_state
-
-    _SUMMARY_COLS = "w.seq, w.webhook_id, w.received_at, w.state, w.event_type, w.error, w.generation"
-
-    def _page(
-        self, conn: Conn, flt: WebhookFilter, limit: int, before: tuple[float, int] | None
-    ) -> list[tuple[Any, ...]]:
-        """Newest first, keyset-paged on (received_at, seq): every page costs the same however deep."""
-        where, params, event_state = self._filter_sql(conn, flt)
-        if event_state is None:
-            if before is not None:
-                where.append("(w.received_at < %s OR w.received_at = %s AND w.seq < %s)")
-                params += [before[0], before[0], before[1]]
-            sql = f"SELECT {self._SUMMARY_COLS} FROM webhooks w"
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY w.received_at DESC, w.seq DESC LIMIT %s"
-            return conn.execute(sql, [*params, limit]).fetchall()
-        # a delivery state: walk that state's events newest first; a webhook with several such events
-        # comes once (its rows are adjacent: same received_at and webhook)
-        rows: list[tuple[Any, ...]] = []
-        seen: set[int] = set()
-        cursor = before
-        while len(rows) < limit:
-            terms, args = ["e.state = %s", *where], [event_state, *params]
-            if cursor is not None:
-                terms.append("(e.received_at < %s OR e.received_at = %s AND e.webhook_seq < %s)")
-                args += [cursor[0], cursor[0], cursor[1]]
-            chunk = conn.execute(
-                f"SELECT {self._SUMMARY_COLS} FROM events e JOIN webhooks w ON w.seq = e.webhook_seq "
-                f"WHERE {' AND '.join(terms)} ORDER BY e.received_at DESC, e.webhook_seq DESC LIMIT %s",
-                [*args, limit * 2],
-            ).fetchall()
-            for row in chunk:
-                if row[0] not in seen:
-                    seen.add(row[0])
-                    rows.append(row)
-            if len(chunk) < limit * 2:
-                break
-            cursor = (chunk[-1][2], chunk[-1][0])
-        return rows[:limit]
-
     @staticmethod
     def _snapshot(conn: Conn) -> None:
         """Several reads that must agree (a page and its counts): one snapshot for the transaction."""
@@ -767,7 +682,7 @@ class PostgresStore(AcceptPath):
 
         def fn(conn: Conn) -> list[WebhookSummary]:
             self._snapshot(conn)
-            rows = self._page(conn, flt, limit, before)
+            rows = store_browse.page(_DIALECT, conn, flt, limit, before)
             counts: dict[int, dict[str, int]] = {r[0]: {} for r in rows}
             errors: dict[int, str] = {}
             if rows:
@@ -790,12 +705,9 @@ class PostgresStore(AcceptPath):
         """How many webhooks the filter selects, counting at most ``cap`` (a bulk replay's dry run)."""
 
         def fn(conn: Conn) -> int:
-            where, params, event_state = self._filter_sql(conn, flt)
-            if event_state is not None:
-                where.append("w.seq IN (SELECT webhook_seq FROM events WHERE state = %s)")
-                params.append(event_state)
-            sql = "SELECT 1 FROM webhooks w" + (" WHERE " + " AND ".join(where) if where else "")
-            row = conn.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) AS m", [*params, cap]).fetchone()
+            selection, params = store_browse.selection_sql(_DIALECT, conn, flt)
+            rows = _DIALECT.run(conn, f"SELECT count(*) FROM (SELECT 1 {selection} LIMIT ?) AS m", [*params, cap])
+            row = rows[0] if rows else None
             return int(row[0]) if row else 0
 
         return self._run(fn)
@@ -804,13 +716,9 @@ class PostgresStore(AcceptPath):
         """The webhooks the filter selects, oldest first, at most ``limit`` (a bulk replay)."""
 
         def fn(conn: Conn) -> list[tuple[Any, ...]]:
-            where, params, event_state = self._filter_sql(conn, flt)
-            if event_state is not None:
-                where.append("w.seq IN (SELECT webhook_seq FROM events WHERE state = %s)")
-                params.append(event_state)
+            selection, params = store_browse.selection_sql(_DIALECT, conn, flt)
             cols = ", ".join("w." + c.strip() for c in _WEBHOOK_COLS.split(","))
-            sql = f"SELECT {cols} FROM webhooks w" + (" WHERE " + " AND ".join(where) if where else "")
-            return conn.execute(sql + " ORDER BY w.seq LIMIT %s", [*params, limit]).fetchall()
+            return _DIALECT.run(conn, f"SELECT {cols} {selection} ORDER BY w.seq LIMIT ?", [*params, limit])
 
         return [_webhook(r) for r in self._run(fn)]
 

@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
+from runtime.relay import store_browse
 from runtime.relay.filemodes import private_dir, private_file
 from runtime.relay.store import (
     ATTEMPT_DEAD,
@@ -48,6 +49,9 @@ from runtime.relay.store import (
     WebhookSummary,
 )
 from runtime.relay.store_accept import Accept, AcceptPath, AcceptWatch, Stored, settle_accepts
+
+# the console's reads (store_browse): sqlite3's placeholder, a set of row numbers as one JSON array
+_DIALECT = store_browse.Dialect("?", lambda seqs: ("w.seq IN (SELECT value FROM json_each(?))", json.dumps(seqs)))
 
 T = TypeVar("T")
 _Attempt = tuple[int, str, str | None]  # (status, outcome, error)
@@ -921,96 +925,6 @@ class SQLiteStore(AcceptPath):
         return [self._webhook(r) for r in rows]
 
     # ------------------------------------------------------------------ console (runtime/relay/console.py)
-    _ID_PREFIX_SMALL = 1000  # an id prefix matching at most this many rows is looked up by index
-
-    @staticmethod
-    def _prefix_range(text: str) -> tuple[str, str]:
-        return text, text + "\U0010ffff"
-
-    def _filter_sql(self, conn: sqlite3.Connection, flt: WebhookFilter) -> tuple[list[str], list[Any], str | None]:
-        """WHERE terms on ``w`` (webhooks) and their parameters, plus the delivery state to drive from.
-
-        Every term has an index: (state, received_at), (event_type, received_at),
-        events (state, received_at), webhook_id and events.event_id. A delivery-state filter is
-        answered from the events index (third value), so a rare state (dead) is found without a scan.
-        """
-        where: list[str] = []
-        params: list[Any] = []
-        event_state = None
-        if flt.state in EVENT_STATES:
-            event_state = flt.state
-        elif flt.state is not None:
-            where.append("w.state = ?")
-            params.append(flt.state)
-        if flt.event_type is not None:
-            where.append("w.event_type = ?")
-            params.append(flt.event_type)
-        if flt.since is not None:
-            where.append("w.received_at >= ?")
-            params.append(flt.since)
-        if flt.until is not None:
-            where.append("w.received_at < ?")
-            params.append(flt.until)
-        if flt.id_prefix:
-            text = flt.id_prefix.strip()
-            lo, hi = self._prefix_range(text)
-            wlo, whi = self._prefix_range(text.removeprefix("dodo:"))
-            cap = self._ID_PREFIX_SMALL + 1
-            seqs = {r[0] for r in conn.execute(
-                "SELECT seq FROM webhooks WHERE webhook_id >= ? AND webhook_id < ? LIMIT ?", (wlo, whi, cap))}
-            seqs |= {r[0] for r in conn.execute(
-                "SELECT webhook_seq FROM events WHERE event_id >= ? AND event_id < ? LIMIT ?", (lo, hi, cap))}
-            if len(seqs) <= self._ID_PREFIX_SMALL:  # the usual case (a pasted id): an index lookup
-                where.append("w.seq IN (SELECT value FROM json_each(?))")
-                params.append(json.dumps(sorted(seqs)))
-            else:  # a short prefix that matches much: matches are dense, the time-ordered scan meets them soon
-                where.append(
-                    "(w.webhook_id >= ? AND w.webhook_id < ? OR EXISTS (SELECT 1 FROM events x "
-                    "WHERE x.webhook_seq = w.seq AND x.event_id >= ? AND x.event_id < ?))"
-                )
-                params += [wlo, whi, lo, hi]
-        return where, params, event_state
-
-    _SUMMARY_COLS = "w.seq, w.webhook_id, w.received_at, w.state, w.event_type, w.error, w.generation"
-
-    def _page(
-        self, conn: sqlite3.Connection, flt: WebhookFilter, limit: int, before: tuple[float, int] | None
-    ) -> list[tuple[Any, ...]]:
-        """Newest first, keyset-paged on (received_at, seq): every page costs the same however deep."""
-        where, params, event_state = self._filter_sql(conn, flt)
-        if event_state is None:
-            if before is not None:
-                where.append("(w.received_at < ? OR w.received_at = ? AND w.seq < ?)")
-                params += [before[0], before[0], before[1]]
-            sql = f"SELECT {self._SUMMARY_COLS} FROM webhooks w"
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY w.received_at DESC, w.seq DESC LIMIT ?"
-            return conn.execute(sql, [*params, limit]).fetchall()
-        # a delivery state: walk that state's events newest first; a webhook with several such events
-        # comes once (its rows are adjacent: same received_at and webhook)
-        rows: list[tuple[Any, ...]] = []
-        seen: set[int] = set()
-        cursor = before
-        while len(rows) < limit:
-            terms, args = ["e.state = ?", *where], [event_state, *params]
-            if cursor is not None:
-                terms.append("(e.received_at < ? OR e.received_at = ? AND e.webhook_seq < ?)")
-                args += [cursor[0], cursor[0], cursor[1]]
-            chunk = conn.execute(
-                f"SELECT {self._SUMMARY_COLS} FROM events e JOIN webhooks w ON w.seq = e.webhook_seq "
-                f"WHERE {' AND '.join(terms)} ORDER BY e.received_at DESC, e.webhook_seq DESC LIMIT ?",
-                [*args, limit * 2],
-            ).fetchall()
-            for row in chunk:
-                if row[0] not in seen:
-                    seen.add(row[0])
-                    rows.append(row)
-            if len(chunk) < limit * 2:
-                break
-            cursor = (chunk[-1][2], chunk[-1][0])
-        return rows[:limit]
-
     def browse(
         self, flt: WebhookFilter, *, limit: int, before: tuple[float, int] | None = None
     ) -> list[WebhookSummary]:
@@ -1019,7 +933,7 @@ class SQLiteStore(AcceptPath):
         def fn(conn: sqlite3.Connection) -> list[WebhookSummary]:
             conn.execute("BEGIN")
             try:
-                rows = self._page(conn, flt, limit, before)
+                rows = store_browse.page(_DIALECT, conn, flt, limit, before)
                 counts: dict[int, dict[str, int]] = {r[0]: {} for r in rows}
                 errors: dict[int, str] = {}
                 if rows:
@@ -1044,12 +958,8 @@ class SQLiteStore(AcceptPath):
         """How many webhooks the filter selects, counting at most ``cap`` (a bulk replay's dry run)."""
 
         def fn(conn: sqlite3.Connection) -> int:
-            where, params, event_state = self._filter_sql(conn, flt)
-            if event_state is not None:
-                where.append("w.seq IN (SELECT webhook_seq FROM events WHERE state = ?)")
-                params.append(event_state)
-            sql = "SELECT 1 FROM webhooks w" + (" WHERE " + " AND ".join(where) if where else "")
-            return int(conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, cap]).fetchone()[0])
+            selection, params = store_browse.selection_sql(_DIALECT, conn, flt)
+            return int(_DIALECT.run(conn, f"SELECT count(*) FROM (SELECT 1 {selection} LIMIT ?)", [*params, cap])[0][0])
 
         return self._read(fn)
 
@@ -1057,13 +967,9 @@ class SQLiteStore(AcceptPath):
         """The webhooks the filter selects, oldest first, at most ``limit`` (a bulk replay)."""
 
         def fn(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            where, params, event_state = self._filter_sql(conn, flt)
-            if event_state is not None:
-                where.append("w.seq IN (SELECT webhook_seq FROM events WHERE state = ?)")
-                params.append(event_state)
+            selection, params = store_browse.selection_sql(_DIALECT, conn, flt)
             cols = ", ".join("w." + c.strip() for c in self._WEBHOOK_COLS.split(","))
-            sql = f"SELECT {cols} FROM webhooks w" + (" WHERE " + " AND ".join(where) if where else "")
-            return conn.execute(sql + " ORDER BY w.seq LIMIT ?", [*params, limit]).fetchall()
+            return _DIALECT.run(conn, f"SELECT {cols} {selection} ORDER BY w.seq LIMIT ?", [*params, limit])
 
         return [self._webhook(r) for r in self._read(fn)]
 
