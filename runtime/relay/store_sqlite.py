@@ -589,7 +589,8 @@ class SQLiteStore(AcceptPath):
     def unmapped(self, limit: int) -> list[StoredWebhook]:
         rows = self._read(
             lambda c: c.execute(
-                f"SELECT {self._WEBHOOK_COLS} FROM webhooks WHERE state = 'received' ORDER BY seq LIMIT ?",
+                f"SELECT {self._WEBHOOK_COLS} FROM webhooks INDEXED BY webhooks_unmapped "
+                "WHERE state = 'received' ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
         )
@@ -691,7 +692,7 @@ class SQLiteStore(AcceptPath):
         def op(conn: sqlite3.Connection) -> list[OutgoingEvent]:
             now = time.time()
             rows = conn.execute(
-                "SELECT seq, event_id, payload, size, attempts, received_at FROM events "
+                "SELECT seq, event_id, payload, size, attempts, received_at FROM events INDEXED BY events_pending "
                 "WHERE state = 'pending' AND next_attempt_at <= ? "
                 "AND (lease_until IS NULL OR lease_until < ?) ORDER BY seq LIMIT ?",
                 (now, now, limit),
