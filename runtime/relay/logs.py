@@ -14,10 +14,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from runtime.relay.redact import json_printable, mask_personal
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", "color_message"}
-_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)  # one instance: json.dumps(**options) builds one per call
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False, separators=(",", ":"))  # as compact as orjson
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _encode(out: dict[str, Any]) -> str:
+    """One line of JSON: orjson (a log line a webhook: ~5x cheaper), the stdlib where orjson refuses
+    (ints beyond 64 bits, lone surrogates). Values of other types are written as ``str()`` by both."""
+    try:
+        return orjson.dumps(out, default=str, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return _ENCODER.encode(out)
 
 
 class JsonFormatter(logging.Formatter):
@@ -42,7 +54,7 @@ class JsonFormatter(logging.Formatter):
                 out[key] = value
         if record.exc_info and record.exc_info[0] is not None:
             out["exception"] = self.formatException(record.exc_info)
-        return json_printable(mask_personal(_ENCODER.encode(out)))
+        return json_printable(mask_personal(_encode(out)))
 
 
 class LogSampler:
