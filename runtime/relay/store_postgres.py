@@ -398,9 +398,10 @@ class PostgresStore(AcceptPath):
     # accept() and the batched hand-over to the writer: runtime/relay/store_accept.py (AcceptPath)
 
     # ------------------------------------------------------------------ map
-    def unmapped(self, limit: int) -> list[StoredWebhook]:
+    def unmapped(self, limit: int, after: int = 0) -> list[StoredWebhook]:
         rows = self._run(lambda c: c.execute(
-            f"SELECT {_WEBHOOK_COLS} FROM webhooks WHERE state = 'received' ORDER BY seq LIMIT %s", (limit,)
+            f"SELECT {_WEBHOOK_COLS} FROM webhooks WHERE state = 'received' AND seq > %s ORDER BY seq LIMIT %s",
+            (after, limit),
         ).fetchall(), single=True)
         return [_webhook(r) for r in rows]
 

@@ -586,12 +586,12 @@ class SQLiteStore(AcceptPath):
 
     _WEBHOOK_COLS = "seq, webhook_id, headers, body, received_at, state, event_type, error, generation"
 
-    def unmapped(self, limit: int) -> list[StoredWebhook]:
+    def unmapped(self, limit: int, after: int = 0) -> list[StoredWebhook]:
         rows = self._read(
             lambda c: c.execute(
                 f"SELECT {self._WEBHOOK_COLS} FROM webhooks INDEXED BY webhooks_unmapped "
-                "WHERE state = 'received' ORDER BY seq LIMIT ?",
-                (limit,),
+                "WHERE state = 'received' AND seq > ? ORDER BY seq LIMIT ?",
+                (after, limit),
             ).fetchall()
         )
         return [self._webhook(r) for r in rows]

@@ -240,6 +240,14 @@ def test_remap_supersedes_undelivered_events(store: Store) -> None:
         store.remap(999_999, MappingRecord(SKIPPED, "t"))
 
 
+def test_unmapped_after_a_seq_skips_the_round_still_being_recorded(store: Store) -> None:
+    accept_all(*[(store, hook(f"u{i}")) for i in range(6)])
+    every = [w.seq for w in store.unmapped(100)]
+    assert [w.seq for w in store.unmapped(100, every[2])] == every[3:]
+    assert [w.seq for w in store.unmapped(2, every[0])] == every[1:3]
+    assert store.unmapped(100, every[-1]) == []
+
+
 def test_select_webhooks(store: Store) -> None:
     t0 = time.time()
     accept_all((store, hook("old", t0 - 100)), (store, hook("new", t0)), (store, hook("f", t0)))
