@@ -628,6 +628,8 @@ class Sender(_Loop):
         )
         first = self._paused != reason
         self._store.release(seqs, self.owner, reason, status=result.status)
+        if not first and self._hold > 0:
+            return  # another lane's request met the same refusal in this pause: said (and stored) once
         self._hold, self._hold_reason = self._s.auth_pause_seconds, reason
         meta: dict[str, str | None] = {PAUSE_KEY: reason, LAST_ERROR_KEY: reason}
         if self._paused is None:

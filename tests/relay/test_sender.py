@@ -443,6 +443,27 @@ def test_a_pause_is_logged_shown_and_cleared(rig: Rig, caplog: pytest.LogCapture
     assert rig.sender._paused is None and not rig.sender._error_shown
 
 
+def test_lanes_refused_in_the_same_pause_say_so_once(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    """Up to 4 requests are in flight under a backlog: all refused at once is one pause, one line."""
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    rig.queue("payment.succeeded", "payment.succeeded", "payment.succeeded")
+    rig.double.config(keys=["another-key"], response_delay_ms=300)  # all three sent before the first answer
+    s = rig.settings
+    batches = [rig.store.claim(rig.sender.owner, 1, s.batch_max_bytes, s.lease_seconds) for _ in range(3)]
+    rig.sender._hold = 0.0
+    lanes = [threading.Thread(target=rig.sender._deliver, args=(batch,), kwargs={"fresh": True}) for batch in batches]
+    for lane in lanes:
+        lane.start()
+    for lane in lanes:
+        lane.join(10)
+    rig.double.config(response_delay_ms=0)
+    assert len(_logged(caplog, "DELIVERY PAUSED: Inngest refused the event key")) == 1
+    assert [(r["state"], r["attempts"], r["lease_owner"]) for r in rig.rows()] == [("pending", 0, None)] * 3
+    rig.sender._hold = 0.0  # the pause period is over: the next refusal is said again
+    rig.round()
+    assert len(_logged(caplog, "DELIVERY PAUSED: Inngest refused the event key")) == 2
+
+
 def test_an_unexpected_error_pauses_with_one_traceback(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="paymap.relay")
     rig.queue("payment.succeeded")
