@@ -7,8 +7,18 @@ touching the real server that other tests use.
 from __future__ import annotations
 
 import contextlib
+import random
 import socket
 import threading
+from pathlib import Path
+
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands out as a connection's source port."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 class TcpProxy:
@@ -21,9 +31,25 @@ class TcpProxy:
         self.up()
 
     def up(self) -> None:
+        """Listen, on the same port as before once there was one.
+
+        The port is below the ephemeral range: while the proxy is down, a client retrying to connect
+        to an ephemeral port can be given that very port as its own source port (a TCP self-connect),
+        and then the port is taken when the proxy comes back up.
+        """
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        if self.port:
+            listener.bind(("127.0.0.1", self.port))
+        else:
+            for _ in range(100):
+                try:
+                    listener.bind(("127.0.0.1", random.randrange(10000, max(10001, _ephemeral_floor()))))
+                    break
+                except OSError:
+                    continue
+            else:
+                listener.bind(("127.0.0.1", 0))
         listener.listen(64)
         self.port = int(listener.getsockname()[1])
         self._listener = listener
