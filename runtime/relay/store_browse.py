@@ -1,7 +1,8 @@
 """The console's filtered, keyset-paged reads, written once for both store backends.
 
-The two backends differ only in their parameter placeholder and in how they pass a set of row
-numbers; a :class:`Dialect` says which, and the SQL here is written with ``?`` placeholders.
+The two backends differ only in their parameter placeholder and in how they pass a set of values;
+a :class:`Dialect` says which, and the SQL here is written with ``?`` placeholders. The replay's
+selection (:func:`select_sql`) is written here too, for the same reason.
 Every term has an index: webhooks (state, received_at), (event_type, received_at) and webhook_id,
 events (state, received_at) and event_id. A delivery-state filter is answered from the events index,
 so a rare state (dead) is found without a scan.
@@ -26,7 +27,7 @@ class Connection(Protocol):
 @dataclass(frozen=True)
 class Dialect:
     placeholder: str  # "?" (sqlite3) or "%s" (psycopg)
-    seq_in: Callable[[list[int]], tuple[str, Any]]  # a term on w.seq and its one parameter
+    in_values: Callable[[str, list[Any]], tuple[str, Any]]  # "column is one of values": a term, its one parameter
 
     def run(self, conn: Connection, sql: str, params: list[Any]) -> list[Any]:
         return list(conn.execute(sql.replace("?", self.placeholder), params).fetchall())
@@ -65,7 +66,7 @@ def filter_sql(d: Dialect, conn: Connection, flt: WebhookFilter) -> tuple[list[s
         seqs |= {r[0] for r in d.run(
             conn, "SELECT webhook_seq FROM events WHERE event_id >= ? AND event_id < ? LIMIT ?", [lo, hi, cap])}
         if len(seqs) <= ID_PREFIX_SMALL:  # the usual case (a pasted id): an index lookup
-            term, param = d.seq_in(sorted(seqs))
+            term, param = d.in_values("w.seq", sorted(seqs))
             where.append(term)
             params.append(param)
         else:  # a short prefix that matches much: matches are dense, the time-ordered scan meets them soon
@@ -124,3 +125,34 @@ def selection_sql(d: Dialect, conn: Connection, flt: WebhookFilter) -> tuple[str
         where.append("w.seq IN (SELECT webhook_seq FROM events WHERE state = ?)")
         params.append(event_state)
     return "FROM webhooks w" + (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def select_sql(
+    d: Dialect,
+    cols: str,
+    *,
+    states: list[str],
+    webhook_ids: list[str],
+    with_dead_events: bool,
+    since: float | None,
+    until: float | None,
+) -> tuple[str, list[Any]]:
+    """Webhooks matching any of the selectors (states, ids, dead events), within the time range, oldest first."""
+    ors: list[str] = []
+    params: list[Any] = []
+    for column, values in (("state", states), ("webhook_id", webhook_ids)):
+        if values:
+            term, param = d.in_values(column, values)
+            ors.append(term)
+            params.append(param)
+    if with_dead_events:
+        ors.append("seq IN (SELECT webhook_seq FROM events WHERE state = 'dead')")
+    where = [f"({' OR '.join(ors)})"] if ors else []
+    if since is not None:
+        where.append("received_at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("received_at < ?")
+        params.append(until)
+    sql = f"SELECT {cols} FROM webhooks" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq"
+    return sql, params

@@ -55,7 +55,7 @@ from runtime.relay.store_accept import Accept, AcceptPath, AcceptWatch, Stored, 
 from runtime.relay.store_postgres_url import redact_url
 
 # the console's reads (store_browse): psycopg's placeholder, a set of row numbers as one array
-_DIALECT = store_browse.Dialect("%s", lambda seqs: ("w.seq = ANY(?)", seqs))
+_DIALECT = store_browse.Dialect("%s", lambda col, values: (f"{col} = ANY(?)", values))
 
 T = TypeVar("T")
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -633,29 +633,10 @@ class PostgresStore(AcceptPath):
         until: float | None = None,
     ) -> list[StoredWebhook]:
         """Webhooks matching any of the selectors (states, ids, dead events), within the time range."""
-        ors: list[str] = []
-        params: list[Any] = []
-        states, ids = list(states), list(webhook_ids)
-        if states:
-            ors.append("state = ANY(%s)")
-            params.append(states)
-        if ids:
-            ors.append("webhook_id = ANY(%s)")
-            params.append(ids)
-        if with_dead_events:
-            ors.append("seq IN (SELECT webhook_seq FROM events WHERE state = 'dead')")
-        where = [f"({' OR '.join(ors)})"] if ors else []
-        if since is not None:
-            where.append("received_at >= %s")
-            params.append(since)
-        if until is not None:
-            where.append("received_at < %s")
-            params.append(until)
-        sql = f"SELECT {_WEBHOOK_COLS} FROM webhooks"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq"
-        return [_webhook(r) for r in self._run(lambda c: c.execute(sql, params).fetchall())]
+        sql, params = store_browse.select_sql(
+            _DIALECT, _WEBHOOK_COLS, states=list(states), webhook_ids=list(webhook_ids),
+            with_dead_events=with_dead_events, since=since, until=until)
+        return [_webhook(r) for r in self._run(lambda c: _DIALECT.run(c, sql, params))]
 
     def delivered_events(self, webhook_seqs: Sequence[int]) -> dict[int, dict[str, float]]:
         """For each webhook, the ids of its events Inngest accepted and when (replay leaves them out)."""

@@ -51,7 +51,7 @@ from runtime.relay.store import (
 from runtime.relay.store_accept import Accept, AcceptPath, AcceptWatch, Stored, settle_accepts
 
 # the console's reads (store_browse): sqlite3's placeholder, a set of row numbers as one JSON array
-_DIALECT = store_browse.Dialect("?", lambda seqs: ("w.seq IN (SELECT value FROM json_each(?))", json.dumps(seqs)))
+_DIALECT = store_browse.Dialect("?", lambda col, values: (f"{col} IN (SELECT value FROM json_each(?))", json.dumps(values)))
 
 T = TypeVar("T")
 _Attempt = tuple[int, str, str | None]  # (status, outcome, error)
@@ -899,30 +899,10 @@ class SQLiteStore(AcceptPath):
         until: float | None = None,
     ) -> list[StoredWebhook]:
         """Webhooks matching any of the selectors (states, ids, dead events), within the time range."""
-        ors: list[str] = []
-        params: list[Any] = []
-        states = list(states)
-        ids = list(webhook_ids)
-        if states:
-            ors.append(f"state IN ({_placeholders(len(states))})")
-            params += states
-        if ids:
-            ors.append(f"webhook_id IN ({_placeholders(len(ids))})")
-            params += ids
-        if with_dead_events:
-            ors.append("seq IN (SELECT webhook_seq FROM events WHERE state = 'dead')")
-        where = [f"({' OR '.join(ors)})"] if ors else []
-        if since is not None:
-            where.append("received_at >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("received_at < ?")
-            params.append(until)
-        sql = f"SELECT {self._WEBHOOK_COLS} FROM webhooks"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq"
-        rows = self._read(lambda c: c.execute(sql, params).fetchall())
+        sql, params = store_browse.select_sql(
+            _DIALECT, self._WEBHOOK_COLS, states=list(states), webhook_ids=list(webhook_ids),
+            with_dead_events=with_dead_events, since=since, until=until)
+        rows = self._read(lambda c: _DIALECT.run(c, sql, params))
         return [self._webhook(r) for r in rows]
 
     # ------------------------------------------------------------------ console (runtime/relay/console.py)
