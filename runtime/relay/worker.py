@@ -279,8 +279,7 @@ class Mapper(_Loop):
         self._metrics = metrics
         self._sender = sender
         self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paymap-recorder")
-        self._recording: Future[None] | None = None
-        self._recording_up_to = 0  # the highest seq of the round in flight
+        self._recording: tuple[Future[None], int] | None = None  # the round in flight, and its highest seq
 
     def stop(self, timeout: float = 10) -> None:
         super().stop(timeout)
@@ -299,7 +298,7 @@ class Mapper(_Loop):
             slice_ = self.deferral.slice()
             small = under_load and not self.deferral.lagging
             mappings = self._holder.current
-            after = self._recording_up_to if self._recording is not None else 0
+            after = self._recording[1] if self._recording is not None else 0
             batch = self._store.unmapped(self.busy_batch if small else 100, after) if mappings is not None else []
             if not batch:
                 if self._recording is not None:  # the round in flight may fail: then its webhooks come back
@@ -314,15 +313,14 @@ class Mapper(_Loop):
                 if slice_ is not None and time.monotonic() - self._round_started > slice_:
                     break
             self._recorded()
-            self._recording = self._recorder.submit(self._record, records)
-            self._recording_up_to = records[-1][0].seq
+            self._recording = self._recorder.submit(self._record, records), records[-1][0].seq
             self._round_done(batch[0].received_at)  # unmapped() gives the oldest first
 
     def _recorded(self) -> None:
         """Wait for the round in flight; its store error (if any) is raised here, in the mapper."""
         recording, self._recording = self._recording, None
         if recording is not None:
-            recording.result()
+            recording[0].result()
 
     def _record(self, records: list[tuple[StoredWebhook, MappingRecord]]) -> None:
         stored = self._store.record_mappings([(w.seq, w.generation, r) for w, r in records])
