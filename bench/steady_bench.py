@@ -236,7 +236,7 @@ def queue_now(db: Path) -> int:
     /metrics figure may be up to 5 s old)."""
     with contextlib.closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)) as conn:
         row = conn.execute("SELECT (SELECT count(*) FROM webhooks INDEXED BY webhooks_unmapped WHERE state = 'received')"
-                           " + (SELECT count(*) FROM events INDEXED BY events_pending WHERE state = 'pending')").fetchone()
+                           " + (SELECT count(*) FROM events INDEXED BY events_due WHERE state = 'pending')").fetchone()
     return int(row[0])
 
 

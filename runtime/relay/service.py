@@ -50,7 +50,7 @@ def bind_target(store: Store, settings: RelaySettings) -> None:
     the queue to the wrong environment. ``--retarget`` (PAYMAP_RETARGET=1) is the explicit yes.
     """
     target = target_of(settings)
-    recorded = store.stats().meta.get(BINDING_KEY)
+    recorded = store.get_meta(BINDING_KEY)
     if recorded is not None and recorded != target:
         if not settings.retarget:
             raise TargetMismatch(

@@ -129,6 +129,12 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX attempts_event ON attempts(event_seq);
     CREATE INDEX attempts_at ON attempts(at)
     """,
+    # 3: the sender claims the earliest due events through an index in that order, as in the SQLite store
+    # (in seq order a claim walked past every event waiting for a retry)
+    """
+    CREATE INDEX events_due ON events(next_attempt_at, seq) WHERE state = 'pending';
+    DROP INDEX events_pending
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 _HEADERS_JSON = json.JSONEncoder(separators=(",", ":"))
@@ -485,14 +491,15 @@ class PostgresStore(AcceptPath):
 
     # ------------------------------------------------------------------ deliver
     def claim(self, owner: str, limit: int, max_bytes: int, lease_seconds: float) -> list[OutgoingEvent]:
-        """Lease the oldest due events no other instance holds (SKIP LOCKED), bounded by count and bytes
-        (always at least one): one statement, one round trip."""
+        """Lease the events due longest that no other instance holds (SKIP LOCKED), bounded by count and
+        bytes (always at least one): one statement, one round trip."""
         now = time.time()
         rows = self._write(lambda c: c.execute(
-            "WITH c AS (SELECT seq, size FROM events WHERE state = 'pending' AND next_attempt_at <= %s "
-            "AND (lease_until IS NULL OR lease_until < %s) ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED), "
+            "WITH c AS (SELECT seq, size, next_attempt_at FROM events WHERE state = 'pending' "
+            "AND next_attempt_at <= %s AND (lease_until IS NULL OR lease_until < %s) "
+            "ORDER BY next_attempt_at, seq LIMIT %s FOR UPDATE SKIP LOCKED), "
             "b AS (SELECT seq, row_number() OVER w AS n, 2 + sum(size + 1) OVER w AS total FROM c "
-            "WINDOW w AS (ORDER BY seq)) "
+            "WINDOW w AS (ORDER BY next_attempt_at, seq)) "
             "UPDATE events e SET lease_owner = %s, lease_until = %s FROM b "
             "WHERE e.seq = b.seq AND (b.n = 1 OR b.total <= %s) "
             "RETURNING e.seq, e.event_id, e.payload, e.attempts, e.received_at",
@@ -601,7 +608,8 @@ class PostgresStore(AcceptPath):
             if row is not None:
                 st.ready_now, st.next_attempt_at = int(row[0]), row[1]
             row = conn.execute(
-                "SELECT received_at, last_error, attempts FROM events WHERE state = 'pending' ORDER BY seq LIMIT 1"
+                "SELECT received_at, last_error, attempts FROM events WHERE state = 'pending' "
+                "ORDER BY received_at LIMIT 1"
             ).fetchone()
             if row is not None:
                 st.oldest_pending_received_at, st.oldest_pending_error, st.oldest_pending_attempts = row

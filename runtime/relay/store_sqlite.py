@@ -125,6 +125,13 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX attempts_event ON attempts(event_seq);
     CREATE INDEX attempts_at ON attempts(at);
     """,
+    # 3: the sender claims the earliest due events through an index in that order: in seq order it walked
+    # past every event waiting for a retry on each claim (100,000 of them in a long outage: the writer
+    # held for that long, and every webhook's 200 with it)
+    """
+    CREATE INDEX events_due ON events(next_attempt_at, seq) WHERE state = 'pending';
+    DROP INDEX events_pending;
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -687,14 +694,14 @@ class SQLiteStore(AcceptPath):
 
     # ------------------------------------------------------------------ deliver
     def claim(self, owner: str, limit: int, max_bytes: int, lease_seconds: float) -> list[OutgoingEvent]:
-        """Lease the oldest due events, bounded by count and bytes (always at least one)."""
+        """Lease the events due longest, bounded by count and bytes (always at least one)."""
 
         def op(conn: sqlite3.Connection) -> list[OutgoingEvent]:
             now = time.time()
             rows = conn.execute(
-                "SELECT seq, event_id, payload, size, attempts, received_at FROM events INDEXED BY events_pending "
+                "SELECT seq, event_id, payload, size, attempts, received_at FROM events INDEXED BY events_due "
                 "WHERE state = 'pending' AND next_attempt_at <= ? "
-                "AND (lease_until IS NULL OR lease_until < ?) ORDER BY seq LIMIT ?",
+                "AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, seq LIMIT ?",
                 (now, now, limit),
             ).fetchall()
             chosen: list[OutgoingEvent] = []
@@ -853,8 +860,8 @@ class SQLiteStore(AcceptPath):
                     "SELECT count(*) FROM events WHERE state = 'pending' AND next_attempt_at <= ?", (now,)
                 ).fetchone()[0]
                 row = conn.execute(
-                    "SELECT received_at, last_error, attempts FROM events WHERE state = 'pending' "
-                    "ORDER BY seq LIMIT 1"
+                    "SELECT received_at, last_error, attempts FROM events "
+                    "WHERE state = 'pending' ORDER BY received_at LIMIT 1"
                 ).fetchone()
                 if row is not None:
                     st.oldest_pending_received_at, st.oldest_pending_error, st.oldest_pending_attempts = row

@@ -399,7 +399,7 @@ class Sender(_Loop):
     def _run(self) -> None:
         self._store.set_meta({TARGET_KEY: self._client.target})
         if self._paused is None:  # paused before a restart: the first delivery must clear it (and say so)
-            self._paused = self._store.stats().meta.get(PAUSE_KEY)
+            self._paused = self._store.get_meta(PAUSE_KEY)
             if self._paused is not None:
                 self._metrics.sender_paused.set(1)
         try:
@@ -436,7 +436,7 @@ class Sender(_Loop):
                     self._deliver(batch, fresh=True)
                 else:  # a lane asked to wait meanwhile: this batch waits too
                     self._store.release([e.seq for e in batch], self.owner, self._hold_reason)
-            self._round_done(batch[0].received_at)  # claim() gives the oldest first
+            self._round_done(min(e.received_at for e in batch))
 
     def _backlog(self, batch: list[OutgoingEvent]) -> bool:
         """The claim was cut by a limit, so more events are due."""
