@@ -185,7 +185,8 @@ def parse_source(text: str, path: str, schema: InputSchema | None = None) -> Par
     return ParsedFile(SourceFile(path, text), module, used, own, tuple(own.items))
 
 
-def compile_sources(files: Sequence[ParsedFile], *, generate: bool = True) -> CompileResult:
+def compile_sources(files: Sequence[ParsedFile | CompiledFile], *, generate: bool = True,
+                    found: Diagnostics | None = None) -> CompileResult:
     """Compile files parsed from memory as one set, as :func:`compile_paths` compiles a directory:
     their constants and groups are shared, each event type goes to the most specific rule of all.
 
@@ -193,9 +194,10 @@ def compile_sources(files: Sequence[ParsedFile], *, generate: bool = True) -> Co
     call is not checked again unless what its check depends on changed (:data:`CheckKey`: the event
     types its rules receive, the text of a file declaring constants or named groups, which of its
     groups are used): the playground re-parses and re-checks only the file being edited on each
-    keystroke. The same orchestration as :func:`compile_paths` (:func:`_compile_set`)."""
+    keystroke. The same orchestration as :func:`compile_paths` (:func:`_compile_set`). ``found``: what
+    reading the files reported (:func:`read_map_file`; its stand-ins are among ``files``)."""
     with _no_cycle_collection():
-        return _compile_set(files, Diagnostics(), generate=generate)
+        return _compile_set(files, found if found is not None else Diagnostics(), generate=generate)
 
 
 Neighbours = dict[str, tuple[n.Module, SourceFile]]
@@ -336,36 +338,40 @@ def _compile_paths(paths: Sequence[str | os.PathLike[str]], schema: InputSchema 
         where, _, what = problem.rpartition(": ")
         diags.error("M106", Span(where, 1, 1, 1, 1), problem,
                     help="name .map files, or directories that hold some" if what.startswith("no .") else None)
-    slots: list[CompiledFile | ParsedFile] = []
-    for path in files:
-        name = str(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            diags.error("M106", Span(name, 1, 1, 1, 1), f"cannot read {name}: {exc.strerror or exc}")
-            continue
-        text, bad = decode_source(name, data)
-        looks = sniff(data)
-        if looks is not None or bad is not None:
-            if bad is None or not looks or not looks.endswith(" text"):
-                span = Span(name, 1, 1, 1, 2)
-                text = ""  # nothing of it is worth quoting
-            else:
-                line = data[:bad].count(b"\n") + 1
-                col = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
-                span = Span(name, line, col, line, col + 1)
-            what = looks or "a file that is not UTF-8 text"
-            if bad is not None and looks and looks.startswith("Windows"):
-                byte = data[bad:bad + 1]
-                what += f" (byte 0x{byte.hex().upper()} is `{byte.decode('cp1252', errors='replace')}` there)"
-            diags.error("M103", span, f"this looks like {what}, not a mapping's UTF-8 text",
-                        help="save it as UTF-8 (in most editors: Save As, encoding UTF-8)"
-                        if "text" in what else "check the path: a mapping is a text file of rules")
-            slots.append(CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts()))
-            continue
-        slots.append(parse_source(text, name, schema))
+    slots = [slot for path in files if (slot := read_map_file(path, str(path), diags, schema)) is not None]
     return _compile_set(slots, diags, generate=generate, schema=schema, allow=allowed,
                         neighbours=_neighbours(paths, files))
+
+
+def read_map_file(path: Path, name: str, diags: Diagnostics,
+                  schema: InputSchema | None = None) -> ParsedFile | CompiledFile | None:
+    """``path`` as one file of a compile, called ``name`` in diagnostics: parsed; or, when it is not a
+    mapping's UTF-8 text, an empty stand-in and M103 in ``diags``; or None and M106 when it cannot be
+    read. Shared by `paymap check` and the playground, so a file one of them skips the other reports too."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        diags.error("M106", Span(name, 1, 1, 1, 1), f"cannot read {name}: {exc.strerror or exc}")
+        return None
+    text, bad = decode_source(name, data)
+    looks = sniff(data)
+    if looks is None and bad is None:
+        return parse_source(text, name, schema)
+    if bad is None or not looks or not looks.endswith(" text"):
+        span = Span(name, 1, 1, 1, 2)
+        text = ""  # nothing of it is worth quoting
+    else:
+        line = data[:bad].count(b"\n") + 1
+        col = bad - (data.rfind(b"\n", 0, bad) + 1) + 1
+        span = Span(name, line, col, line, col + 1)
+    what = looks or "a file that is not UTF-8 text"
+    if bad is not None and looks and looks.startswith("Windows"):
+        byte = data[bad:bad + 1]
+        what += f" (byte 0x{byte.hex().upper()} is `{byte.decode('cp1252', errors='replace')}` there)"
+    diags.error("M103", span, f"this looks like {what}, not a mapping's UTF-8 text",
+                help="save it as UTF-8 (in most editors: Save As, encoding UTF-8)"
+                if "text" in what else "check the path: a mapping is a text file of rules")
+    return CompiledFile(SourceFile(name, text), n.Module(name, []), [], Facts())
 
 
 def _once(items: list[Diagnostic]) -> list[Diagnostic]:

@@ -25,14 +25,16 @@ from dsl.builtins import BUILTINS
 from dsl.codes import CODES
 from dsl.compiler import (
     MAP_SUFFIX,
+    CompiledFile,
     CompileResult,
     ParsedFile,
     compile_sources,
     coverage,
     parse_source,
+    read_map_file,
     walk_files,
 )
-from dsl.diagnostics import Diagnostic
+from dsl.diagnostics import Diagnostic, Diagnostics
 from dsl.formatter import FormatterBug, format_source
 from dsl.jsgen import TARGETS as JS_TARGETS
 from dsl.jsgen import export_js
@@ -99,7 +101,6 @@ class _Cached:
     """One other file, parsed once per text (and, kept in ``parsed``, its last check: the compiler
     checks it again only when the types its rules receive or the shared declarations change)."""
 
-    text: str
     stamp: tuple[int, int]
     parsed: ParsedFile
 
@@ -195,47 +196,41 @@ class Workspace:
         check_text(text, "the mapping", MAX_TEXT_CHARS)
         self.path(rel, must_exist=False)
         name = self.name(rel)
-        others: list[_Cached] = []
+        found = Diagnostics()  # the other files that cannot be read as mappings, as `paymap check` says
+        parsed: dict[str, ParsedFile | CompiledFile] = {}
         order: list[str] = []
-        for found in walk_files(self.root, (MAP_SUFFIX,)):
-            other = self.name(found.relative_to(self.root).as_posix())
-            if other == name:
-                order.append(name)
-                continue
-            cached = self._other(found, other)
-            if cached is not None:
-                others.append(cached)
-                order.append(other)
+        for path in walk_files(self.root, (MAP_SUFFIX,)):
+            other = self.name(path.relative_to(self.root).as_posix())
+            order.append(other)
+            if other != name and (slot := self._other(path, other, found)) is not None:
+                parsed[other] = slot
         if name not in order:  # a new file: where `paymap check` will find it once saved
             order.append(name)
             order.sort(key=lambda k: walk_order(Path(self.rel(k))))
-        current = parse_source(text, name)
-        parsed = {c.parsed.source.path: c.parsed for c in others}
-        parsed[name] = current
+        parsed[name] = parse_source(text, name)
         slots = [parsed[k] for k in order if k in parsed]
-        result = compile_sources(slots)
+        result = compile_sources(slots, found=found)
         usable = CompileResult([f for f in result.files if f.generated is not None or not f.module.rules], [],
                                constants=result.constants)
         self.last = Compiled(result, name, MappingSet(usable), result.declarations,
                              [(p.source, p.module) for p in slots])
         return self.last
 
-    def _other(self, path: Path, name: str) -> _Cached | None:
+    def _other(self, path: Path, name: str, found: Diagnostics) -> ParsedFile | CompiledFile | None:
+        """Another file of the directory, parsed again only when it changes; one that cannot be read as
+        a mapping is reported in ``found`` (M103, M106) and stands empty, as in `paymap check`."""
         try:
             st = path.stat()
-            stamp = (st.st_mtime_ns, st.st_size)
-            hit = self._cache.get(name)
-            if hit is not None and hit.stamp == stamp:
-                return hit
-            data = path.read_bytes()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
         except OSError:
-            return None
-        text, bad = decode_source(name, data)
-        if bad is not None:
-            return None  # reported when that file is opened; `paymap check` reports it too
-        entry = _Cached(text, stamp, parse_source(text, name))
-        self._cache[name] = entry
-        return entry
+            stamp = None
+        hit = self._cache.get(name)
+        if hit is not None and hit.stamp == stamp:
+            return hit.parsed
+        slot = read_map_file(path, name, found)
+        if isinstance(slot, ParsedFile) and stamp is not None:
+            self._cache[name] = _Cached(stamp, slot)
+        return slot
 
     def diagnostics_json(self, compiled: Compiled) -> dict[str, Any]:
         sources = compiled.result.sources
@@ -348,11 +343,11 @@ class Workspace:
         """Where PATH declares a `group event` that reads `object_id`, as "file:line", or None."""
         for found in walk_files(self.root, (MAP_SUFFIX,)):
             name = self.name(found.relative_to(self.root).as_posix())
-            cached = self._other(found, name)
-            if cached is None:
+            slot = self._other(found, name, Diagnostics())  # a file that cannot be read declares nothing
+            if slot is None:
                 continue
-            for g in cached.parsed.module.groups:
-                body = "\n".join(span_text(cached.parsed.source, s.span) for s in g.body)
+            for g in slot.module.groups:
+                body = "\n".join(span_text(slot.source, s.span) for s in g.body)
                 if g.name == "event" and "object_id" in body:
                     return f"{self.rel(name)}:{g.span.line}"
         return None

@@ -323,6 +323,24 @@ def test_other_files_with_errors_are_counted_and_left_out(tmp_path: Path) -> Non
     assert out["kind"] == "events" and out["left_out"] == ["broken.map"]
 
 
+def test_other_files_that_cannot_be_read_as_mappings_are_reported_as_paymap_check_does(tmp_path: Path) -> None:
+    """A sibling saved as Windows-1252, or a link to a file that is gone, is not skipped in silence: its
+    rules are missing from every event, so the page says why, with the same words as `paymap check`."""
+    root = copy_mappings(tmp_path / "m")
+    (root / "legacy.map").write_bytes('on "payment.failed"\n# café\nname = "x"\n'.encode("cp1252"))
+    (root / "gone.map").symlink_to(tmp_path / "nowhere.map")
+    ws = Workspace(root)
+    compiled = ws.compile("payment.map", (root / "payment.map").read_text())
+    others = ws.diagnostics_json(compiled)["others"]
+    assert [(d["code"], d["path"], d["line"]) for d in others] == [("M106", "gone.map", 1), ("M103", "legacy.map", 2)]
+    assert "Windows-1252" in others[1]["message"] and "No such file" in others[0]["message"]
+    saved = compile_paths([str(root)])
+    assert [(d.code, Path(d.span.file).name, d.message)
+            for d in saved.diagnostics] == [(d["code"], d["path"], d["message"]) for d in others]
+    again = ws.diagnostics_json(ws.compile("payment.map", (root / "payment.map").read_text() + "\n"))["others"]
+    assert again == others  # said on every check, not only the first (nothing cached hides it)
+
+
 def test_an_empty_directory_has_nothing_mapped(tmp_path: Path) -> None:
     ws = Workspace(tmp_path)
     assert ws.files() == []
