@@ -196,6 +196,7 @@ async def handle_webhook(
     Everything that can be refused on the headers alone is refused before the body is read; the body
     must then arrive within ``deadlines`` (PAYMAP_BODY_TIMEOUT), and at most ``bodies`` are read at once.
     """
+    relay.intake.arrived()  # any request here, refused or not, is load the event loop must get through
     settings = relay.settings
     received_at = time.time()
     webhook_id = headers.get("webhook-id")

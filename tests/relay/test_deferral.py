@@ -7,7 +7,9 @@ real lag probe on a real event loop (its values are not timed, only its behaviou
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+from typing import Any
 
 from runtime.relay.worker import (
     BACKLOG_BUSY,
@@ -141,6 +143,8 @@ def test_the_probe_measures_a_real_loop_and_stops() -> None:
 
     async def run() -> None:
         stop = intake.watch(asyncio.get_running_loop())
+        assert intake.watching and intake.probe_due is None  # nothing has come yet
+        intake.arrived()
         assert intake.probe_due is not None
         first_due = intake.probe_due
         intake.committing = 20
@@ -148,7 +152,52 @@ def test_the_probe_measures_a_real_loop_and_stops() -> None:
         assert intake.probe_due > first_due  # it kept probing
         assert 0 < intake.backlog < 20  # and averaging the backlog it saw
         stop()
-        assert intake.probe_due is None and intake.lag == 0.0
+        assert intake.probe_due is None and intake.lag == 0.0 and not intake.watching
+        intake.arrived()  # after the stop nothing resumes it
+        assert intake.probe_due is None
+
+    asyncio.run(run())
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(LOOP_LAG_PROBE_SECONDS)
+    raise AssertionError("not within 500 probe periods")
+
+
+def test_an_idle_loop_is_not_probed_until_webhooks_come_again() -> None:
+    """A relay waiting for webhooks must not wake 100 times a second to measure a loop nobody loads
+    (about 1% of a core, forever); webhooks arriving, or waiting for their commit, keep it measured."""
+    intake = Intake()
+    probes = 0
+
+    async def run() -> None:
+        nonlocal probes
+        loop = asyncio.get_running_loop()
+        stop = intake.watch(loop)
+        call_at = loop.call_at
+
+        def counted(when: float, callback: Callable[..., object], *args: object, **kw: Any) -> asyncio.TimerHandle:
+            nonlocal probes
+            probes += callback.__name__ == "probe"
+            return call_at(when, callback, *args, **kw)
+
+        loop.call_at = counted  # type: ignore[method-assign]
+        intake.arrived()
+        await _until(lambda: intake.probe_due is None)  # one probe saw nothing more come: it stopped
+        idle = probes
+        await asyncio.sleep(LOOP_LAG_PROBE_SECONDS * 10)
+        assert probes == idle and intake.probe_due is None and intake.lag == intake.backlog == 0.0
+        intake.arrived()
+        intake.committing = 1  # a webhook waiting for its commit keeps the loop measured
+        await asyncio.sleep(LOOP_LAG_PROBE_SECONDS * 10)
+        assert probes > idle + 2 and intake.probe_due is not None and intake.backlog > 0
+        intake.committing = 0  # committed: the average decays, then the probe stops
+        await _until(lambda: intake.probe_due is None)
+        assert intake.backlog == 0.0 and not intake.saturated(time.monotonic())
+        stop()
 
     asyncio.run(run())
 
@@ -164,5 +213,5 @@ def test_the_default_install_serves_on_uvloop_and_httptools(
     assert isinstance(server.relay._loop, uvloop.Loop)  # uvicorn's "auto" found uvloop (uvicorn[standard])
     protocols = list(server.server.server_state.connections)
     assert protocols and all(isinstance(p, HttpToolsProtocol) for p in protocols)
-    assert server.relay.intake.probe_due is not None  # the served loop measures its lag
+    assert server.relay.intake.watching  # the served loop measures its lag while webhooks come
     wait_until(lambda: len(double.events()) >= 1, "the event delivered")
