@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import socket
 import sys
 import threading
 import webbrowser
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 # Loopback only, always: the page reads and writes files under PATH.
@@ -66,5 +68,17 @@ def run(args: argparse.Namespace) -> int:
             threading.Thread(target=announce, daemon=True).start()
 
     server.startup = startup  # type: ignore[method-assign]
+    stopped_by: list[int] = []
+    handle_exit = server.handle_exit
+
+    def note_exit(sig: int, frame: FrameType | None) -> None:
+        stopped_by.append(sig)
+        handle_exit(sig, frame)
+
+    server.handle_exit = note_exit  # type: ignore[method-assign]
     server.run(sockets=[sock])
+    if signal.SIGINT in stopped_by:
+        # uvicorn raises the signal again once it has stopped, which usually ends here as a
+        # KeyboardInterrupt (130 in runtime.cli); say so ourselves when that raise was absorbed
+        return 130
     return 0 if server.started else 1
