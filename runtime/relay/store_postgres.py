@@ -591,22 +591,22 @@ class PostgresStore(AcceptPath):
         row = self._run(lambda c: c.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone(), single=True)
         return None if row is None else str(row[0])
 
-    def stats(self) -> Stats:
+    def stats(self, *, counts: bool = True) -> Stats:
         def fn(conn: Conn) -> Stats:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             st = Stats()
-            st.webhooks = {s: 0 for s in WEBHOOK_STATES}
-            for state, n in conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state"):
-                st.webhooks[state] = n
-            st.events = {s: 0 for s in EVENT_STATES}
-            for state, n in conn.execute("SELECT state, count(*) FROM events GROUP BY state"):
-                st.events[state] = n
-            st.queue_depth = st.events[PENDING]
+            if counts:
+                st.webhooks = {s: 0 for s in WEBHOOK_STATES}
+                for state, n in conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state"):
+                    st.webhooks[state] = n
+                st.events = {s: 0 for s in EVENT_STATES}
+                for state, n in conn.execute("SELECT state, count(*) FROM events GROUP BY state"):
+                    st.events[state] = n
             row = conn.execute(
-                "SELECT count(*) FILTER (WHERE next_attempt_at <= %s), min(next_attempt_at) "
+                "SELECT count(*), count(*) FILTER (WHERE next_attempt_at <= %s), min(next_attempt_at) "
                 "FROM events WHERE state = 'pending'", (time.time(),)).fetchone()
             if row is not None:
-                st.ready_now, st.next_attempt_at = int(row[0]), row[1]
+                st.queue_depth, st.ready_now, st.next_attempt_at = int(row[0]), int(row[1]), row[2]
             row = conn.execute(
                 "SELECT received_at, last_error, attempts FROM events WHERE state = 'pending' "
                 "ORDER BY received_at LIMIT 1"

@@ -59,6 +59,7 @@ FORGET_AFTER_SECONDS = 3600.0  # an instance without a heartbeat this long leave
 FORGET_CHECK_SECONDS = 600.0
 LINGER_SECONDS = 0.002  # after a wake-up: webhooks answered together are mapped together
 SUMMARY_SECONDS = 60.0  # while delivery keeps failing, one summary line this often
+ALERT_CHECK_SECONDS = 60.0  # how often the age of the oldest undelivered event is held against PAYMAP_ALERT_PENDING_AGE
 # Map and deliver at once, unless the receive path is saturated. Saturated = measured, not guessed
 # from traffic: the event loop runs late by LOOP_LAG_BUSY_SECONDS or more (it has more ready work than
 # it gets through), or on average (over the last ~50 ms) BACKLOG_BUSY webhooks wait for the store's
@@ -536,10 +537,9 @@ class Sender(_Loop):
         if retention is not None and now - self._last_prune >= min(60.0, max(self._s.poll_seconds, retention / 10)):
             self._last_prune = now
             self._prune(time.time() - retention)
-        if now - self._last_alert >= 60:
-            # once a minute, alert or not: stats() counts every row by state (a full scan of both tables)
+        if now - self._last_alert >= ALERT_CHECK_SECONDS:
             self._last_alert = now
-            st = self._store.stats()
+            st = self._store.stats(counts=False)  # the queue only: counting every row by state scans both tables
             if st.oldest_pending_received_at is not None:
                 age = time.time() - st.oldest_pending_received_at
                 if age > self._s.alert_pending_age_seconds:

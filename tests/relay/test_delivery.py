@@ -186,6 +186,21 @@ def test_a_pause_from_before_a_restart_clears_on_the_first_delivery(
     assert "paymap_sender_paused 0.0" in fixed.ops.get("/metrics").text
 
 
+def test_an_event_waiting_longer_than_the_alert_age_is_logged_as_an_error(
+    make_relay: MakeRelay, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "ALERT_CHECK_SECONDS", 0.2)  # checked every 0.2 s instead of every minute
+    caplog.set_level(logging.INFO, logger="paymap.relay")
+    relay = make_relay(f"http://127.0.0.1:{free_port()}", retry_max_seconds=0.1,  # Inngest is down
+                       alert_pending_age_seconds=0.5)
+    relay.send("payment.succeeded", "msg_waits")
+    alert = wait_until(lambda: [r for r in caplog.records if r.getMessage() == "events are waiting too long for "
+                                "delivery"], "the alert", timeout=30)[0]
+    assert alert.levelno == logging.ERROR
+    assert alert.queue_depth == 1 and alert.oldest_pending_age_s >= 0  # type: ignore[attr-defined]
+    assert "cannot reach" in alert.reason  # type: ignore[attr-defined]
+
+
 def test_a_failing_inngest_logs_a_line_when_it_starts_a_summary_and_one_when_it_recovers(
     make_relay: MakeRelay, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -208,6 +208,10 @@ def test_lease_owner_rules(store: Store) -> None:
     st = store.stats()
     assert (st.events[DELIVERED], st.events[PENDING], st.events[DEAD]) == (1, 2, 1)
     assert st.ready_now == 1 and st.next_attempt_at is not None
+    queue = store.stats(counts=False)  # the sender's once-a-minute alert: no scan of every row
+    assert queue.webhooks == queue.events == {}
+    assert (queue.queue_depth, queue.ready_now, queue.next_attempt_at, queue.oldest_pending_received_at) == (
+        2, 1, st.next_attempt_at, st.oldest_pending_received_at)
     [again] = store.claim("other", 10, 10_000, 30)  # b waits 60 s; c is due again
     assert again.seq == c.seq and again.attempts == 0  # a release counts no attempt
     assert store.delivered_events([store.select_webhooks(webhook_ids=["a"])[0].seq])  # replay sees it
