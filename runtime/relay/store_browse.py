@@ -2,7 +2,8 @@
 
 The two backends differ only in their parameter placeholder and in how they pass a set of values;
 a :class:`Dialect` says which, and the SQL here is written with ``?`` placeholders. The replay's
-selection (:func:`select_sql`) is written here too, for the same reason.
+selection (:func:`select_sql`) and the counts by state (:func:`counts_by_state`) are written here too,
+for the same reason.
 Every term has an index: webhooks (state, received_at), (event_type, received_at) and webhook_id,
 events (state, received_at) and event_id. A delivery-state filter is answered from the events index,
 so a rare state (dead) is found without a scan.
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from runtime.relay.store import EVENT_STATES, WebhookFilter
+from runtime.relay.store import EVENT_STATES, WEBHOOK_STATES, WebhookFilter
 
 ID_PREFIX_SMALL = 1000  # an id prefix matching at most this many rows is looked up by index
 SUMMARY_COLS = "w.seq, w.webhook_id, w.received_at, w.state, w.event_type, w.error, w.generation"
@@ -31,6 +32,14 @@ class Dialect:
 
     def run(self, conn: Connection, sql: str, params: list[Any]) -> list[Any]:
         return list(conn.execute(sql.replace("?", self.placeholder), params).fetchall())
+
+
+def counts_by_state(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
+    """Webhooks and events counted by state, every state present (a scan of both tables' state index)."""
+    webhooks, events = dict.fromkeys(WEBHOOK_STATES, 0), dict.fromkeys(EVENT_STATES, 0)
+    webhooks.update(conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state").fetchall())
+    events.update(conn.execute("SELECT state, count(*) FROM events GROUP BY state").fetchall())
+    return webhooks, events
 
 
 def prefix_range(text: str) -> tuple[str, str]:

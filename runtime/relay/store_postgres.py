@@ -32,9 +32,7 @@ from runtime.relay.store import (
     ATTEMPT_PAUSED,
     ATTEMPT_RETRY,
     DEAD,
-    EVENT_STATES,
     PENDING,
-    WEBHOOK_STATES,
     Attempt,
     DeadLetter,
     EventRecord,
@@ -596,12 +594,7 @@ class PostgresStore(AcceptPath):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             st = Stats()
             if counts:
-                st.webhooks = {s: 0 for s in WEBHOOK_STATES}
-                for state, n in conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state"):
-                    st.webhooks[state] = n
-                st.events = {s: 0 for s in EVENT_STATES}
-                for state, n in conn.execute("SELECT state, count(*) FROM events GROUP BY state"):
-                    st.events[state] = n
+                st.webhooks, st.events = store_browse.counts_by_state(conn)
             row = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE next_attempt_at <= %s), min(next_attempt_at) "
                 "FROM events WHERE state = 'pending'", (time.time(),)).fetchone()

@@ -29,9 +29,7 @@ from runtime.relay.store import (
     ATTEMPT_PAUSED,
     ATTEMPT_RETRY,
     DEAD,
-    EVENT_STATES,
     PENDING,
-    WEBHOOK_STATES,
     Attempt,
     DeadLetter,
     EventRecord,
@@ -849,12 +847,7 @@ class SQLiteStore(AcceptPath):
             conn.execute("BEGIN")
             try:
                 if counts:
-                    st.webhooks = {s: 0 for s in WEBHOOK_STATES}
-                    for state, n in conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state"):
-                        st.webhooks[state] = n
-                    st.events = {s: 0 for s in EVENT_STATES}
-                    for state, n in conn.execute("SELECT state, count(*) FROM events GROUP BY state"):
-                        st.events[state] = n
+                    st.webhooks, st.events = store_browse.counts_by_state(conn)
                     st.queue_depth = st.events[PENDING]
                 else:
                     st.queue_depth = conn.execute("SELECT count(*) FROM events WHERE state = 'pending'").fetchone()[0]
