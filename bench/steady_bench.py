@@ -57,6 +57,7 @@ KEY = base64.b64decode(SECRET.removeprefix("whsec_"))
 CONNECTIONS = 64
 FRACTIONS = (0.1, 0.5, 0.8, 1.0)
 RECEIVER_MS = (5, 20)
+IDLE_SECONDS = 5.0  # the relay started and waiting, before the burst: what it costs doing nothing
 SAMPLE_PAYMENT_ID = json.loads(BODY)["data"]["payment_id"].encode()
 
 
@@ -333,6 +334,11 @@ def main() -> None:
         ops_port = free_port()  # /metrics is served there, not on the webhook port
         relay, port = start_relay(Path(tmp.name), receiver_url, {}, ops_port=ops_port)
         try:
+            time.sleep(1)  # started: then idle, as a relay waiting for its next webhook
+            cpu_begin = cpu_seconds(relay.pid)
+            time.sleep(IDLE_SECONDS)
+            idle = (cpu_seconds(relay.pid) - cpu_begin) / IDLE_SECONDS
+            print(f"idle: {idle:.1%} of a core", file=sys.stderr)
             asyncio.run(load(port, "relay", 500, CONNECTIONS, "warm"))
             burst = asyncio.run(load(port, "relay", args.burst, CONNECTIONS, "burst"))
             backlog = queue_now(Path(tmp.name) / "relay.sqlite3")
@@ -358,7 +364,7 @@ def main() -> None:
         stop(receiver)
         tmp.cleanup()
     load_end = os.getloadavg()
-    section = report(args, accept_rate, backlog, results, rss_samples, load_start, load_end)
+    section = report(args, accept_rate, backlog, idle, results, rss_samples, load_start, load_end)
     print(section)
     if args.write:
         from bench.results import write_section
@@ -367,7 +373,8 @@ def main() -> None:
         print(f"written to {RESULTS}")
 
 
-def report(args: argparse.Namespace, accept_rate: float, backlog: int, results: list[Result], rss: list[tuple[float, float]],
+def report(args: argparse.Namespace, accept_rate: float, backlog: int, idle: float, results: list[Result],
+           rss: list[tuple[float, float]],
            load_start: tuple[float, float, float], load_end: tuple[float, float, float]) -> str:
     lines = [
         START,
@@ -381,7 +388,8 @@ def report(args: argparse.Namespace, accept_rate: float, backlog: int, results: 
         f"(open loop, {CONNECTIONS} connections) to a receiver answering after {RECEIVER_MS[0]}–{RECEIVER_MS[1]} ms. "
         "Latency = from the relay's 200 to the receiver holding the event (it includes the receiver's "
         "answer time for the events batched behind a request). Queue = webhooks not yet mapped + events "
-        "not yet delivered, sampled every second. Load average (1/5 min) at the start "
+        "not yet delivered, sampled every second. "
+        f"Idle (no webhook for {IDLE_SECONDS:g} s, after start) the relay used {idle:.1%} of a core. Load average (1/5 min) at the start "
         f"{load_start[0]:.1f}/{load_start[1]:.1f}, at the end {load_end[0]:.1f}/{load_end[1]:.1f}: the machine "
         "was shared with other work, so absolute rates vary between runs.",
         "",
