@@ -31,9 +31,8 @@ from urllib.parse import quote
 
 from bench.relay_bench import (
     Run,
-    _read_response,
     delivered_count,
-    request_bytes,
+    load,
     server_kind,
     start_double,
     start_relay,
@@ -46,39 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- cluster:start -->", "<!-- cluster:end -->"
 BASE_URL = os.environ.get("PAYMAP_BENCH_POSTGRES", "postgresql://127.0.0.1:5432/test")
-
-
-async def load_many(ports: list[int], total: int, concurrency: int, prefix: str) -> Run:
-    """Like relay_bench.load, with the connections spread over several instances (a load balancer)."""
-    from standardwebhooks import Webhook
-
-    from bench.relay_bench import SECRET
-
-    hook = Webhook(SECRET)
-    payloads = [request_bytes(ports[i % len(ports)], f"{prefix}_{i:06d}", hook) for i in range(total)]
-    latencies: list[float] = []
-    non_200 = 0
-    next_index = 0
-
-    async def worker(port: int) -> None:
-        nonlocal next_index, non_200
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while next_index < total:
-                i = next_index
-                next_index += 1
-                t0 = time.perf_counter()
-                writer.write(payloads[i])
-                status = await _read_response(reader)
-                latencies.append(time.perf_counter() - t0)
-                if status != 200:
-                    non_200 += 1
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(ports[c % len(ports)]) for c in range(concurrency)))
-    return Run("cluster", total, time.perf_counter() - started, latencies, non_200)
 
 
 @dataclass
@@ -153,7 +119,7 @@ def one_round(cfg: Config, double_url: str, total: int, conc: int, prefix: str) 
     counters = db_counters(cfg) if cfg.postgres else None
     expected = delivered_count(double_url) + total
     t0 = time.perf_counter()
-    run = asyncio.run(load_many(cfg.ports, total, conc, prefix))
+    run = asyncio.run(load(cfg.ports, "cluster", total, conc, prefix))
     accept_counters = db_counters(cfg) if cfg.postgres else None
     wait_delivered(double_url, expected)
     cfg.e2e.append(total / (time.perf_counter() - t0))
@@ -185,7 +151,7 @@ def main() -> None:
         for cfg in configs:
             start(cfg, double_url)
             expected = delivered_count(double_url) + 300
-            asyncio.run(load_many(cfg.ports, 300, args.concurrency, f"warm_{cfg.instances}_{cfg.postgres}"))
+            asyncio.run(load(cfg.ports, "cluster", 300, args.concurrency, f"warm_{cfg.instances}_{cfg.postgres}"))
             wait_delivered(double_url, expected)
         for round_ in range(args.rounds):  # interleaved: a noisy neighbour hits every configuration alike
             for k, cfg in enumerate(configs):

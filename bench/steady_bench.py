@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import platform
@@ -41,9 +38,9 @@ import httpx
 
 from bench.relay_bench import (
     BODY,
-    SECRET,
     free_port,
     load,
+    request_bytes,
     server_kind,
     start_relay,
     stop,
@@ -53,7 +50,6 @@ from bench.relay_bench import (
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- steady:start -->", "<!-- steady:end -->"
-KEY = base64.b64decode(SECRET.removeprefix("whsec_"))
 CONNECTIONS = 64
 FRACTIONS = (0.1, 0.5, 0.8, 1.0)
 RECEIVER_MS = (5, 20)
@@ -116,15 +112,7 @@ def arrivals(url: str) -> dict[str, float]:
 # ------------------------------------------------------------------ the open-loop client
 def signed_request(port: int, webhook_id: str) -> bytes:
     """A signed ``payment.succeeded`` whose payment id is the webhook id (the receiver keys on it)."""
-    ts = str(int(time.time()))
-    body = BODY.replace(SAMPLE_PAYMENT_ID, webhook_id.encode())
-    mac = hmac.new(KEY, f"{webhook_id}.{ts}.".encode() + body, hashlib.sha256).digest()
-    head = (
-        f"POST /webhooks/dodo HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(body)}\r\nwebhook-id: {webhook_id}\r\n"
-        f"webhook-timestamp: {ts}\r\nwebhook-signature: v1,{base64.b64encode(mac).decode()}\r\n\r\n"
-    )
-    return head.encode() + body
+    return request_bytes(port, webhook_id, BODY.replace(SAMPLE_PAYMENT_ID, webhook_id.encode()))
 
 
 async def _status(reader: asyncio.StreamReader) -> int:
