@@ -443,9 +443,12 @@ def test_a_pause_is_logged_shown_and_cleared(rig: Rig, caplog: pytest.LogCapture
     assert rig.sender._paused is None and not rig.sender._error_shown
 
 
-def test_lanes_refused_in_the_same_pause_say_so_once(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
-    """Up to 4 requests are in flight under a backlog: all refused at once is one pause, one line."""
+@pytest.mark.parametrize("pause", [30.0, 0.5])
+def test_lanes_refused_in_the_same_pause_say_so_once(rig: Rig, caplog: pytest.LogCaptureFixture, pause: float) -> None:
+    """Up to 4 requests are in flight under a backlog: all refused at once is one pause, one line (also
+    with a pause under a second, PAYMAP_AUTH_PAUSE_SECONDS=0.5)."""
     caplog.set_level(logging.INFO, logger="paymap.relay")
+    rig.sender._s = rig.settings.model_copy(update={"auth_pause_seconds": pause})
     rig.queue("payment.succeeded", "payment.succeeded", "payment.succeeded")
     rig.double.config(keys=["another-key"], response_delay_ms=300)  # all three sent before the first answer
     s = rig.settings
