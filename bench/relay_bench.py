@@ -11,7 +11,10 @@ Two reference servers run in the same rounds (``--no-ceilings`` leaves them out)
 relay's time goes: "bare + commit" is the bare endpoint that also stores each body through the
 relay's own group-commit writer (``SQLiteStore.accept``: WAL, synchronous=FULL, 200 after the commit;
 no signature, no JSON check, no logging, no mapping), the ceiling of any relay that answers after a
-durable commit; "accept path" is the relay itself with its mapper and sender not started.
+durable commit; "accept path" is the relay itself with its mapper and sender not started. A third,
+"split", is the relay as two processes sharing one SQLite file: the accept path in one, mapping and
+delivery in the other (a relay whose receive path answers nothing; its loops find the webhooks by
+polling every 10 ms): what moving that work out of the receiving process would buy.
 
 Run: ``.venv/bin/python -m bench relay`` (``--write`` puts the figures in bench/RESULTS.md).
 """
@@ -280,12 +283,14 @@ def start_commit(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 def start_relay(
-    workdir: Path, double_url: str, extra: dict[str, str], *, accept_only: bool = False, ops_port: int | None = None
+    workdir: Path, double_url: str, extra: dict[str, str], *, accept_only: bool = False, ops_port: int | None = None,
+    db: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """The relay on a free port (returned); readiness and /metrics on ``ops_port`` (free if not given)."""
+    """The relay on a free port (returned); readiness and /metrics on ``ops_port`` (free if not given); its
+    store ``db`` (default: ``relay.sqlite3`` in ``workdir``)."""
     port, ops_port = free_port(), ops_port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAYMAP_", "INNGEST_", "DODO_PAYMENTS_"))}
-    env.update({"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, "PAYMAP_DB": str(workdir / "relay.sqlite3"),
+    env.update({"DODO_PAYMENTS_WEBHOOK_KEY": SECRET, "PAYMAP_DB": str(db or workdir / "relay.sqlite3"),
                 "PAYMAP_PORT": str(port), "PAYMAP_OPS_PORT": str(ops_port), "INNGEST_DEV": double_url,
                 "PAYMAP_WATCH": "0", **extra})
     log = (workdir / "relay.log").open("wb")
@@ -329,6 +334,7 @@ class Row:
     e2e: list[float]  # delivered/s per round
     commit: list[Run] = field(default_factory=list)  # the bare endpoint + one group commit (ceilings)
     accept: list[Run] = field(default_factory=list)  # the relay without mapper and sender (ceilings)
+    split: list[Run] = field(default_factory=list)  # accept path and mapping + delivery in two processes
 
     @staticmethod
     def best(runs: list[Run]) -> Run:
@@ -384,12 +390,20 @@ def main() -> None:
             row = Row(conc, [], [], [])
             try:
                 if ceilings:
-                    (Path(tmp.name) / "accept").mkdir()
-                    refs = [start_commit(Path(tmp.name)), start_relay(Path(tmp.name) / "accept", double_url, extra,
-                                                                      accept_only=True)]
+                    split = Path(tmp.name) / "split"
+                    for sub in (Path(tmp.name) / "accept", split, split / "loops"):
+                        sub.mkdir()
+                    refs = [start_commit(Path(tmp.name)),
+                            start_relay(Path(tmp.name) / "accept", double_url, extra, accept_only=True),
+                            start_relay(split, double_url, extra, accept_only=True),
+                            start_relay(split / "loops", double_url, {**extra, "PAYMAP_POLL_SECONDS": "0.01"},
+                                        db=split / "relay.sqlite3")]
                 asyncio.run(load(bare_port, "bare", 500, conc, f"warm{conc}"))
-                for _proc, port in refs:
+                for _proc, port in refs[:3]:
+                    expected = delivered_count(double_url) + 500
                     asyncio.run(load(port, "ref", 500, conc, f"warm{conc}"))
+                if refs:
+                    wait_delivered(double_url, expected)  # the split's loops delivered the warm-up
                 expected = delivered_count(double_url) + 500
                 asyncio.run(load(relay_port, "relay", 500, conc, f"warm{conc}"))
                 wait_delivered(double_url, expected)  # the relay is idle again before anything is measured
@@ -400,13 +414,18 @@ def main() -> None:
                                                    f"c{conc}_{round_}"))
                         row.accept.append(measured(refs[1][0], refs[1][1], "accept", args.requests, conc,
                                                    f"a{conc}_{round_}"))
+                        expected = delivered_count(double_url) + args.requests
+                        row.split.append(measured(refs[2][0], refs[2][1], "split", args.requests, conc,
+                                                  f"s{conc}_{round_}"))
+                        wait_delivered(double_url, expected)  # delivered before the relay's round counts
                     expected = delivered_count(double_url) + args.requests
                     t0 = time.perf_counter()
                     row.relay.append(measured(relay, relay_port, "relay", args.requests, conc, f"r{conc}_{round_}"))
                     wait_delivered(double_url, expected)
                     row.e2e.append(args.requests / (time.perf_counter() - t0))
                     refs_line = (f"bare + commit {row.ratios(row.commit)[-1]:.0%}, accept path "
-                                 f"{row.ratios(row.accept)[-1]:.0%}, " if refs else "")
+                                 f"{row.ratios(row.accept)[-1]:.0%}, split {row.ratios(row.split)[-1]:.0%}, "
+                                 if refs else "")
                     print(f"{conc} connections, round {round_ + 1}: bare {row.bare[-1].rate:,.0f}/s, {refs_line}relay "
                           f"{row.relay[-1].rate:,.0f}/s ({row.paired_ratios[-1]:.0%}), p99 {row.relay[-1].pct(0.99):.1f} ms, "
                           f"end-to-end {row.e2e[-1]:,.0f}/s, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
@@ -466,10 +485,12 @@ def main() -> None:
             "request, medians of rounds, event loop + other threads): \"bare + commit\" = the bare endpoint that also "
             "stores each body through the relay's group-commit writer (`SQLiteStore.accept`, WAL, synchronous=FULL, "
             "200 after the commit) and does nothing else; \"accept path\" = the relay with its mapper and sender "
-            "not started.",
+            "not started; \"split\" = the relay as two processes on one SQLite file, the accept path in one (its "
+            "CPU shown) and mapping + delivery in the other, every webhook delivered before the next round.",
             "",
-            "| connections | bare + commit | accept path | relay | bare µs | bare + commit µs | accept path µs | relay µs |",
-            "|---|---|---|---|---|---|---|---|",
+            "| connections | bare + commit | accept path | split | relay | bare µs | bare + commit µs | accept path µs "
+            "| split (receiving process) µs | relay µs |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in rows:
             def cpu(runs: list[Run]) -> str:
@@ -477,8 +498,9 @@ def main() -> None:
 
             lines.append(
                 f"| {row.concurrency} | {statistics.median(row.ratios(row.commit)):.0%} "
-                f"| {statistics.median(row.ratios(row.accept)):.0%} | {statistics.median(row.paired_ratios):.0%} "
-                f"| {us_per(row.bare, 'cpu_main'):.0f} | {cpu(row.commit)} | {cpu(row.accept)} | {cpu(row.relay)} |"
+                f"| {statistics.median(row.ratios(row.accept)):.0%} | {statistics.median(row.ratios(row.split)):.0%} "
+                f"| {statistics.median(row.paired_ratios):.0%} | {us_per(row.bare, 'cpu_main'):.0f} | {cpu(row.commit)} "
+                f"| {cpu(row.accept)} | {cpu(row.split)} | {cpu(row.relay)} |"
             )
     ratios = [Row.best(row.relay).rate / Row.best(row.bare).rate for row in rows]
     p99s = {row.concurrency: Row.best(row.relay).pct(0.99) for row in rows}
