@@ -9,7 +9,7 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -249,3 +249,35 @@ def test_a_batch_that_cannot_begin_fails_its_writes_and_the_writer_goes_on(tmp_p
         assert store.stats().meta["paymap.test"] == "y"
     finally:
         store.close()
+
+
+def test_the_bookkeeping_commits_without_an_fsync_of_its_own(store: SQLiteStore) -> None:
+    """Claims, renewals, settlements, the reaping of expired leases and the mapper's outcomes commit with
+    synchronous=NORMAL (docs/relay.md, Durability: redone after a power loss, never an acknowledged
+    webhook), so the writer does not fsync for each; any other write is FULL. The level of each call's
+    commit is read off the writer (it switches only when the level changes)."""
+    queue(store, "msg_1", "ev_1", "ev_2", "ev_3", "ev_4", "ev_5")
+
+    def level_of(op: Callable[[], object]) -> str:
+        store._write(lambda _conn: None)  # any other write: FULL
+        assert store._writer_synchronous == "FULL"
+        op()
+        return store._writer_synchronous
+
+    claimed: list[OutgoingEvent] = []
+    assert level_of(lambda: claimed.extend(store.claim("me", 10, 1 << 20, LEASE))) == "NORMAL"
+    a, b, c, d, e = (x.seq for x in claimed)
+    calls: dict[str, Callable[[], object]] = {
+        "renew": lambda: store.renew([a], "me", LEASE),
+        "mark_delivered": lambda: store.mark_delivered([a], "me", status=200),
+        "mark_retry": lambda: store.mark_retry([b], "me", 60, "HTTP 500", status=500),
+        "release": lambda: store.release([c], "me", "paused"),
+        "mark_dead": lambda: store.mark_dead([d], "me", "HTTP 400", status=400),
+        "reap_leases": store.reap_leases,
+    }
+    assert {name: level_of(call) for name, call in calls.items()} == dict.fromkeys(calls, "NORMAL")
+    assert store.mark_delivered([e], "me") == 1  # everything above really took effect
+    assert asyncio.run(_accept(store, hook("msg_2"))) is True
+    [webhook] = store.unmapped(1)
+    record = MappingRecord("mapped", "payment.succeeded", None, [NewEvent("ev_6", "payment.succeeded", "{}")])
+    assert level_of(lambda: store.record_mappings([(webhook.seq, webhook.generation, record)])) == "NORMAL"
