@@ -535,6 +535,20 @@ ANALYSIS = [
     "`python -m bench stages`), so the accepted rate is lower than when they waited for the burst to end, "
     "and end-to-end is close to it.",
     "",
+    "**2026-12-01 (01:08 UTC, load 0.4–1.4, the same machine, faster this hour: the bare endpoint at "
+    "35–45 µs per request).** The relay 9% / 14% of the bare rate (medians of rounds), its p99 25 / 45 ms "
+    "in the best rounds (57 ms in the worst at 64 connections). New reference, \"split\": the accept path "
+    "in one process and mapping + delivery in a second relay process on the same SQLite file, i.e. the "
+    "architecture change the 50% target would seem to need. It does not get there on this machine: 11% / "
+    "18% (per round 10–18% and 15–22%), against 29% / 46% for the accept path alone, although its "
+    "receiving process spends the same CPU per webhook as the accept path alone (105 + 53 against 98 + 45 "
+    "µs at 16 connections). What holds it back is what it shares: the second process's commits take the "
+    "same SQLite write lock as the received webhooks' (each waits for the other), and its CPU comes "
+    "from the same 2 cores as the client's and the Inngest double's. A split would pay on a machine with "
+    "cores to spare and a store whose writers do not queue behind one lock (PostgreSQL: "
+    "`python -m bench cluster`); here the ceiling for any relay that answers after a durable commit is "
+    "bare + commit, 38% / 54%.",
+    "",
     "**This session (2026-11-30 22:30–22:40 UTC, a new machine about half as fast per request: the bare "
     "endpoint's CPU per request 60–70 µs against 28 µs above it earlier in the day, and its rate varying "
     "10k–20k/s between runs minutes apart).** The relay 11% / 13% of the bare rate (medians of rounds). "
