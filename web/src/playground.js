@@ -242,7 +242,7 @@ function status(text, kind) {
 function schedule() {
   clearTimeout(S.timer);
   document.body.dataset.busy = "yes";
-  S.timer = setTimeout(evaluate, DEBOUNCE_MS);
+  S.timer = setTimeout(() => { S.timer = null; evaluate(); }, DEBOUNCE_MS);
 }
 
 async function evaluate() {
@@ -286,7 +286,9 @@ async function evaluate() {
 }
 
 function finish(seq) {
-  if (seq === S.seq) document.body.dataset.busy = "no";
+  // busy until the latest text is shown: an answer for an older text, arriving while a newer one
+  // waits for its debounce, is shown but does not end it
+  if (seq === S.seq && S.timer === null) document.body.dataset.busy = "no";
 }
 
 function checkBody(body) {
@@ -493,6 +495,7 @@ bodyBox.addEventListener("paste", (e) => {
   if (text.length > S.meta.max_body) {
     e.preventDefault();
     clearTimeout(S.timer);
+    S.timer = null;
     S.seq++;
     showOutputError(`the pasted body is ${sizeText(text.length)}; the playground accepts up to ${sizeText(S.meta.max_body)} (a Dodo webhook is a few KB); nothing was pasted`, "input");
     document.body.dataset.busy = "no";
