@@ -565,10 +565,12 @@ class PostgresStore(AcceptPath):
             None if status is None else (status, ATTEMPT_DEAD, reason))
 
     def reap_leases(self) -> int:
-        """Clear leases that expired (their instance died or stalled) so any instance sends the events."""
+        """Clear leases that expired (their instance died or stalled) so any instance sends the events;
+        among the due events only, as in the SQLite store (a leased event was due when claimed)."""
+        now = time.time()
         return self._write(lambda c: c.execute(
-            "UPDATE events SET lease_owner = NULL, lease_until = NULL "
-            "WHERE state = 'pending' AND lease_until IS NOT NULL AND lease_until < %s", (time.time(),)
+            "UPDATE events SET lease_owner = NULL, lease_until = NULL WHERE state = 'pending' "
+            "AND next_attempt_at <= %s AND lease_until IS NOT NULL AND lease_until < %s", (now, now)
         ).rowcount, single=True)
 
     # ------------------------------------------------------------------ operate

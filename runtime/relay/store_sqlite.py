@@ -810,13 +810,18 @@ class SQLiteStore(AcceptPath):
         )
 
     def reap_leases(self) -> int:
-        """Clear leases that expired (their holder died or stalled) so the events go out again."""
+        """Clear leases that expired (their holder died or stalled) so the events go out again.
+
+        A leased event was due when it was claimed, and only a retry (which ends the lease) moves its
+        due time, so the search stays among the due events: the ones waiting for a retry (all of the
+        queue in a long outage) are not walked, here in the writer, every poll."""
 
         def op(conn: sqlite3.Connection) -> int:
+            now = time.time()
             cur = conn.execute(
-                "UPDATE events SET lease_owner = NULL, lease_until = NULL "
-                "WHERE state = 'pending' AND lease_until IS NOT NULL AND lease_until < ?",
-                (time.time(),),
+                "UPDATE events INDEXED BY events_due SET lease_owner = NULL, lease_until = NULL "
+                "WHERE state = 'pending' AND next_attempt_at <= ? AND lease_until IS NOT NULL AND lease_until < ?",
+                (now, now),
             )
             return cur.rowcount
 

@@ -222,7 +222,7 @@ def test_the_mapper_and_sender_reads_do_not_walk_the_backlog(store: SQLiteStore)
     assert large[1] <= small[1] * 2 + 2, (small, large)
 
 
-def test_a_claim_does_not_walk_the_events_waiting_for_a_retry(store: SQLiteStore) -> None:
+def test_claims_and_the_lease_reaper_do_not_walk_the_events_waiting_for_a_retry(store: SQLiteStore) -> None:
     """In a long Inngest outage thousands of events wait for their retry while new ones come due; a claim
     must find the due ones without stepping over the waiting ones (it runs in the writer, so every 200
     waited for it). In seq order it walked every waiting event: 4,000 of them cost 40x the steps of 100."""
@@ -248,8 +248,11 @@ def test_a_claim_does_not_walk_the_events_waiting_for_a_retry(store: SQLiteStore
         return steps, fresh
 
     small, _ = due_after_waiting(100, 0)
+    small_reap = _steps(store, store.reap_leases)
     large, fresh = due_after_waiting(4000, 1000)
+    large_reap = _steps(store, store.reap_leases)  # the lease reaper (every poll) walks them no more
     assert large <= small * 2 + 2, (small, large)
+    assert large_reap <= small_reap * 2 + 2, (small_reap, large_reap)
     with sqlite3.connect(store.path) as conn:  # the waiting events are still there, still waiting
         assert conn.execute("SELECT count(*) FROM events WHERE state = 'pending' AND next_attempt_at > ?",
                             (time.time(),)).fetchone()[0] == 4100
