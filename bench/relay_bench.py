@@ -399,14 +399,12 @@ def main() -> None:
                             start_relay(split / "loops", double_url, {**extra, "PAYMAP_POLL_SECONDS": "0.01"},
                                         db=split / "relay.sqlite3")]
                 asyncio.run(load(bare_port, "bare", 500, conc, f"warm{conc}"))
-                for _proc, port in refs[:3]:
-                    expected = delivered_count(double_url) + 500
+                delivering = 1 + bool(refs)  # the relay and the split's loops deliver their warm-up
+                expected = delivered_count(double_url) + 500 * delivering
+                for _proc, port in refs[:3]:  # the fourth is the split's loops: they receive nothing
                     asyncio.run(load(port, "ref", 500, conc, f"warm{conc}"))
-                if refs:
-                    wait_delivered(double_url, expected)  # the split's loops delivered the warm-up
-                expected = delivered_count(double_url) + 500
                 asyncio.run(load(relay_port, "relay", 500, conc, f"warm{conc}"))
-                wait_delivered(double_url, expected)  # the relay is idle again before anything is measured
+                wait_delivered(double_url, expected)  # both are idle again before anything is measured
                 for round_ in range(args.rounds):  # interleaved, so a noisy neighbour hits both alike
                     row.bare.append(measured(bare, bare_port, "bare", args.requests, conc, f"b{conc}_{round_}"))
                     if refs:

@@ -2,8 +2,8 @@
 
 The two backends differ only in their parameter placeholder and in how they pass a set of values;
 a :class:`Dialect` says which, and the SQL here is written with ``?`` placeholders. The replay's
-selection (:func:`select_sql`) and the counts by state (:func:`counts_by_state`) are written here too,
-for the same reason.
+selection (:func:`select_sql`) and the figures of ``Store.stats`` (:func:`read_stats`) are written here
+too, for the same reason.
 Every term has an index: webhooks (state, received_at), (event_type, received_at) and webhook_id,
 events (state, received_at) and event_id. A delivery-state filter is answered from the events index,
 so a rare state (dead) is found without a scan.
@@ -11,11 +11,12 @@ so a rare state (dead) is found without a scan.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from runtime.relay.store import EVENT_STATES, WEBHOOK_STATES, WebhookFilter
+from runtime.relay.store import EVENT_STATES, WEBHOOK_STATES, Stats, WebhookFilter
 
 ID_PREFIX_SMALL = 1000  # an id prefix matching at most this many rows is looked up by index
 SUMMARY_COLS = "w.seq, w.webhook_id, w.received_at, w.state, w.event_type, w.error, w.generation"
@@ -34,12 +35,25 @@ class Dialect:
         return list(conn.execute(sql.replace("?", self.placeholder), params).fetchall())
 
 
-def counts_by_state(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
-    """Webhooks and events counted by state, every state present (a scan of both tables' state index)."""
-    webhooks, events = dict.fromkeys(WEBHOOK_STATES, 0), dict.fromkeys(EVENT_STATES, 0)
-    webhooks.update(conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state").fetchall())
-    events.update(conn.execute("SELECT state, count(*) FROM events GROUP BY state").fetchall())
-    return webhooks, events
+def read_stats(d: Dialect, conn: Connection, *, counts: bool) -> Stats:
+    """:meth:`Store.stats` in one read transaction the caller opened: the queue (pending events: how
+    many, how many due, the oldest, the next due time), meta, and with ``counts`` every row of both
+    tables counted by state (a scan of each state index)."""
+    st = Stats()
+    if counts:
+        st.webhooks, st.events = dict.fromkeys(WEBHOOK_STATES, 0), dict.fromkeys(EVENT_STATES, 0)
+        st.webhooks.update(conn.execute("SELECT state, count(*) FROM webhooks GROUP BY state").fetchall())
+        st.events.update(conn.execute("SELECT state, count(*) FROM events GROUP BY state").fetchall())
+    [(depth, due, st.next_attempt_at)] = d.run(
+        conn, "SELECT count(*), count(*) FILTER (WHERE next_attempt_at <= ?), min(next_attempt_at) "
+        "FROM events WHERE state = 'pending'", [time.time()])
+    st.queue_depth, st.ready_now = int(depth), int(due)
+    for received_at, error, attempts in d.run(
+        conn, "SELECT received_at, last_error, attempts FROM events WHERE state = 'pending' "
+        "ORDER BY received_at LIMIT 1", []):
+        st.oldest_pending_received_at, st.oldest_pending_error, st.oldest_pending_attempts = received_at, error, attempts
+    st.meta = dict(d.run(conn, "SELECT key, value FROM meta", []))
+    return st
 
 
 def prefix_range(text: str) -> tuple[str, str]:

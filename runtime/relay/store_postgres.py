@@ -593,23 +593,8 @@ class PostgresStore(AcceptPath):
 
     def stats(self, *, counts: bool = True) -> Stats:
         def fn(conn: Conn) -> Stats:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            st = Stats()
-            if counts:
-                st.webhooks, st.events = store_browse.counts_by_state(conn)
-            row = conn.execute(
-                "SELECT count(*), count(*) FILTER (WHERE next_attempt_at <= %s), min(next_attempt_at) "
-                "FROM events WHERE state = 'pending'", (time.time(),)).fetchone()
-            if row is not None:
-                st.queue_depth, st.ready_now, st.next_attempt_at = int(row[0]), int(row[1]), row[2]
-            row = conn.execute(
-                "SELECT received_at, last_error, attempts FROM events WHERE state = 'pending' "
-                "ORDER BY received_at LIMIT 1"
-            ).fetchone()
-            if row is not None:
-                st.oldest_pending_received_at, st.oldest_pending_error, st.oldest_pending_attempts = row
-            st.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-            return st
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # one snapshot
+            return store_browse.read_stats(_DIALECT, conn, counts=counts)
 
         return self._run(fn)
 

@@ -848,31 +848,11 @@ class SQLiteStore(AcceptPath):
 
     def stats(self, *, counts: bool = True) -> Stats:
         def fn(conn: sqlite3.Connection) -> Stats:
-            st = Stats()
-            conn.execute("BEGIN")
+            conn.execute("BEGIN")  # one snapshot for every figure
             try:
-                if counts:
-                    st.webhooks, st.events = store_browse.counts_by_state(conn)
-                    st.queue_depth = st.events[PENDING]
-                else:
-                    st.queue_depth = conn.execute("SELECT count(*) FROM events WHERE state = 'pending'").fetchone()[0]
-                now = time.time()
-                st.ready_now = conn.execute(
-                    "SELECT count(*) FROM events WHERE state = 'pending' AND next_attempt_at <= ?", (now,)
-                ).fetchone()[0]
-                row = conn.execute(
-                    "SELECT received_at, last_error, attempts FROM events "
-                    "WHERE state = 'pending' ORDER BY received_at LIMIT 1"
-                ).fetchone()
-                if row is not None:
-                    st.oldest_pending_received_at, st.oldest_pending_error, st.oldest_pending_attempts = row
-                st.next_attempt_at = conn.execute(
-                    "SELECT min(next_attempt_at) FROM events WHERE state = 'pending'"
-                ).fetchone()[0]
-                st.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                return store_browse.read_stats(_DIALECT, conn, counts=counts)
             finally:
                 conn.execute("COMMIT")
-            return st
 
         return self._read(fn)
 
