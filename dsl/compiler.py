@@ -351,7 +351,8 @@ def read_map_file(path: Path, name: str, diags: Diagnostics,
     try:
         data = path.read_bytes()
     except OSError as exc:
-        diags.error("M106", Span(name, 1, 1, 1, 1), f"cannot read {name}: {exc.strerror or exc}")
+        diags.error("M106", Span(name, 1, 1, 1, 1), f"cannot read {name}: {exc.strerror or exc}",
+                    help="check that it exists and can be read (a link whose target is gone cannot), or move it out of the directory")
         return None
     text, bad = decode_source(name, data)
     looks = sniff(data)

@@ -378,3 +378,33 @@ def test_copy_for_the_dashboard_gives_the_code_that_makes_the_shown_event(browse
         == page.input_value("[data-testid=export-code]") != ""
     context.close()
     assert not errors, errors
+
+
+def test_another_file_that_is_not_a_mapping_says_what_is_wrong_and_what_to_do(page: Any, site: Playground) -> None:
+    legacy = site.root / "legacy.map"
+    legacy.write_bytes('on "payment.failed"\n# café\nname = "x"\n'.encode("cp1252"))
+    try:
+        page.reload()
+        page.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+        idle(page)
+        note = page.inner_text("[data-testid=others]")
+        assert "1 problem (1 error) in other files: legacy.map" in note
+        assert "legacy.map line 2: this looks like Windows-1252" in note
+        assert "help: save it as UTF-8" in note
+    finally:
+        legacy.unlink()
+
+
+def test_an_empty_directory_says_where_to_start(browser: Any, tmp_path: Path) -> None:
+    running = serve(tmp_path)
+    site = next(running)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        p = context.new_page()
+        p.goto(site.url + "/")
+        p.wait_for_selector("body[data-ready=yes]", timeout=30_000)
+        assert not p.is_hidden("#new-form")  # the form to create the first mapping is open
+        assert "pick the event type in the form above and press Create" in p.inner_text("[data-testid=output-hint]")
+    finally:
+        context.close()
+        next(running, None)

@@ -14,6 +14,7 @@ import { takeWebhook } from "./handover.js";
 import "./playground.css";
 
 const DEBOUNCE_MS = 40; // the server answers in ~50 ms for the shipped files: ≤150 ms keystroke→output
+const OTHERS_SHOWN = 3; // problems of the other files spelt out under the editor (the rest counted)
 
 const $ = (id) => document.getElementById(id);
 
@@ -359,7 +360,13 @@ function showDiagnostics(compiled) {
   if (compiled.others.length) {
     const files = [...new Set(compiled.others.map((d) => d.path))];
     const errs = compiled.others.filter((d) => d.severity === "error").length;
-    list.append(el("li", { class: "diag note" }, `${compiled.others.length} problem${compiled.others.length === 1 ? "" : "s"} (${errs} error${errs === 1 ? "" : "s"}) in other files: ${files.join(", ")}`));
+    // what is wrong there and what to do, not only where: the first few, each as `paymap check` says it
+    const shown = compiled.others.slice(0, OTHERS_SHOWN);
+    list.append(el("li", { class: "diag note", "data-testid": "others" },
+      `${compiled.others.length} problem${compiled.others.length === 1 ? "" : "s"} (${errs} error${errs === 1 ? "" : "s"}) in other files: ${files.join(", ")}`,
+      shown.map((d) => el("div", { class: "other" }, `${d.path} line ${d.line}: ${d.message}`,
+        d.help ? el("div", { class: "help" }, `help: ${d.help}`) : null)),
+      compiled.others.length > shown.length ? el("div", { class: "other" }, `… and ${compiled.others.length - shown.length} more (paymap check lists them all)`) : null));
   }
 }
 
@@ -780,7 +787,11 @@ async function start() {
   renderSamples();
   const first = S.meta.files.includes("payment.map") ? "payment.map" : S.meta.files[0];
   if (first) await openFile(first);
-  else $("new").click();
+  else {  // an empty directory: say where to start, beside the form that does it
+    $("new").click();
+    $("output").replaceChildren(el("div", { class: "hint", "data-testid": "output-hint" },
+      "No mapping here yet: pick the event type in the form above and press Create. The Inngest event it makes shows here as you type."));
+  }
   const handed = takeWebhook(); // "Open in playground" from the relay's console
   if (handed !== null) setBody(handed, null);
   else await loadSample(S.meta.samples.includes("payment.succeeded") ? "payment.succeeded" : S.meta.samples[0]);
