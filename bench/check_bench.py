@@ -30,6 +30,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.results import publish
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- check:start -->", "<!-- check:end -->"
@@ -165,22 +167,13 @@ def report(rows: list[dict[str, object]], repeats: int) -> str:
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    from bench.results import write_section
-
-    write_section(START, END, section, RESULTS)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/check_bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="checks and processes per figure (default 5)")
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args(argv)
     section = report(measure(args.repeats), args.repeats)
-    print(section)
-    if args.write:
-        write(section)
-        print(f"written to {RESULTS}")
+    publish(section, START, END, write=args.write, path=RESULTS)
     return 0
 
 

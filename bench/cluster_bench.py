@@ -40,6 +40,7 @@ from bench.relay_bench import (
     thread_cpu,
     wait_delivered,
 )
+from bench.results import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -216,12 +217,7 @@ def main() -> None:
         END,
     ]
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        from bench.results import write_section
-
-        write_section(START, END, section, RESULTS)
-        print(f"written to {RESULTS}")
+    publish(section, START, END, write=args.write, path=RESULTS)
 
 
 ANALYSIS: list[str] = [

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.results import write_section
+from bench.results import publish
 from runtime.relay.overview import collect
 from runtime.relay.store import WebhookFilter
 from runtime.relay.store_sqlite import SQLiteStore
@@ -144,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         "page is opened, not per list page.",
         END,
     ]
-    if args.write:
-        write_section(START, END, "\n".join(lines))
-        print("written to bench/RESULTS.md")
+    publish("\n".join(lines), START, END, write=args.write)
     return 0
 
 

@@ -21,6 +21,7 @@ import quickjs
 from py_mini_racer import MiniRacer
 
 import runtime
+from bench.results import publish
 from dsl.compiler import CompileResult, compile_paths
 from dsl.jsgen import TARGETS, export_result
 
@@ -140,11 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args(argv)
     section = report(sizes(), timings(args.rounds, args.n), args.rounds)
-    print(section)
-    if args.write:
-        from bench.results import write_section
-
-        write_section(START, END, section)
+    publish(section, START, END, write=args.write)
     return 0
 
 

@@ -36,6 +36,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from bench.results import publish
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- mapping:start -->", "<!-- mapping:end -->"
@@ -443,12 +445,6 @@ def report(impls: list[Impl], info: dict[str, str], compiled: dict[str, dict[str
     return "\n".join(lines)
 
 
-def write(section: str) -> None:
-    from bench.results import write_section
-
-    write_section(START, END, section, RESULTS)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench mapping", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="interleaved throughput rounds (default 7)")
@@ -463,8 +459,5 @@ def main(argv: list[str] | None = None) -> int:
     compiled = compile_times(args.repeats)
     procs = process_times(args.repeats)
     section = report(impls, info, compiled, procs, args.rounds)
-    print(section)
-    if args.write:
-        write(section)
-        print(f"written to {RESULTS}")
+    publish(section, START, END, write=args.write, path=RESULTS)
     return 0

@@ -30,6 +30,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench.results import publish
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- playground:start -->", "<!-- playground:end -->"
@@ -155,11 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))
     rows, info = measure(max(1, args.rounds))
     section = report(rows, args.rounds, info)
-    print(section)
-    if args.write:
-        from bench.results import write_section
-
-        write_section(START, END, section, RESULTS)
+    publish(section, START, END, write=args.write, path=RESULTS)
     return 0
 
 

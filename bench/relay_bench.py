@@ -42,6 +42,8 @@ from typing import Any
 
 import httpx
 
+from bench.results import publish
+
 ROOT = Path(__file__).resolve().parent.parent
 DOUBLE = ROOT / "tests" / "relay" / "inngest_double.py"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -514,12 +516,7 @@ def main() -> None:
         END,
     ]
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        from bench.results import write_section
-
-        write_section(START, END, section, RESULTS)
-        print(f"written to {RESULTS}")
+    publish(section, START, END, write=args.write, path=RESULTS)
 
 
 # the standing analysis under the table (see docs/relay.md, "Performance"); keep it true when the code changes

@@ -16,3 +16,11 @@ def write_section(start: str, end: str, section: str, path: Path = RESULTS) -> N
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def publish(section: str, start: str, end: str, *, write: bool, path: Path = RESULTS) -> None:
+    """Print a benchmark's section; with ``--write`` also put it in its place in ``path``."""
+    print(section)
+    if write:
+        write_section(start, end, section, path)
+        print(f"written to {path}")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from prometheus_client import generate_latest
 
+from bench.results import publish
 from runtime.relay.metrics import STATS_TTL_SECONDS, RelayMetrics
 from runtime.relay.store_sqlite import SQLiteStore
 
@@ -143,9 +144,4 @@ def main() -> None:
         END,
     ]
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        from bench.results import write_section
-
-        write_section(START, END, section, RESULTS)
-        print(f"written to {RESULTS}")
+    publish(section, START, END, write=args.write, path=RESULTS)

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bench.results import publish
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- size:start -->", "<!-- size:end -->"
@@ -179,12 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write the figures into bench/RESULTS.md")
     args = parser.parse_args(argv)
     section = report(measure(args.repeats), args.repeats)
-    print(section)
-    if args.write:
-        from bench.results import write_section
-
-        write_section(START, END, section, RESULTS)
-        print(f"written to {RESULTS}")
+    publish(section, START, END, write=args.write, path=RESULTS)
     return 0
 
 

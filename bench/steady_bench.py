@@ -46,6 +46,7 @@ from bench.relay_bench import (
     stop,
     wait_http,
 )
+from bench.results import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -353,12 +354,7 @@ def main() -> None:
         tmp.cleanup()
     load_end = os.getloadavg()
     section = report(args, accept_rate, backlog, idle, results, rss_samples, load_start, load_end)
-    print(section)
-    if args.write:
-        from bench.results import write_section
-
-        write_section(START, END, section, RESULTS)
-        print(f"written to {RESULTS}")
+    publish(section, START, END, write=args.write, path=RESULTS)
 
 
 def report(args: argparse.Namespace, accept_rate: float, backlog: int, idle: float, results: list[Result],

@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:  # `bench` is a top-level directory of the reposit
 
 from bench import __main__ as bench_main  # noqa: E402
 from bench import handwritten, mapping_bench  # noqa: E402
+from bench.results import publish  # noqa: E402
 
 HINT = "the mappings changed: update bench/handwritten.py so that the benchmark compares like with like"
 
@@ -73,14 +74,18 @@ def test_v8_setup_gives_the_seeds_output(compiled: dict[str, runtime.MappingSet]
         js.close()
 
 
-def test_results_section_is_replaced_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_results_section_is_replaced_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n<!-- relay:start -->\nrelay figures\n<!-- relay:end -->\n\n"
                        f"{mapping_bench.START}\nold\n{mapping_bench.END}\ntrailer\n", encoding="utf-8")
-    monkeypatch.setattr(mapping_bench, "RESULTS", results)
-    mapping_bench.write(f"{mapping_bench.START}\nnew\n{mapping_bench.END}")
+    section = f"{mapping_bench.START}\nnew\n{mapping_bench.END}"
+    publish(section, mapping_bench.START, mapping_bench.END, write=False, path=results)
+    assert "old" in results.read_text(encoding="utf-8")  # without --write the figures are only printed
+    assert capsys.readouterr().out == section + "\n"
+    publish(section, mapping_bench.START, mapping_bench.END, write=True, path=results)
     text = results.read_text(encoding="utf-8")
     assert "relay figures" in text and "new" in text and "old" not in text and text.endswith("trailer\n")
+    assert capsys.readouterr().out == f"{section}\nwritten to {results}\n"
 
 
 def test_unknown_benchmark_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
