@@ -61,6 +61,10 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             conns, self._conns = self._conns, []
         if listener is not None:
+            # close() alone leaves the socket listening while _accept's thread is blocked in accept() on it
+            # (the call holds the socket), so up() could not bind the port again; shutdown() wakes that call
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         for c in conns:
             with contextlib.suppress(OSError):
