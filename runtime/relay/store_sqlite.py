@@ -298,6 +298,7 @@ class SQLiteStore(AcceptPath):
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")  # see _connect
         return conn
 
     def _connect(self) -> sqlite3.Connection:
@@ -310,6 +311,10 @@ class SQLiteStore(AcceptPath):
         conn.execute("PRAGMA foreign_keys = ON")
         # deleted rows (retention, purge) hold customer data: zero them instead of leaving them in free pages
         conn.execute("PRAGMA secure_delete = ON")
+        # SQLite's temporary files (a statement journal per savepoint of the writer's batches, sorts) stay in
+        # memory: on disk they were files created, filled with pages of webhooks and events and unlinked in
+        # the system's temporary directory, ~290 a second at 2,200 webhooks/s (counted with inotify)
+        conn.execute("PRAGMA temp_store = MEMORY")
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
@@ -1110,6 +1115,7 @@ class SQLiteStore(AcceptPath):
             conn = self._connect()
             try:
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("PRAGMA temp_store = FILE")  # VACUUM rebuilds the whole store in a temporary database
                 conn.execute("VACUUM")
             finally:
                 conn.close()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -258,3 +262,54 @@ def test_claims_and_the_lease_reaper_do_not_walk_the_events_waiting_for_a_retry(
                             (time.time(),)).fetchone()[0] == 4100
         leased = [r[0] for r in conn.execute("SELECT seq FROM events WHERE lease_owner = 'o2' ORDER BY seq")]
     assert leased[-10:] == fresh  # the claim took the due ones
+
+
+_TEMP_FILE_WORKLOAD = """
+import asyncio, json, sys, time
+from runtime.relay.store import IncomingWebhook, MappingRecord, NewEvent
+from runtime.relay.store_sqlite import SQLiteStore
+
+store = SQLiteStore(sys.argv[1], accept_timeout=60)
+body = json.dumps({"type": "payment.succeeded", "data": {"note": "x" * 2000}}).encode()
+
+async def accept() -> None:
+    await asyncio.gather(*(store.accept(IncomingWebhook(f"msg_{i}", {}, body, time.time())) for i in range(400)))
+
+asyncio.run(accept())
+batch = store.unmapped(400)
+events = [NewEvent(f"ev_{w.seq}", "payment.succeeded", json.dumps({"data": {"note": "y" * 2000}})) for w in batch]
+store.record_mappings([(w.seq, w.generation, MappingRecord("mapped", "payment.succeeded", None, [e]))
+                       for w, e in zip(batch, events)])
+claimed = store.claim("me", 400, 1 << 30, 60)
+store.mark_delivered([e.seq for e in claimed], "me", status=200)
+assert len(claimed) == 400, len(claimed)
+store.close()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="watches the directory with Linux's inotify")
+def test_no_page_of_a_webhook_goes_to_the_temporary_directory(tmp_path: Path) -> None:
+    """SQLite keeps its temporary files (the statement journal of each savepoint in the writer's
+    batches) in memory: on disk they were files in the system's temporary directory, created, filled
+    with pages of webhooks and events, and unlinked, hundreds a second under load. Watched with inotify
+    while a subprocess (SQLite reads SQLITE_TMPDIR once per process) stores, maps and delivers 400
+    webhooks in batches large enough to spill a statement journal."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    temp_dir = tmp_path / "sqlite-tmp"
+    temp_dir.mkdir()
+    fd = libc.inotify_init1(os.O_NONBLOCK)
+    assert fd >= 0
+    try:
+        IN_CREATE = 0x100
+        assert libc.inotify_add_watch(fd, str(temp_dir).encode(), IN_CREATE) >= 0
+        root = Path(__file__).resolve().parents[2]
+        subprocess.run([sys.executable, "-c", _TEMP_FILE_WORKLOAD, str(tmp_path / "relay.sqlite3")], cwd=root,
+                       env={**os.environ, "SQLITE_TMPDIR": str(temp_dir)}, check=True, timeout=120)
+        try:
+            created = os.read(fd, 65536)
+        except BlockingIOError:
+            created = b""
+    finally:
+        os.close(fd)
+    assert created == b"", f"SQLite created {created.count(b'etilqs')} temporary files"
+
