@@ -257,8 +257,12 @@ class SQLiteStore(AcceptPath):
         try:
             conn = self._connect_read_only()
             try:
+                # one read transaction: a store another process is creating right now is seen before its
+                # first migration or after it, never as tables without their schema version (a "foreign" file)
+                conn.execute("BEGIN")
                 version = int(conn.execute("PRAGMA user_version").fetchone()[0])
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                conn.execute("COMMIT")
             finally:
                 conn.close()
         except sqlite3.Error as exc:
@@ -306,7 +310,7 @@ class SQLiteStore(AcceptPath):
             return self._connect_read_only()
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal(conn)
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         conn.execute("PRAGMA foreign_keys = ON")
         # deleted rows (retention, purge) hold customer data: zero them instead of leaving them in free pages
@@ -316,6 +320,22 @@ class SQLiteStore(AcceptPath):
         # the system's temporary directory, ~290 a second at 2,200 webhooks/s (counted with inotify)
         conn.execute("PRAGMA temp_store = MEMORY")
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """``journal_mode = WAL``, waiting up to the busy timeout like any other statement.
+
+        Switching a new file to WAL needs it to itself, and SQLite answers "database is locked" at once
+        instead of calling its busy handler; a store in WAL mode already (every store after its first
+        open) does not need that. So only relays and commands creating a store together wait here."""
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.005)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
