@@ -42,8 +42,6 @@ from typing import Any
 
 import httpx
 
-from bench.results import publish
-
 ROOT = Path(__file__).resolve().parent.parent
 DOUBLE = ROOT / "tests" / "relay" / "inngest_double.py"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -516,6 +514,9 @@ def main() -> None:
         END,
     ]
     section = "\n".join(lines)
+    # imported here: this file also runs as a script (--serve-bare), without the package
+    from bench.results import publish
+
     publish(section, START, END, write=args.write, path=RESULTS)
 
 

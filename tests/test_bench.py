@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,12 @@ def test_results_section_is_replaced_in_place(tmp_path: Path, capsys: pytest.Cap
 def test_unknown_benchmark_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_main.main(["nonsense"]) == 2
     assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_the_relay_bench_runs_as_a_script(tmp_path: Path) -> None:
+    """It starts its bare endpoint as ``python bench/relay_bench.py --serve-bare PORT``: without the
+    ``bench`` package on the path (a top-level ``from bench... import`` broke every relay run once)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "relay_bench.py"), "--help"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: relay_bench.py")
