@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from runtime.relay.verify import VerificationFailed, Verifier, _classify
+from runtime.relay.verify import HASH_PIECE_BYTES, VerificationFailed, Verifier, _classify
 
 BODY = b'{"type":"payment.succeeded","data":{"payment_id":"pay_1","total_amount":1000}}'
 
@@ -60,6 +60,9 @@ bodies = st.one_of(
     st.just(BODY),
     st.binary(max_size=200),
     st.text(max_size=100).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    # the relay hashes a body in pieces of HASH_PIECE_BYTES: sizes around their edges, and long texts
+    st.sampled_from([2046, 2047, 2048, 2049, 4093, 4094, 4095]).map(lambda n: b"x" * n),
+    st.text(min_size=600, max_size=2500).map(lambda t: t.encode("utf-8", "surrogatepass")),
 )
 
 
@@ -134,3 +137,26 @@ def test_a_valid_signature_passes_and_each_kind_of_failure_is_named() -> None:
         outcome = relay_outcome([secret], BODY, headers)
         assert outcome is not None and outcome[0] == reason
         assert outcome == library_outcome([secret], BODY, headers)
+
+
+def test_a_body_hashed_in_pieces_verifies_as_a_whole() -> None:
+    """Verifier hashes a body in pieces of HASH_PIECE_BYTES (so hashlib keeps the interpreter lock):
+    signed by the library, every size around the pieces' edges passes, and a byte changed at either
+    side of an edge fails."""
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    verifier = Verifier([secret])
+    edge = HASH_PIECE_BYTES
+    for size in (0, 1, edge - 1, edge, edge + 1, 2 * edge - 1, 2 * edge, 2 * edge + 1, 5000):
+        body = bytes(ord("a") + i % 26 for i in range(size))
+        ts = str(int(time.time()))
+        headers = {"webhook-id": "msg_1", "webhook-timestamp": ts,
+                   "webhook-signature": Webhook(secret).sign("msg_1", datetime.fromtimestamp(int(ts), tz=UTC), body.decode())}
+        verifier.verify(body, headers)
+        for at in {0, edge - 1, edge, 2 * edge - 1, 2 * edge, size - 1} & set(range(size)):
+            changed = body[:at] + b"!" + body[at + 1:]
+            try:
+                verifier.verify(changed, headers)
+            except VerificationFailed as failure:
+                assert failure.reason == "signature_mismatch"
+            else:
+                raise AssertionError(f"a {size}-byte body changed at byte {at} passed")
