@@ -544,6 +544,16 @@ ANALYSIS = [
     "its accept rate (steady load, below). The target is therefore reported as not reachable on this "
     "machine (issue 15's closing note); `python -m bench relay` measures it again on yours.",
     "",
+    "**The signature check and the interpreter lock (2026-12-01 03:55 UTC, the same machine).** A native "
+    "profile of the event loop at 2,200 webhooks/s (py-spy `--native`) showed the HMAC's update handing "
+    "the interpreter lock over: hashlib lets go of it for 2,048 bytes or more, and most of Dodo's bodies "
+    "are larger (payment.succeeded: 2,284 bytes), so the event loop then waited for a busy mapper or "
+    "writer to give it back (with one busy thread, a 2,048-byte HMAC took 105 µs against 2 µs for "
+    "2,047). The body is now hashed in pieces of 2,047 bytes. Alternated, 3 rounds each (`--no-ceilings "
+    "--rounds 3`), best rounds after / before: 4,100 and 4,142 / 3,942 and 3,935 accepted/s at 16 "
+    "connections, 5,927 and 5,642 / 5,158 and 5,506 at 64; end-to-end 3,781 and 3,820 / 3,627 and "
+    "3,586, and 4,595 and 4,579 / 4,456 and 4,421 delivered/s.",
+    "",
     "**2026-12-01 (01:08 UTC, load 0.4–1.4, the same machine, faster this hour: the bare endpoint at "
     "35–45 µs per request).** The relay 9% / 14% of the bare rate (medians of rounds), its p99 25 / 45 ms "
     "in the best rounds (57 ms in the worst at 64 connections). New reference, \"split\": the accept path "
