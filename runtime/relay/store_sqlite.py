@@ -243,7 +243,7 @@ class SQLiteStore(AcceptPath):
             self._migrate(conn)
             conn.close()
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open the store at {self.path}: {exc}") from None
+            raise self._locked(exc) or StoreUnavailable(f"cannot open the store at {self.path}: {exc}") from None
         except OSError as exc:
             raise StoreUnavailable(f"cannot create the store directory {self.path.parent}: {exc}") from None
         self._writer = threading.Thread(target=self._write_loop, name="paymap-store-writer", daemon=True)
@@ -266,8 +266,17 @@ class SQLiteStore(AcceptPath):
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            raise NotAStore(f"cannot read {self.path} as a paymap store: {exc}") from None
+            raise self._locked(exc) or NotAStore(f"cannot read {self.path} as a paymap store: {exc}") from None
         return version, tables
+
+    def _locked(self, exc: sqlite3.Error) -> StoreUnavailable | None:
+        """What to do when opening waited for a lock another process would not give up, or None."""
+        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return None
+        return StoreUnavailable(
+            f"the store {self.path} is locked by another process (a relay or `paymap purge` busy with it, or "
+            f"another program holding it open) and stayed locked for {self.busy_timeout_ms} ms: "
+            "try again, or close what holds it")
 
     def _refuse_foreign(self) -> None:
         """A file given by mistake (``--db other.sqlite3``) must not get our tables or WAL mode."""

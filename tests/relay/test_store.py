@@ -340,3 +340,22 @@ def test_relays_creating_a_store_together_all_open_it(tmp_path: Path) -> None:
         for t in threads:
             t.join()
     assert errors == []
+
+
+def test_a_store_another_program_keeps_locked_says_so(tmp_path: Path) -> None:
+    """Opening for the relay and inspecting for `paymap status` both wait the busy timeout, then say what
+    holds the file and what to do, not a bare "database is locked" (nor "not a paymap store")."""
+    path = tmp_path / "relay.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)  # a new file, before any relay made it a store
+    holder.execute("BEGIN EXCLUSIVE")  # e.g. another program with it open in a write transaction
+    try:
+        for read_only in (False, True):
+            with pytest.raises(StoreUnavailable) as caught:
+                SQLiteStore(path, busy_timeout_ms=100, read_only=read_only)
+            assert str(caught.value) == (
+                f"the store {path} is locked by another process (a relay or `paymap purge` busy with it, or "
+                "another program holding it open) and stayed locked for 100 ms: try again, or close what holds it")
+    finally:
+        holder.rollback()
+        holder.close()
+    SQLiteStore(path).close()  # once let go, it opens
